@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    runtime::service_main("deduper", "Reads news.cleaned, drops repeats, writes news.unique.", deduper::run)
+}

@@ -1,0 +1,3 @@
+//! The `newswire` command: the standalone pipeline and offline tools.
+
+pub mod standalone;

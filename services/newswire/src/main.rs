@@ -1,0 +1,187 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+/// newswire: news feeds in, a clean, deduplicated, topic-tagged stream of JSON records out.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Log format on stderr: `text` for people, `json` for log pipelines.
+    #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole pipeline in this process (standalone mode).
+    Run {
+        /// The feeds file (YAML, a `feeds:` list).
+        #[arg(long, default_value = "deploy/feeds.yaml")]
+        feeds: PathBuf,
+        /// The taxonomy file (YAML, a `topics:` list).
+        #[arg(long, default_value = "deploy/taxonomy.yaml")]
+        taxonomy: PathBuf,
+        /// Publish enriched records to this Kafka cluster (bootstrap servers) instead of
+        /// writing JSON lines.
+        #[arg(long, value_name = "BOOTSTRAP")]
+        kafka: Option<String>,
+        /// With --kafka: a prefix for every topic name.
+        #[arg(long, default_value = "")]
+        topic_prefix: String,
+        /// Write JSON lines to this file (appending) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Where state (items seen, fingerprints) and the dead-letter file live.
+        #[arg(long, default_value = "newswire-data")]
+        data_dir: PathBuf,
+        /// Poll every feed once, drain the pipeline and exit.
+        #[arg(long)]
+        once: bool,
+        /// Seconds between polls of the feeds (without --once).
+        #[arg(long, default_value_t = 300)]
+        interval_secs: u64,
+        /// Serve /metrics, /healthz and /readyz on this address (e.g. 127.0.0.1:9464).
+        #[arg(long, value_name = "ADDR")]
+        metrics_addr: Option<String>,
+    },
+    /// Manage the pipeline's Kafka topics.
+    Topics {
+        #[command(subcommand)]
+        command: TopicsCommand,
+    },
+    /// Write the JSON Schema of every record to a directory.
+    Schemas {
+        /// The directory (deploy/schemas in the repository).
+        #[arg(long, default_value = "deploy/schemas")]
+        out: PathBuf,
+    },
+    /// Parse a feed file and print its items as raw records (JSON lines).
+    ParseFeed {
+        /// The feed document (RSS, Atom or JSON Feed).
+        file: PathBuf,
+        /// The URL relative links resolve against.
+        #[arg(long, default_value = "http://localhost/")]
+        base_url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TopicsCommand {
+    /// Create every topic the pipeline uses (existing topics are left as they are).
+    Create {
+        /// Kafka bootstrap servers.
+        #[arg(long, env = "NEWSWIRE_KAFKA_BOOTSTRAP")]
+        kafka: String,
+        /// A prefix for every topic name.
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// Partitions of the data topics (the state changelogs get one).
+        #[arg(long, default_value_t = 3)]
+        partitions: i32,
+        /// Replication factor.
+        #[arg(long, default_value_t = 1)]
+        replication: i32,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let format = if cli.log_format == "json" { telemetry::LogFormat::Json } else { telemetry::LogFormat::Text };
+    telemetry::init_logging(format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(execute(cli.command));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Run { feeds, taxonomy, kafka, topic_prefix, out, data_dir, once, interval_secs, metrics_addr } => {
+            let shutdown = CancellationToken::new();
+            telemetry::cancel_on_signals(shutdown.clone());
+            let options = newswire::standalone::Options {
+                feeds,
+                taxonomy,
+                kafka,
+                topic_prefix,
+                out,
+                data_dir,
+                once,
+                interval_secs,
+                metrics_addr,
+            };
+            let summary = newswire::standalone::run(options, shutdown).await?;
+            eprintln!("newswire: {} records written, {} dead letters", summary.written, summary.dead_letters);
+            Ok(())
+        }
+        Command::Topics { command: TopicsCommand::Create { kafka, prefix, partitions, replication } } => {
+            let config = config::KafkaConfig {
+                bootstrap_servers: kafka,
+                topics: config::TopicNames::with_prefix(&prefix),
+                ..Default::default()
+            };
+            runtime::create_topics(&config, &runtime::pipeline_topics(&config.topics, partitions, replication)).await
+        }
+        Command::Schemas { out } => {
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            for (name, schema) in record::schemas() {
+                let path = out.join(name);
+                std::fs::write(&path, schema).with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("wrote {}", path.display());
+            }
+            Ok(())
+        }
+        Command::ParseFeed { file, base_url } => {
+            let body = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let feed = fetcher::FeedEntry {
+                url: base_url.clone(),
+                name: None,
+                fetch_article: false,
+                min_interval_secs: None,
+                max_interval_secs: None,
+                tags: Vec::new(),
+            };
+            let records = fetcher::parse_feed(&feed, &body, &base_url, chrono::Utc::now())
+                .with_context(|| format!("parsing {}", file.display()))?;
+            for record in records {
+                println!("{}", serde_json::to_string(&record)?);
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_feeds_file_is_valid() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/feeds.yaml");
+        let feeds = fetcher::FeedsFile::load(&path).unwrap().feeds;
+        assert!(feeds.len() >= 20, "{} feeds", feeds.len());
+    }
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

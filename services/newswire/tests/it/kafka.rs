@@ -1,0 +1,242 @@
+//! The four services as separate processes on a real broker: exactly once through a SIGKILL.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use rdkafka::Message;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use record::EnrichedRecord;
+
+use crate::support::*;
+
+/// One service process, with its log file.
+struct Service {
+    name: &'static str,
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Service {
+    fn start(name: &'static str, env: &[(String, String)], dir: &Path, generation: u32) -> Service {
+        let log = dir.join(format!("{name}-{generation}.log"));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = Command::new(binary(name))
+            .envs(env.iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Service { name, child, log }
+    }
+
+    fn signal(&self, signal: Signal) {
+        kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
+    }
+
+    /// Waits (bounded) for the process to exit and returns whether it exited with 0.
+    fn wait_exit(&mut self, limit: Duration) -> Option<bool> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status.success());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+
+    fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads a topic with a read_committed consumer on a thread, collecting (key, payload).
+struct Collector {
+    records: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Collector {
+    fn start(bootstrap: &str, topic: &str) -> Collector {
+        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("group.id", format!("{topic}-checker"))
+            .set("isolation.level", "read_committed")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        consumer.subscribe(&[topic]).unwrap();
+        let records = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (r, s) = (records.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::SeqCst) {
+                if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) {
+                    let key = String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
+                    r.lock().unwrap().push((key, message.payload().unwrap_or_default().to_vec()));
+                }
+            }
+        });
+        Collector { records, stop, thread: Some(thread) }
+    }
+
+    fn count(&self) -> usize {
+        self.records.lock().unwrap().len()
+    }
+
+    fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
+        self.records.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn topic_env(prefix: &str) -> Vec<(String, String)> {
+    let names = config::TopicNames::with_prefix(prefix);
+    [
+        ("RAW", names.raw),
+        ("CLEANED", names.cleaned),
+        ("UNIQUE", names.unique),
+        ("ENRICHED", names.enriched),
+        ("DLQ", names.dlq),
+        ("FETCHER_STATE", names.fetcher_state),
+        ("DEDUPER_STATE", names.deduper_state),
+    ]
+    .into_iter()
+    .map(|(key, value)| (format!("NEWSWIRE__KAFKA__TOPICS__{key}"), value))
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
+    let bootstrap = kafka_bootstrap();
+    let prefix = unique_prefix("e2e");
+    let dir = tempfile::tempdir().unwrap();
+    let server = corpus_feed_server().await;
+    let expected = expected_ids(&server);
+    let feeds = write_feeds_file(dir.path(), &server.urls());
+    let taxonomy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
+
+    let kafka = config::KafkaConfig {
+        bootstrap_servers: bootstrap.clone(),
+        topics: config::TopicNames::with_prefix(&prefix),
+        ..Default::default()
+    };
+    runtime::create_topics(&kafka, &runtime::pipeline_topics(&kafka.topics, 3, 1)).await.unwrap();
+
+    // Half of the feeds first; the rest after the kill, so that the restarted service has
+    // work of its own to do.
+    let half = server.urls().len() / 2;
+    server.release(half);
+
+    let mut common = topic_env(&prefix);
+    common.extend([
+        ("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS".to_string(), bootstrap.clone()),
+        ("NEWSWIRE__RUNTIME__LISTEN_ADDR".to_string(), "127.0.0.1:0".to_string()),
+        ("NEWSWIRE__RUNTIME__INSTANCE_ID".to_string(), "it-0".to_string()),
+        ("NEWSWIRE__RUNTIME__BATCH_MAX_RECORDS".to_string(), "20".to_string()),
+        ("NEWSWIRE__RUNTIME__TRANSACTION_TIMEOUT_MS".to_string(), "15000".to_string()),
+        ("NEWSWIRE_LOG".to_string(), "info".to_string()),
+    ]);
+    let env_for = |service: &str| {
+        let mut env = common.clone();
+        env.push(("NEWSWIRE__RUNTIME__GROUP_ID".to_string(), format!("{prefix}{service}")));
+        match service {
+            "fetcher" => {
+                env.push(("NEWSWIRE__FEEDS_FILE".to_string(), feeds.display().to_string()));
+                env.push(("NEWSWIRE__FETCHER__MIN_INTERVAL_SECS".to_string(), "1".to_string()));
+            }
+            "tagger" => env.push(("NEWSWIRE__TAXONOMY_FILE".to_string(), taxonomy.display().to_string())),
+            _ => {}
+        }
+        env
+    };
+
+    let collector = Collector::start(&bootstrap, &kafka.topics.enriched);
+    let mut services: HashMap<&str, Service> = HashMap::new();
+    for name in ["fetcher", "cleaner", "deduper", "tagger"] {
+        services.insert(name, Service::start(name, &env_for(name), dir.path(), 0));
+    }
+    let dump_logs = |services: &HashMap<&str, Service>| {
+        services.values().map(|s| format!("--- {} ---\n{}", s.name, s.logs())).collect::<Vec<_>>().join("\n")
+    };
+
+    // Mid-run: as soon as records flow, kill the deduper (the stateful stage) without warning.
+    let flowing = wait_until(Duration::from_secs(90), || collector.count() > 0).await;
+    assert!(flowing, "no enriched record arrived\n{}", dump_logs(&services));
+    services.get("deduper").unwrap().signal(Signal::SIGKILL);
+    let killed_at = collector.count();
+    assert!(killed_at < expected.len(), "the kill came after the end ({killed_at} of {})", expected.len());
+    server.release(usize::MAX);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    services.insert("deduper", Service::start("deduper", &env_for("deduper"), dir.path(), 1));
+
+    let complete = wait_until(Duration::from_secs(180), || {
+        collector.snapshot().iter().map(|(k, _)| k.clone()).collect::<HashSet<_>>().len() >= expected.len()
+    })
+    .await;
+    // Give any duplicate time to show up before judging.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let records = collector.snapshot();
+    let keys: Vec<&str> = records.iter().map(|(k, _)| k.as_str()).collect();
+    let unique: HashSet<&str> = keys.iter().copied().collect();
+    assert!(complete, "only {} of {} ids arrived\n{}", unique.len(), expected.len(), dump_logs(&services));
+    assert_eq!(keys.len(), unique.len(), "duplicates on news.enriched");
+    assert_eq!(unique, expected.iter().map(String::as_str).collect(), "exactly the expected articles");
+
+    let enriched: Vec<EnrichedRecord> = records.iter().map(|(_, p)| serde_json::from_slice(p).unwrap()).collect();
+    for record in &enriched {
+        assert_eq!(record.article.id, records.iter().find(|(k, _)| *k == record.article.id).unwrap().0);
+    }
+    crate::assert_seed_is_russia_china(&enriched);
+
+    // An independent client agrees: kcat reads the topic read_committed.
+    let kcat = tokio::task::spawn_blocking({
+        let (bootstrap, topic) = (bootstrap.clone(), kafka.topics.enriched.clone());
+        move || {
+            Command::new("kcat")
+                .args(["-C", "-b", &bootstrap, "-t", &topic, "-o", "beginning", "-e", "-q"])
+                .args(["-X", "isolation.level=read_committed", "-f", "%k\\n"])
+                .output()
+        }
+    })
+    .await
+    .unwrap()
+    .expect("kcat is installed (Debian package kcat)");
+    assert!(kcat.status.success(), "{}", String::from_utf8_lossy(&kcat.stderr));
+    let kcat_keys: Vec<String> = String::from_utf8_lossy(&kcat.stdout).lines().map(str::to_string).collect();
+    let kcat_unique: HashSet<&str> = kcat_keys.iter().map(String::as_str).collect();
+    assert_eq!(kcat_keys.len(), expected.len(), "kcat sees every record once");
+    assert_eq!(kcat_unique, unique);
+
+    // Graceful shutdown: SIGTERM, the batch in flight commits, exit 0.
+    for service in services.values() {
+        service.signal(Signal::SIGTERM);
+    }
+    for service in services.values_mut() {
+        let exited = service.wait_exit(Duration::from_secs(40));
+        assert_eq!(exited, Some(true), "{} did not exit cleanly on SIGTERM\n{}", service.name, service.logs());
+    }
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    runtime::service_main("tagger", "Reads news.unique, tags topics, writes news.enriched.", tagger::run)
+}

@@ -1,0 +1,155 @@
+//! Article identity: URL normalisation and the id derived from it.
+//!
+//! The rules (each unit-tested below):
+//! 1. Only `http` and `https` URLs are articles; anything else has no canonical form.
+//! 2. Scheme and host are lower-cased, a default port is dropped, the fragment is dropped.
+//! 3. Tracking parameters are removed from the query (`utm_*`, `fbclid`, `gclid`, ... see
+//!    [`is_tracking_param`]); an empty query disappears.
+//! 4. Dot segments in the path are resolved (the `url` crate does this when parsing).
+//!
+//! The id is the first 128 bits (32 hex digits) of SHA-256 over an *identity key* of the
+//! canonical URL that also ignores the scheme, a leading `www.`, a trailing slash and the
+//! order of query parameters, so `http://www.example.com/a/?b=1&a=2` and
+//! `https://example.com/a?a=2&b=1` are one article.
+
+use sha2::{Digest, Sha256};
+use url::Url;
+
+/// Query parameters that identify a click, a campaign or a session, never an article.
+fn is_tracking_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.starts_with("utm_")
+        || matches!(
+            name.as_str(),
+            "fbclid"
+                | "gclid"
+                | "dclid"
+                | "gclsrc"
+                | "msclkid"
+                | "yclid"
+                | "mc_cid"
+                | "mc_eid"
+                | "igshid"
+                | "ocid"
+                | "cmpid"
+                | "ito"
+                | "smid"
+                | "_ga"
+                | "ns_mchannel"
+                | "ns_source"
+                | "ns_campaign"
+                | "ns_linkname"
+                | "ns_fee"
+                | "at_medium"
+                | "at_campaign"
+                | "at_custom1"
+                | "at_custom2"
+                | "at_custom3"
+                | "at_custom4"
+                | "rss"
+                | "ref"
+                | "ref_src"
+                | "cmp"
+                | "xtor"
+        )
+}
+
+/// The canonical form of an article URL, or `None` when it is not an http(s) URL.
+pub fn normalize_url(raw: &str) -> Option<String> {
+    let mut url = Url::parse(raw.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return None;
+    }
+    url.set_fragment(None);
+    // `Url` already lower-cases the scheme and host and drops the scheme's default port.
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(name, _)| !is_tracking_param(name))
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    Some(url.into())
+}
+
+/// The identity key of a canonical URL: what two URLs of one article have in common.
+fn identity_key(canonical: &str) -> String {
+    let Ok(url) = Url::parse(canonical) else {
+        return canonical.to_string();
+    };
+    let host = url.host_str().unwrap_or_default();
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let mut path = url.path().to_string();
+    while path.len() > 1 && path.ends_with('/') {
+        path.pop();
+    }
+    let mut query: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    query.sort();
+    let mut key = String::with_capacity(canonical.len());
+    key.push_str(host);
+    if let Some(port) = url.port() {
+        key.push(':');
+        key.push_str(&port.to_string());
+    }
+    key.push_str(&path);
+    for (i, (name, value)) in query.iter().enumerate() {
+        key.push(if i == 0 { '?' } else { '&' });
+        key.push_str(name);
+        key.push('=');
+        key.push_str(value);
+    }
+    key
+}
+
+/// The stable article id for a canonical URL (or for any other identity string, such as a
+/// guid, when an item has no link): 32 lower-case hex digits.
+pub fn article_id(canonical: &str) -> String {
+    let digest = Sha256::digest(identity_key(canonical).as_bytes());
+    hex::encode(&digest[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, expected: Option<&str>) {
+        assert_eq!(normalize_url(input).as_deref(), expected, "normalising {input}");
+    }
+
+    #[test]
+    fn normalisation_rules() {
+        check("HTTPS://WWW.Example.COM:443/a/b?x=1#frag", Some("https://www.example.com/a/b?x=1"));
+        check("http://example.com:80/", Some("http://example.com/"));
+        check("http://example.com:8080/a", Some("http://example.com:8080/a"));
+        check(
+            "https://example.com/story?utm_source=rss&utm_medium=feed&id=7&fbclid=abc",
+            Some("https://example.com/story?id=7"),
+        );
+        check("https://example.com/story?utm_source=rss", Some("https://example.com/story"));
+        check("https://example.com/a/../b/./c", Some("https://example.com/b/c"));
+        check("  https://example.com/x  ", Some("https://example.com/x"));
+        check("ftp://example.com/x", None);
+        check("mailto:someone@example.com", None);
+        check("not a url", None);
+        check("/relative/path", None);
+    }
+
+    #[test]
+    fn one_article_one_id() {
+        let a = article_id(&normalize_url("http://www.example.com/a/?b=1&a=2").unwrap());
+        let b = article_id(&normalize_url("https://example.com/a?a=2&b=1#top").unwrap());
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        let c = article_id(&normalize_url("https://example.com/b").unwrap());
+        assert_ne!(a, c);
+        let d = article_id(&normalize_url("https://example.com/a?a=3&b=1").unwrap());
+        assert_ne!(a, d, "a different query value is a different article");
+    }
+}

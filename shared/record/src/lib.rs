@@ -1,0 +1,341 @@
+//! The records that travel between newswire's stages, one typed struct per Kafka topic.
+//!
+//! Every record carries `schema_version`; times are RFC 3339 in UTC. The JSON Schema of each
+//! record is generated from these types ([`schemas`]) and checked in under `deploy/schemas/`.
+//! Records tolerate unknown fields on input, so that a newer producer does not break an older
+//! consumer; a breaking change bumps the record's schema version.
+
+mod id;
+
+pub use id::{article_id, normalize_url};
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The default topic names. Deployments may rename them (see the services' configuration).
+pub mod topics {
+    /// Raw feed items, written by the fetcher.
+    pub const RAW: &str = "news.raw";
+    /// Items with clean text and metadata, written by the cleaner.
+    pub const CLEANED: &str = "news.cleaned";
+    /// First copies of each story (and revisions), written by the deduper.
+    pub const UNIQUE: &str = "news.unique";
+    /// Topic-tagged articles, written by the tagger: what users consume.
+    pub const ENRICHED: &str = "news.enriched";
+    /// Poison records that a stage could not process, with the error in headers.
+    pub const DLQ: &str = "news.dlq";
+    /// The fetcher's seen-item state (compacted changelog).
+    pub const FETCHER_STATE: &str = "news.fetcher.state";
+    /// The deduper's fingerprint state (compacted changelog).
+    pub const DEDUPER_STATE: &str = "news.deduper.state";
+}
+
+/// A record that travels on a Kafka topic.
+pub trait Record: Serialize + serde::de::DeserializeOwned + JsonSchema + Send + 'static {
+    /// The version of this record's schema; bumped on every breaking change.
+    const SCHEMA_VERSION: u32;
+    /// The Kafka message key: every revision of one article has the same key, and so lands
+    /// in the same partition.
+    fn key(&self) -> &str;
+}
+
+/// The feed an item was read from, as configured in the feeds file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FeedRef {
+    /// The feed's URL, as configured.
+    pub url: String,
+    /// The feed's display name, from the feeds file (or the feed's own title).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Free-form tags from the feeds file (region, language, outlet kind...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+/// An article page fetched from the item's link (when the feed asks for full articles).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Page {
+    /// The URL the page was finally served from, after redirects.
+    pub url: String,
+    /// The page's HTML, decoded to UTF-8.
+    pub html: String,
+    /// When the page was fetched.
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// `news.raw`: one feed item, as the fetcher read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RawRecord {
+    /// The version of this schema (1).
+    pub schema_version: u32,
+    /// The article id: derived from the item's normalised link (or from its guid, or from the
+    /// feed and title when it has neither). See [`article_id`].
+    pub id: String,
+    /// The feed this item came from.
+    pub feed: FeedRef,
+    /// The item's guid or Atom id, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
+    /// The item's link, resolved against the feed's URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The item's title, as in the feed (may contain markup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The item's summary or description, as in the feed (often HTML).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// The item's full content (`content:encoded`, Atom content), when the feed carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Author names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<String>,
+    /// The feed's own categories for the item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+    /// When the item was published, as the feed says (absent when it says nothing usable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<DateTime<Utc>>,
+    /// When the item was last updated, as the feed says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+    /// The feed's declared language (BCP 47), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// A lead image from the item's enclosures or media tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_image: Option<String>,
+    /// The article page behind the link, when the feed is configured with `fetch_article`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<Page>,
+    /// When the fetcher first saw this item.
+    pub fetched_at: DateTime<Utc>,
+}
+
+impl Record for RawRecord {
+    const SCHEMA_VERSION: u32 = 1;
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Where an article was published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Source {
+    /// The publisher's domain (host of the canonical URL, without `www.`).
+    pub domain: String,
+    /// The publisher's name, when known (feed name, `og:site_name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Fingerprints of an article's content, used to find duplicates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Fingerprints {
+    /// SHA-256 (hex) of the normalised text: equal for exact copies.
+    pub content_sha256: String,
+}
+
+/// When each stage handled the article (the fetch time is `fetched_at`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StageTimes {
+    /// When the cleaner produced the clean text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleaned_at: Option<DateTime<Utc>>,
+    /// When the deduper let the article through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deduplicated_at: Option<DateTime<Utc>>,
+    /// When the tagger tagged it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tagged_at: Option<DateTime<Utc>>,
+}
+
+/// The article as the cleaner extracts it; later stages add to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Article {
+    /// Stable article id, derived from the canonical URL (see [`article_id`]).
+    pub id: String,
+    /// The item's link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The normalised canonical URL that `id` derives from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canonical_url: Option<String>,
+    /// The feed the article came from.
+    pub feed: FeedRef,
+    /// The publisher.
+    pub source: Source,
+    /// The headline, as plain text.
+    pub title: String,
+    /// Author names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<String>,
+    /// When the article was published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<DateTime<Utc>>,
+    /// When the article was last updated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+    /// When the fetcher first saw the item.
+    pub fetched_at: DateTime<Utc>,
+    /// The article's language (BCP 47), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// The standfirst or feed summary, as plain text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// The clean body text: paragraphs separated by a blank line.
+    pub text: String,
+    /// Words in `text`.
+    pub word_count: u32,
+    /// The lead image URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_image: Option<String>,
+    /// The feed's categories for the item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+    /// Content fingerprints.
+    pub fingerprints: Fingerprints,
+    /// Per-stage timestamps.
+    #[serde(default)]
+    pub timestamps: StageTimes,
+}
+
+/// `news.cleaned`: an article with clean text and metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CleanedRecord {
+    /// The version of this schema (1).
+    pub schema_version: u32,
+    #[serde(flatten)]
+    pub article: Article,
+}
+
+impl Record for CleanedRecord {
+    const SCHEMA_VERSION: u32 = 1;
+    fn key(&self) -> &str {
+        &self.article.id
+    }
+}
+
+/// Which story an article belongs to, and which revision of it this is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Story {
+    /// The story cluster: the id of the first article of the story.
+    pub story_id: String,
+    /// 1 for the first version of an article, then 2, 3... for material revisions.
+    pub revision: u32,
+    /// For a near-duplicate, the id of the article it duplicates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+    /// For a near-duplicate, its similarity to `duplicate_of` (0 to 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f64>,
+}
+
+/// `news.unique`: an article that is not a repeat of one already seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UniqueRecord {
+    /// The version of this schema (1).
+    pub schema_version: u32,
+    #[serde(flatten)]
+    pub article: Article,
+    #[serde(flatten)]
+    pub story: Story,
+}
+
+impl Record for UniqueRecord {
+    const SCHEMA_VERSION: u32 = 1;
+    fn key(&self) -> &str {
+        &self.article.id
+    }
+}
+
+/// One reason a topic matched: a term, the field it was found in, and how often.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TermMatch {
+    /// The term or phrase as written in the taxonomy.
+    pub term: String,
+    /// The field it matched in: `title`, `summary` or `text`.
+    pub field: String,
+    /// How many times it occurs there.
+    pub count: u32,
+}
+
+/// A topic the article was tagged with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TopicMatch {
+    /// The topic's slug, e.g. `russia-china`.
+    pub slug: String,
+    /// The topic's human label.
+    pub label: String,
+    /// How strongly the article matches (weighted count of matches; see the taxonomy docs).
+    pub score: f64,
+    /// The terms and fields that matched, so an analyst can see why.
+    pub matches: Vec<TermMatch>,
+}
+
+/// The kind of a named entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    Person,
+    Country,
+    Organisation,
+}
+
+/// A named entity found in the article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Entity {
+    /// Stable id (a Wikidata QID where one exists).
+    pub id: String,
+    /// The entity's preferred name.
+    pub name: String,
+    /// Person, country or organisation.
+    pub kind: EntityKind,
+    /// Mentions in the article.
+    pub count: u32,
+}
+
+/// `news.enriched`: the record users consume. One object per article revision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EnrichedRecord {
+    /// The version of this schema (1).
+    pub schema_version: u32,
+    #[serde(flatten)]
+    pub article: Article,
+    #[serde(flatten)]
+    pub story: Story,
+    /// The topics the article is tagged with, best first.
+    pub topics: Vec<TopicMatch>,
+    /// People, countries and organisations mentioned.
+    pub entities: Vec<Entity>,
+}
+
+impl Record for EnrichedRecord {
+    const SCHEMA_VERSION: u32 = 1;
+    fn key(&self) -> &str {
+        &self.article.id
+    }
+}
+
+/// The JSON Schema of every record, by file name under `deploy/schemas/`.
+pub fn schemas() -> Vec<(&'static str, String)> {
+    fn one<T: JsonSchema>() -> String {
+        let schema = schemars::schema_for!(T);
+        // Pretty and newline-terminated, so that the checked-in files diff well.
+        let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serialises");
+        text.push('\n');
+        text
+    }
+    vec![
+        ("news.raw.schema.json", one::<RawRecord>()),
+        ("news.cleaned.schema.json", one::<CleanedRecord>()),
+        ("news.unique.schema.json", one::<UniqueRecord>()),
+        ("news.enriched.schema.json", one::<EnrichedRecord>()),
+    ]
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,89 @@
+//! Transactional publishing for sources (the fetcher), which have no input topic.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use config::{KafkaConfig, RuntimeConfig};
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+use crate::kafka::transactional_producer_config;
+use crate::run::send;
+use crate::stage::StateChange;
+
+const KAFKA_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A record to publish.
+#[derive(Debug, Clone)]
+pub struct OutgoingRecord {
+    pub key: String,
+    pub payload: Vec<u8>,
+}
+
+/// Publishes a batch of records and the state changes that go with it atomically: either
+/// all of them become visible to read_committed consumers, or none.
+pub struct Publisher {
+    producer: BaseProducer,
+    topic: String,
+    state_topic: Option<String>,
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher").field("topic", &self.topic).finish_non_exhaustive()
+    }
+}
+
+impl Publisher {
+    /// Creates the producer and fences any earlier incarnation of this instance.
+    pub fn new(
+        kafka: &KafkaConfig,
+        runtime: &RuntimeConfig,
+        service: &str,
+        topic: &str,
+        state_topic: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let transactional_id = format!("{}-{}", runtime.group_id(service), runtime.instance_id(service));
+        let producer: BaseProducer = transactional_producer_config(kafka, &transactional_id, runtime.transaction_timeout_ms)?
+            .create()
+            .context("creating the Kafka producer")?;
+        producer
+            .init_transactions(KAFKA_CALL_TIMEOUT)
+            .with_context(|| format!("initialising transactions for {transactional_id}"))?;
+        Ok(Self { producer, topic: topic.to_string(), state_topic: state_topic.map(str::to_string) })
+    }
+
+    /// Publishes `records` and `state` in one transaction. Blocking. On error the transaction
+    /// is aborted and nothing is visible; the caller keeps its old state and may retry.
+    pub fn publish(&self, records: &[OutgoingRecord], state: &[StateChange]) -> anyhow::Result<()> {
+        let result = self.try_publish(records, state);
+        if let Err(err) = &result {
+            if let Err(abort_err) = self.producer.abort_transaction(KAFKA_CALL_TIMEOUT) {
+                tracing::error!(error = %abort_err, "Cannot abort a failed transaction.");
+            }
+            return Err(anyhow::anyhow!("publishing {} records failed: {err}", records.len()));
+        }
+        Ok(())
+    }
+
+    fn try_publish(&self, records: &[OutgoingRecord], state: &[StateChange]) -> Result<(), KafkaError> {
+        self.producer.begin_transaction()?;
+        for record in records {
+            send(&self.producer, BaseRecord::to(&self.topic).key(record.key.as_str()).payload(&record.payload))?;
+        }
+        let state_topic = match (&self.state_topic, state.is_empty()) {
+            (_, true) => None,
+            (Some(topic), false) => Some(topic),
+            (None, false) => return Err(KafkaError::ClientCreation("state changes but no state topic".into())),
+        };
+        for change in state.iter().filter(|_| state_topic.is_some()) {
+            let topic = state_topic.map_or("", String::as_str);
+            let mut record = BaseRecord::<[u8], [u8]>::to(topic).key(&change.key[..]);
+            if let Some(value) = &change.value {
+                record = record.payload(&value[..]);
+            }
+            send(&self.producer, record)?;
+        }
+        self.producer.commit_transaction(KAFKA_CALL_TIMEOUT)
+    }
+}

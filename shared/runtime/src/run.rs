@@ -1,0 +1,367 @@
+//! The consume-transform-produce loop.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use config::{KafkaConfig, RuntimeConfig};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, Message, OwnedHeaders, OwnedMessage};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use record::Record;
+use telemetry::{Health, StageMetrics};
+use tokio_util::sync::CancellationToken;
+
+use crate::dlq_headers;
+use crate::kafka::{consumer_config, transactional_producer_config};
+use crate::stage::{Stage, StageError};
+use crate::state::restore_state;
+
+/// Where a stage reads and writes, and how it runs.
+#[derive(Debug, Clone)]
+pub struct StageRun {
+    pub kafka: KafkaConfig,
+    pub runtime: RuntimeConfig,
+    /// The topic the stage consumes.
+    pub input_topic: String,
+    /// The topic the stage produces to.
+    pub output_topic: String,
+    /// The compacted changelog of the stage's state, for stateful stages.
+    pub state_topic: Option<String>,
+}
+
+/// Flags a new partition assignment, so that the loop can restore state and rewind before it
+/// processes anything under the new assignment.
+struct RebalanceFlag {
+    assigned: Arc<AtomicBool>,
+}
+
+impl ClientContext for RebalanceFlag {}
+
+impl ConsumerContext for RebalanceFlag {
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(partitions) => {
+                tracing::info!(partitions = partitions.count(), "Partitions assigned.");
+                self.assigned.store(true, Ordering::SeqCst);
+            }
+            Rebalance::Revoke(partitions) => {
+                tracing::info!(partitions = partitions.count(), "Partitions revoked.");
+                self.assigned.store(true, Ordering::SeqCst);
+            }
+            Rebalance::Error(err) => tracing::warn!(error = %err, "Rebalance failed."),
+        }
+    }
+}
+
+/// How long a blocking Kafka call may take before the loop gives up on it.
+const KAFKA_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs `stage` between its topics until `shutdown` is cancelled, then finishes the batch in
+/// flight, commits it, and returns. Blocking: call it from a dedicated thread
+/// (`tokio::task::spawn_blocking`). Returns an error only for failures that a restart may
+/// cure (a fenced producer, a fatal client error); bad records go to the DLQ instead.
+pub fn run_stage<S: Stage>(mut stage: S, run: StageRun, health: Health, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let name = stage.name();
+    let metrics = StageMetrics::get(name);
+    let instance = run.runtime.instance_id(name);
+    let group_id = run.runtime.group_id(name);
+    let transactional_id = format!("{group_id}-{instance}");
+
+    let assigned = Arc::new(AtomicBool::new(false));
+    let consumer: BaseConsumer<RebalanceFlag> = consumer_config(&run.kafka, &group_id, &instance)?
+        .create_with_context(RebalanceFlag { assigned: assigned.clone() })
+        .context("creating the Kafka consumer")?;
+    let producer: BaseProducer =
+        transactional_producer_config(&run.kafka, &transactional_id, run.runtime.transaction_timeout_ms)?
+            .create()
+            .context("creating the Kafka producer")?;
+    // Fences any earlier incarnation with the same transactional id and aborts its open
+    // transaction, so downstream consumers do not wait for it to time out.
+    producer
+        .init_transactions(KAFKA_CALL_TIMEOUT)
+        .with_context(|| format!("initialising transactions for {transactional_id}"))?;
+    consumer.subscribe(&[&run.input_topic]).context("subscribing to the input topic")?;
+    tracing::info!(
+        stage = name,
+        input = %run.input_topic,
+        output = %run.output_topic,
+        group = %group_id,
+        transactional_id = %transactional_id,
+        "Stage started."
+    );
+
+    if stage.is_stateful() {
+        restore(&mut stage, &run)?;
+    }
+    health.set_ready(true);
+
+    let batch_wait = Duration::from_millis(run.runtime.batch_max_wait_ms);
+    let mut batch: Vec<OwnedMessage> = Vec::with_capacity(run.runtime.batch_max_records);
+    loop {
+        if shutdown.is_cancelled() {
+            break;
+        }
+        // Collect a batch: wait for the first record, then up to `batch_wait` for more.
+        let mut first_at: Option<Instant> = None;
+        while batch.len() < run.runtime.batch_max_records {
+            let timeout = match first_at {
+                None => Duration::from_millis(100),
+                Some(t) => match batch_wait.checked_sub(t.elapsed()) {
+                    Some(left) => left.min(Duration::from_millis(100)),
+                    None => break,
+                },
+            };
+            match consumer.poll(timeout) {
+                Some(Ok(message)) => {
+                    first_at.get_or_insert_with(Instant::now);
+                    batch.push(message.detach());
+                }
+                Some(Err(err)) => tracing::warn!(error = %err, "Consumer error."),
+                None if first_at.is_none() && shutdown.is_cancelled() => break,
+                None => {}
+            }
+        }
+        if assigned.swap(false, Ordering::SeqCst) {
+            // Under the eager rebalance protocol every partition was revoked and assigned
+            // again; fetching restarts from the committed offsets, so the records collected
+            // before the rebalance will come again. Drop them, rewind, and rebuild the state
+            // as of the committed offsets.
+            batch.clear();
+            rewind_to_committed(&consumer)?;
+            if stage.is_stateful() {
+                health.set_ready(false);
+                restore(&mut stage, &run)?;
+                health.set_ready(true);
+            }
+            continue;
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let started = first_at.unwrap_or_else(Instant::now);
+        match process_batch(&mut stage, &run, &producer, &consumer, &batch, &metrics) {
+            Ok(()) => {
+                metrics.transactions.with_label_values(&["committed"]).inc();
+                metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
+                tracing::debug!(stage = name, records = batch.len(), "Batch committed.");
+            }
+            Err(err) if is_abortable(&err) => {
+                metrics.transactions.with_label_values(&["aborted"]).inc();
+                tracing::warn!(stage = name, error = %err, "Batch aborted; retrying it.");
+                if let Err(abort_err) = producer.abort_transaction(KAFKA_CALL_TIMEOUT) {
+                    health.set_failed();
+                    return Err(abort_err).context("aborting a failed transaction");
+                }
+                rewind_to_committed(&consumer)?;
+                if stage.is_stateful() {
+                    restore(&mut stage, &run)?;
+                } else {
+                    stage.reset();
+                }
+            }
+            Err(err) => {
+                health.set_failed();
+                return Err(err).context("committing a batch");
+            }
+        }
+        batch.clear();
+    }
+    tracing::info!(stage = name, "Stage stopped: the last batch is committed.");
+    health.set_ready(false);
+    Ok(())
+}
+
+fn is_abortable(err: &KafkaError) -> bool {
+    match err {
+        KafkaError::Transaction(err) => err.txn_requires_abort() || (err.is_retriable() && !err.is_fatal()),
+        _ => false,
+    }
+}
+
+/// Runs the stage over a batch and commits outputs, DLQ records, state and offsets in one
+/// transaction.
+fn process_batch<S: Stage>(
+    stage: &mut S,
+    run: &StageRun,
+    producer: &BaseProducer,
+    consumer: &BaseConsumer<RebalanceFlag>,
+    batch: &[OwnedMessage],
+    metrics: &StageMetrics,
+) -> Result<(), KafkaError> {
+    producer.begin_transaction()?;
+    let mut next_offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    for message in batch {
+        next_offsets.insert((message.topic().to_string(), message.partition()), message.offset() + 1);
+        metrics.records_in.inc();
+        let started = Instant::now();
+        let result = decode::<S::Input>(message).and_then(|input| stage.process(input)).and_then(encode_all);
+        metrics.record_seconds.observe(started.elapsed().as_secs_f64());
+        match result {
+            Ok(outputs) => {
+                if outputs.is_empty() {
+                    metrics.records_dropped.inc();
+                }
+                for (key, payload) in &outputs {
+                    send(producer, BaseRecord::to(&run.output_topic).key(key.as_str()).payload(payload))?;
+                    metrics.records_out.inc();
+                }
+            }
+            Err(err) => {
+                metrics.records_errored.with_label_values(&[err.kind.as_str()]).inc();
+                tracing::warn!(
+                    stage = stage.name(),
+                    topic = message.topic(),
+                    partition = message.partition(),
+                    offset = message.offset(),
+                    error = %err,
+                    "Record sent to the dead-letter topic."
+                );
+                send_to_dlq(producer, &run.kafka.topics.dlq, stage.name(), message, &err)?;
+            }
+        }
+    }
+    if let Some(state_topic) = &run.state_topic {
+        for change in stage.take_state_changes() {
+            let mut record = BaseRecord::<[u8], [u8]>::to(state_topic).key(&change.key[..]);
+            if let Some(value) = &change.value {
+                record = record.payload(&value[..]);
+            }
+            send(producer, record)?;
+        }
+    }
+    let mut offsets = TopicPartitionList::new();
+    for ((topic, partition), offset) in &next_offsets {
+        offsets.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+    }
+    let metadata = consumer.group_metadata().ok_or(KafkaError::ClientCreation("no consumer group metadata".into()))?;
+    producer.send_offsets_to_transaction(&offsets, &metadata, KAFKA_CALL_TIMEOUT)?;
+    producer.commit_transaction(KAFKA_CALL_TIMEOUT)?;
+    Ok(())
+}
+
+fn encode_all<T: Record>(outputs: Vec<T>) -> Result<Vec<(String, Vec<u8>)>, StageError> {
+    outputs
+        .iter()
+        .map(|output| {
+            serde_json::to_vec(output)
+                .map(|payload| (output.key().to_string(), payload))
+                .map_err(|err| StageError::internal(format!("cannot serialise the output: {err}")))
+        })
+        .collect()
+}
+
+fn decode<T: Record>(message: &OwnedMessage) -> Result<T, StageError> {
+    let payload = message.payload().ok_or_else(|| StageError::decode("empty message"))?;
+    serde_json::from_slice(payload).map_err(|err| StageError::decode(format!("not a valid record: {err}")))
+}
+
+fn send_to_dlq(
+    producer: &BaseProducer,
+    dlq_topic: &str,
+    stage: &str,
+    message: &OwnedMessage,
+    err: &StageError,
+) -> Result<(), KafkaError> {
+    let partition = message.partition().to_string();
+    let offset = message.offset().to_string();
+    let error = err.to_string();
+    let headers = OwnedHeaders::new()
+        .insert(Header { key: dlq_headers::STAGE, value: Some(stage) })
+        .insert(Header { key: dlq_headers::ERROR_KIND, value: Some(err.kind.as_str()) })
+        .insert(Header { key: dlq_headers::ERROR, value: Some(error.as_str()) })
+        .insert(Header { key: dlq_headers::ORIGIN_TOPIC, value: Some(message.topic()) })
+        .insert(Header { key: dlq_headers::ORIGIN_PARTITION, value: Some(partition.as_str()) })
+        .insert(Header { key: dlq_headers::ORIGIN_OFFSET, value: Some(offset.as_str()) });
+    let mut record = BaseRecord::<[u8], [u8]>::to(dlq_topic).headers(headers);
+    if let Some(key) = message.key() {
+        record = record.key(key);
+    }
+    if let Some(payload) = message.payload() {
+        record = record.payload(payload);
+    }
+    send(producer, record)
+}
+
+/// Sends one record, waiting while the producer's queue is full (backpressure, never a drop).
+pub(crate) fn send<K, P>(producer: &BaseProducer, mut record: BaseRecord<'_, K, P>) -> Result<(), KafkaError>
+where
+    K: rdkafka::message::ToBytes + ?Sized,
+    P: rdkafka::message::ToBytes + ?Sized,
+{
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull), back)) => {
+                producer.poll(Duration::from_millis(50));
+                record = back;
+            }
+            Err((err, _)) => return Err(err),
+        }
+    }
+}
+
+/// Moves every assigned partition back to its committed offset (or to the beginning when the
+/// group has committed nothing yet).
+fn rewind_to_committed(consumer: &BaseConsumer<RebalanceFlag>) -> anyhow::Result<()> {
+    let committed = consumer.committed(KAFKA_CALL_TIMEOUT).context("reading committed offsets")?;
+    for element in committed.elements() {
+        let offset = match element.offset() {
+            Offset::Offset(offset) => Offset::Offset(offset),
+            _ => Offset::Beginning,
+        };
+        if let Err(err) = consumer.seek(element.topic(), element.partition(), offset, KAFKA_CALL_TIMEOUT) {
+            // A partition that is not being fetched yet starts from the committed offset anyway.
+            tracing::debug!(topic = element.topic(), partition = element.partition(), error = %err, "Seek skipped.");
+        }
+    }
+    Ok(())
+}
+
+fn restore<S: Stage>(stage: &mut S, run: &StageRun) -> anyhow::Result<()> {
+    let Some(topic) = &run.state_topic else {
+        return Ok(());
+    };
+    stage.reset();
+    let started = Instant::now();
+    let entries = restore_state(&run.kafka, topic, |key, value| stage.restore(key, value))?;
+    tracing::info!(
+        stage = stage.name(),
+        topic = %topic,
+        entries,
+        seconds = started.elapsed().as_secs_f64(),
+        "State restored."
+    );
+    Ok(())
+}
+
+/// Runs a stage service: serves `/metrics`, `/healthz` and `/readyz` on the configured
+/// address and runs the stage on a dedicated thread until `shutdown`. After `shutdown`, the
+/// batch in flight gets `drain_timeout_secs` to commit; past that the service gives up (the
+/// broker aborts the open transaction, and nothing is lost).
+pub async fn serve_stage<S: Stage>(stage: S, run: StageRun, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let health = Health::default();
+    let http_shutdown = CancellationToken::new();
+    telemetry::serve(&run.runtime.listen_addr, health.clone(), http_shutdown.clone()).await?;
+    let drain = Duration::from_secs(run.runtime.drain_timeout_secs);
+    let stage_shutdown = shutdown.clone();
+    let mut task = tokio::task::spawn_blocking(move || run_stage(stage, run, health, stage_shutdown));
+    let result = tokio::select! {
+        joined = &mut task => joined,
+        () = async { shutdown.cancelled().await; tokio::time::sleep(drain).await } => {
+            match tokio::time::timeout(Duration::from_millis(1), &mut task).await {
+                Ok(joined) => joined,
+                Err(_) => {
+                    http_shutdown.cancel();
+                    anyhow::bail!("the batch in flight did not commit within the drain timeout ({drain:?})");
+                }
+            }
+        }
+    };
+    http_shutdown.cancel();
+    result.context("the stage thread panicked")?
+}
