@@ -45,33 +45,69 @@ impl Stage for Cleaner {
 /// Cleans one raw item. The body comes from the article page when there is one, else from
 /// the feed's full content, else from its summary.
 pub fn clean(raw: &RawRecord, now: DateTime<Utc>) -> Result<CleanedRecord, StageError> {
-    let page = raw.page.as_ref().map(|p| scraper::Html::parse_document(&p.html));
+    let page = raw
+        .page
+        .as_ref()
+        .map(|p| scraper::Html::parse_document(&p.html));
     let from_page = page.as_ref().map(text::main_text).filter(|t| !t.is_empty());
-    let summary = raw.summary.as_deref().map(html_to_text).filter(|s| !s.is_empty());
+    let summary = raw
+        .summary
+        .as_deref()
+        .map(html_to_text)
+        .filter(|s| !s.is_empty());
     let text = from_page
-        .or_else(|| raw.content.as_deref().map(html_to_text).filter(|t| !t.is_empty()))
+        .or_else(|| {
+            raw.content
+                .as_deref()
+                .map(html_to_text)
+                .filter(|t| !t.is_empty())
+        })
         .or_else(|| summary.clone())
         .unwrap_or_default();
-    let title = raw.title.as_deref().map(html_to_text).unwrap_or_default().replace("\n\n", " ");
+    let title = raw
+        .title
+        .as_deref()
+        .map(html_to_text)
+        .unwrap_or_default()
+        .replace("\n\n", " ");
     if title.is_empty() && text.is_empty() {
-        return Err(StageError::content(format!("item {} has neither a title nor any text", raw.id)));
+        return Err(StageError::content(format!(
+            "item {} has neither a title nor any text",
+            raw.id
+        )));
     }
 
     // The page's own canonical link wins over the feed's link; both are normalised.
-    let page_canonical = page.as_ref().and_then(text::canonical_link).and_then(|href| {
-        let base = raw.page.as_ref().map(|p| p.url.as_str()).or(raw.url.as_deref())?;
-        url::Url::parse(base).ok()?.join(&href).ok().map(String::from)
-    });
+    let page_canonical = page
+        .as_ref()
+        .and_then(text::canonical_link)
+        .and_then(|href| {
+            let base = raw
+                .page
+                .as_ref()
+                .map(|p| p.url.as_str())
+                .or(raw.url.as_deref())?;
+            url::Url::parse(base)
+                .ok()?
+                .join(&href)
+                .ok()
+                .map(String::from)
+        });
     let canonical_url = page_canonical
         .as_deref()
         .and_then(record::normalize_url)
         .or_else(|| raw.url.as_deref().and_then(record::normalize_url));
-    let id = canonical_url.as_deref().map_or_else(|| raw.id.clone(), record::article_id);
+    let id = canonical_url
+        .as_deref()
+        .map_or_else(|| raw.id.clone(), record::article_id);
     let domain = canonical_url
         .as_deref()
         .or(Some(raw.feed.url.as_str()))
         .and_then(|u| url::Url::parse(u).ok())
-        .and_then(|u| u.host_str().map(|h| h.strip_prefix("www.").unwrap_or(h).to_string()))
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.strip_prefix("www.").unwrap_or(h).to_string())
+        })
         .unwrap_or_default();
 
     let word_count = u32::try_from(text.split_whitespace().count()).unwrap_or(u32::MAX);
@@ -83,9 +119,17 @@ pub fn clean(raw: &RawRecord, now: DateTime<Utc>) -> Result<CleanedRecord, Stage
             url: raw.url.clone(),
             canonical_url,
             feed: raw.feed.clone(),
-            source: Source { domain, name: raw.feed.name.clone() },
+            source: Source {
+                domain,
+                name: raw.feed.name.clone(),
+            },
             title,
-            authors: raw.authors.iter().map(|a| normalize_text(a)).filter(|a| !a.is_empty()).collect(),
+            authors: raw
+                .authors
+                .iter()
+                .map(|a| normalize_text(a))
+                .filter(|a| !a.is_empty())
+                .collect(),
             published_at: raw.published_at,
             updated_at: raw.updated_at,
             fetched_at: raw.fetched_at,
@@ -96,7 +140,10 @@ pub fn clean(raw: &RawRecord, now: DateTime<Utc>) -> Result<CleanedRecord, Stage
             lead_image: raw.lead_image.clone(),
             categories: raw.categories.clone(),
             fingerprints: Fingerprints { content_sha256 },
-            timestamps: StageTimes { cleaned_at: Some(now), ..StageTimes::default() },
+            timestamps: StageTimes {
+                cleaned_at: Some(now),
+                ..StageTimes::default()
+            },
         },
     })
 }

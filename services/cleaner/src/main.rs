@@ -1,3 +1,7 @@
 fn main() -> std::process::ExitCode {
-    runtime::service_main("cleaner", "Reads news.raw, writes clean text and metadata to news.cleaned.", cleaner::run)
+    runtime::service_main(
+        "cleaner",
+        "Reads news.raw, writes clean text and metadata to news.cleaned.",
+        cleaner::run,
+    )
 }

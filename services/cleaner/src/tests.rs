@@ -9,13 +9,25 @@ fn check(html: &str, expected: &str) {
 #[test]
 fn html_to_text_cases() {
     check("<p>One</p><p>Two</p>", "One\n\nTwo");
-    check("Plain text &amp; entities &#8217; &lt;ok&gt;", "Plain text & entities \u{2019} <ok>");
+    check(
+        "Plain text &amp; entities &#8217; &lt;ok&gt;",
+        "Plain text & entities \u{2019} <ok>",
+    );
     check("<p>Split   across\n lines</p>", "Split across lines");
-    check("<div>A<script>var x = 1;</script><style>p{}</style> B</div>", "A B");
-    check("<p>soft\u{00AD}hyphen and zero\u{200B}width</p>", "softhyphen and zerowidth");
+    check(
+        "<div>A<script>var x = 1;</script><style>p{}</style> B</div>",
+        "A B",
+    );
+    check(
+        "<p>soft\u{00AD}hyphen and zero\u{200B}width</p>",
+        "softhyphen and zerowidth",
+    );
     check("<p>“Smart quotes” — kept</p>", "“Smart quotes” — kept");
     check("<p>e\u{0301}</p>", "\u{00e9}");
-    check("<figure><img src=x><figcaption>Caption</figcaption></figure><p>Body</p>", "Body");
+    check(
+        "<figure><img src=x><figcaption>Caption</figcaption></figure><p>Body</p>",
+        "Body",
+    );
     check("line<br>break", "line\nbreak");
     check("", "");
     check("<p>  </p>", "");
@@ -27,7 +39,11 @@ fn raw() -> RawRecord {
     RawRecord {
         schema_version: 1,
         id: "raw-id".into(),
-        feed: FeedRef { url: "https://www.example.com/feed.xml".into(), name: Some("Example".into()), tags: vec![] },
+        feed: FeedRef {
+            url: "https://www.example.com/feed.xml".into(),
+            name: Some("Example".into()),
+            tags: vec![],
+        },
         guid: None,
         url: Some("https://www.example.com/world/story?utm_source=rss".into()),
         title: Some("Putin &amp; Xi <b>meet</b>".into()),
@@ -52,7 +68,10 @@ fn cleans_a_feed_item() {
     assert_eq!(a.title, "Putin & Xi meet");
     assert_eq!(a.text, "Short summary.");
     assert_eq!(a.word_count, 2);
-    assert_eq!(a.canonical_url.as_deref(), Some("https://www.example.com/world/story"));
+    assert_eq!(
+        a.canonical_url.as_deref(),
+        Some("https://www.example.com/world/story")
+    );
     assert_eq!(a.id, record::article_id("https://example.com/world/story"));
     assert_eq!(a.source.domain, "example.com");
     assert_eq!(a.authors, vec!["Sravasti Dasgupta"]);
@@ -64,7 +83,10 @@ fn cleans_a_feed_item() {
 fn full_content_beats_summary_and_page_beats_both() {
     let mut item = raw();
     item.content = Some("<p>Full body one.</p><p>Two.</p>".into());
-    assert_eq!(clean(&item, Utc::now()).unwrap().article.text, "Full body one.\n\nTwo.");
+    assert_eq!(
+        clean(&item, Utc::now()).unwrap().article.text,
+        "Full body one.\n\nTwo."
+    );
     item.page = Some(Page {
         url: "https://www.example.com/world/story".into(),
         html: r#"<html><head><link rel="canonical" href="/canonical/story"></head>
@@ -75,7 +97,10 @@ fn full_content_beats_summary_and_page_beats_both() {
     });
     let cleaned = clean(&item, Utc::now()).unwrap();
     assert_eq!(cleaned.article.text, "Headline\n\nPage body.");
-    assert_eq!(cleaned.article.canonical_url.as_deref(), Some("https://www.example.com/canonical/story"));
+    assert_eq!(
+        cleaned.article.canonical_url.as_deref(),
+        Some("https://www.example.com/canonical/story")
+    );
 }
 
 #[test]

@@ -8,15 +8,65 @@ const LINE_BREAK: char = '\u{2028}';
 
 /// Elements whose content is never article text.
 const SKIPPED: &[&str] = &[
-    "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed", "nav", "header",
-    "footer", "aside", "form", "button", "select", "textarea", "input", "figure", "figcaption", "picture", "video",
-    "audio", "head", "title", "meta", "link",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "canvas",
+    "iframe",
+    "object",
+    "embed",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "button",
+    "select",
+    "textarea",
+    "input",
+    "figure",
+    "figcaption",
+    "picture",
+    "video",
+    "audio",
+    "head",
+    "title",
+    "meta",
+    "link",
 ];
 
 /// Elements that start a new paragraph.
 const BLOCKS: &[&str] = &[
-    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd",
-    "blockquote", "pre", "table", "tr", "td", "th", "hr", "address", "details", "summary", "body",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "hr",
+    "address",
+    "details",
+    "summary",
+    "body",
 ];
 
 /// Plain text of an HTML fragment (or of plain text, which passes through with its entities
@@ -32,7 +82,9 @@ pub fn html_to_text(html: &str) -> String {
 /// body, without navigation, headers, footers, forms and figures.
 pub(crate) fn main_text(page: &Html) -> String {
     for selector in ["article", "main", "[role=main]", "body"] {
-        let Ok(selector) = Selector::parse(selector) else { continue };
+        let Ok(selector) = Selector::parse(selector) else {
+            continue;
+        };
         let mut out = String::new();
         for element in page.select(&selector) {
             walk(element, &mut out);

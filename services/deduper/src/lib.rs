@@ -46,10 +46,22 @@ impl Deduper {
             return None;
         }
         self.seen.insert(article.id.clone(), now);
-        self.changes.push(StateChange { key: article.id.clone().into_bytes(), value: Some(now.to_rfc3339().into_bytes()) });
+        self.changes.push(StateChange {
+            key: article.id.clone().into_bytes(),
+            value: Some(now.to_rfc3339().into_bytes()),
+        });
         article.timestamps.deduplicated_at = Some(now);
-        let story = Story { story_id: article.id.clone(), revision: 1, duplicate_of: None, similarity: None };
-        Some(UniqueRecord { schema_version: UniqueRecord::SCHEMA_VERSION, article, story })
+        let story = Story {
+            story_id: article.id.clone(),
+            revision: 1,
+            duplicate_of: None,
+            similarity: None,
+        };
+        Some(UniqueRecord {
+            schema_version: UniqueRecord::SCHEMA_VERSION,
+            article,
+            story,
+        })
     }
 }
 
@@ -70,8 +82,13 @@ impl Stage for Deduper {
     }
 
     fn restore(&mut self, key: &[u8], value: Option<&[u8]>) {
-        let Ok(id) = std::str::from_utf8(key) else { return };
-        match value.and_then(|v| std::str::from_utf8(v).ok()).and_then(|v| DateTime::parse_from_rfc3339(v).ok()) {
+        let Ok(id) = std::str::from_utf8(key) else {
+            return;
+        };
+        match value
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| DateTime::parse_from_rfc3339(v).ok())
+        {
             Some(at) => {
                 self.seen.insert(id.to_string(), at.with_timezone(&Utc));
             }
@@ -117,8 +134,15 @@ mod tests {
                 id: record::article_id(&canonical),
                 url: Some(url.into()),
                 canonical_url: Some(canonical),
-                feed: FeedRef { url: "https://example.com/feed".into(), name: None, tags: vec![] },
-                source: Source { domain: "example.com".into(), name: None },
+                feed: FeedRef {
+                    url: "https://example.com/feed".into(),
+                    name: None,
+                    tags: vec![],
+                },
+                source: Source {
+                    domain: "example.com".into(),
+                    name: None,
+                },
                 title: "t".into(),
                 authors: vec![],
                 published_at: None,
@@ -139,13 +163,26 @@ mod tests {
     #[test]
     fn drops_exact_repeats_by_canonical_url() {
         let mut deduper = Deduper::default();
-        let first = deduper.process(cleaned("https://example.com/a?utm_source=x")).unwrap();
+        let first = deduper
+            .process(cleaned("https://example.com/a?utm_source=x"))
+            .unwrap();
         assert_eq!(first.len(), 1);
         assert_eq!(first[0].story.story_id, first[0].article.id);
         assert_eq!(first[0].story.revision, 1);
         assert!(first[0].article.timestamps.deduplicated_at.is_some());
-        assert!(deduper.process(cleaned("http://www.example.com/a")).unwrap().is_empty());
-        assert_eq!(deduper.process(cleaned("https://example.com/b")).unwrap().len(), 1);
+        assert!(
+            deduper
+                .process(cleaned("http://www.example.com/a"))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            deduper
+                .process(cleaned("https://example.com/b"))
+                .unwrap()
+                .len(),
+            1
+        );
         assert_eq!(deduper.remembered(), 2);
     }
 
@@ -155,14 +192,28 @@ mod tests {
         deduper.process(cleaned("https://example.com/a")).unwrap();
         let changes = deduper.take_state_changes();
         assert_eq!(changes.len(), 1);
-        assert!(deduper.take_state_changes().is_empty(), "changes are taken once");
+        assert!(
+            deduper.take_state_changes().is_empty(),
+            "changes are taken once"
+        );
 
         let mut restarted = Deduper::default();
         for change in &changes {
             restarted.restore(&change.key, change.value.as_deref());
         }
-        assert!(restarted.process(cleaned("https://example.com/a")).unwrap().is_empty());
+        assert!(
+            restarted
+                .process(cleaned("https://example.com/a"))
+                .unwrap()
+                .is_empty()
+        );
         restarted.reset();
-        assert_eq!(restarted.process(cleaned("https://example.com/a")).unwrap().len(), 1);
+        assert_eq!(
+            restarted
+                .process(cleaned("https://example.com/a"))
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }

@@ -1,3 +1,7 @@
 fn main() -> std::process::ExitCode {
-    runtime::service_main("deduper", "Reads news.cleaned, drops repeats, writes news.unique.", deduper::run)
+    runtime::service_main(
+        "deduper",
+        "Reads news.cleaned, drops repeats, writes news.unique.",
+        deduper::run,
+    )
 }

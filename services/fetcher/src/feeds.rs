@@ -40,25 +40,41 @@ pub struct FeedEntry {
 #[derive(Debug, thiserror::Error)]
 pub enum FeedsError {
     #[error("cannot read the feeds file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("invalid feeds file {path}: {source}")]
-    Parse { path: String, source: serde_yaml::Error },
+    Parse {
+        path: String,
+        source: serde_yaml::Error,
+    },
     #[error("invalid feeds file {path}: feeds[{index}] ({url:?}): {message}")]
-    Entry { path: String, index: usize, url: String, message: String },
+    Entry {
+        path: String,
+        index: usize,
+        url: String,
+        message: String,
+    },
 }
 
 impl FeedsFile {
     /// Reads and validates a feeds file.
     pub fn load(path: &Path) -> Result<FeedsFile, FeedsError> {
         let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| FeedsError::Read { path: display.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| FeedsError::Read {
+            path: display.clone(),
+            source,
+        })?;
         Self::parse(&text, &display)
     }
 
     /// Parses and validates feeds-file text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<FeedsFile, FeedsError> {
-        let file: FeedsFile =
-            serde_yaml::from_str(text).map_err(|source| FeedsError::Parse { path: origin.to_string(), source })?;
+        let file: FeedsFile = serde_yaml::from_str(text).map_err(|source| FeedsError::Parse {
+            path: origin.to_string(),
+            source,
+        })?;
         let mut urls = HashSet::new();
         for (index, feed) in file.feeds.iter().enumerate() {
             let fail = |message: &str| FeedsError::Entry {
@@ -68,7 +84,8 @@ impl FeedsFile {
                 message: message.to_string(),
             };
             match url::Url::parse(&feed.url) {
-                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {}
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+                }
                 Ok(_) => return Err(fail("the url must be http or https")),
                 Err(err) => return Err(fail(&format!("the url is not valid: {err}"))),
             }
@@ -93,7 +110,9 @@ mod tests {
     use super::*;
 
     fn err(text: &str) -> String {
-        FeedsFile::parse(text, "feeds.yaml").unwrap_err().to_string()
+        FeedsFile::parse(text, "feeds.yaml")
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -111,12 +130,17 @@ mod tests {
     #[test]
     fn bad_entries_are_named() {
         let e = err("feeds:\n  - url: https://a.example/rss\n  - url: ftp://b.example/rss\n");
-        assert!(e.contains("feeds[1]") && e.contains("ftp://b.example/rss"), "{e}");
+        assert!(
+            e.contains("feeds[1]") && e.contains("ftp://b.example/rss"),
+            "{e}"
+        );
         let e = err("feeds:\n  - url: https://a.example/rss\n  - url: https://a.example/rss\n");
         assert!(e.contains("feeds[1]") && e.contains("twice"), "{e}");
         let e = err("feeds:\n  - url: not a url\n");
         assert!(e.contains("feeds[0]"), "{e}");
-        let e = err("feeds:\n  - url: https://a.example/rss\n    min_interval_secs: 600\n    max_interval_secs: 60\n");
+        let e = err(
+            "feeds:\n  - url: https://a.example/rss\n    min_interval_secs: 600\n    max_interval_secs: 60\n",
+        );
         assert!(e.contains("min_interval_secs"), "{e}");
         let e = err("feeds:\n  - url: https://a.example/rss\n  - urll: https://b.example/rss\n");
         assert!(e.contains("feeds[1]") && e.contains("urll"), "{e}");

@@ -54,7 +54,12 @@ pub struct FetchSettings {
 impl Default for FetchSettings {
     fn default() -> Self {
         Self {
-            user_agent: concat!("newswire/", env!("CARGO_PKG_VERSION"), " (+https://github.com/newswire)").to_string(),
+            user_agent: concat!(
+                "newswire/",
+                env!("CARGO_PKG_VERSION"),
+                " (+https://github.com/newswire)"
+            )
+            .to_string(),
             request_timeout_secs: 30,
             max_body_bytes: 10 * 1024 * 1024,
             min_interval_secs: 300,
@@ -143,17 +148,24 @@ impl Fetcher {
             Duration::from_secs(settings.request_timeout_secs),
             settings.max_body_bytes,
         )?;
-        Ok(Self { client, states: HashMap::new() })
+        Ok(Self {
+            client,
+            states: HashMap::new(),
+        })
     }
 
     /// Applies one persisted state entry (key: feed URL; value: JSON [`FeedState`]).
     pub fn restore(&mut self, key: &[u8], value: Option<&[u8]>) {
-        let Ok(url) = std::str::from_utf8(key) else { return };
+        let Ok(url) = std::str::from_utf8(key) else {
+            return;
+        };
         match value.map(serde_json::from_slice::<FeedState>) {
             Some(Ok(state)) => {
                 self.states.insert(url.to_string(), state);
             }
-            Some(Err(err)) => tracing::warn!(feed = url, error = %err, "Unreadable feed state ignored."),
+            Some(Err(err)) => {
+                tracing::warn!(feed = url, error = %err, "Unreadable feed state ignored.")
+            }
             None => {
                 self.states.remove(url);
             }
@@ -174,27 +186,58 @@ impl Fetcher {
     pub fn commit(&mut self, feed_url: &str, state: FeedState) -> StateChange {
         let value = serde_json::to_vec(&state).unwrap_or_default();
         self.states.insert(feed_url.to_string(), state);
-        StateChange { key: feed_url.as_bytes().to_vec(), value: Some(value) }
+        StateChange {
+            key: feed_url.as_bytes().to_vec(),
+            value: Some(value),
+        }
     }
 }
 
 /// Fetches and parses `feed` given its `state`; says which items are new.
-pub async fn poll_feed(client: &HttpClient, feed: &FeedEntry, state: FeedState) -> Result<Polled, PollError> {
-    let fetched = client.get(&feed.url, state.etag.as_deref(), state.last_modified.as_deref()).await?;
-    let Fetched::Body { body, final_url, etag, last_modified } = fetched else {
-        return Ok(Polled { records: Vec::new(), next_state: state, items: 0 });
+pub async fn poll_feed(
+    client: &HttpClient,
+    feed: &FeedEntry,
+    state: FeedState,
+) -> Result<Polled, PollError> {
+    let fetched = client
+        .get(
+            &feed.url,
+            state.etag.as_deref(),
+            state.last_modified.as_deref(),
+        )
+        .await?;
+    let Fetched::Body {
+        body,
+        final_url,
+        etag,
+        last_modified,
+    } = fetched
+    else {
+        return Ok(Polled {
+            records: Vec::new(),
+            next_state: state,
+            items: 0,
+        });
     };
     let now = Utc::now();
     let records = parse_feed(feed, &body, &final_url, now)?;
     let items = records.len();
     let (mut records, next_state) = new_items(records, &state);
-    let next_state = FeedState { etag, last_modified, ..next_state };
+    let next_state = FeedState {
+        etag,
+        last_modified,
+        ..next_state
+    };
     if feed.fetch_article {
         for record in &mut records {
             record.page = fetch_page(client, record).await;
         }
     }
-    Ok(Polled { records, next_state, items })
+    Ok(Polled {
+        records,
+        next_state,
+        items,
+    })
 }
 
 /// The article page for a record, or `None` (logged) when it cannot be had: the record
@@ -202,9 +245,13 @@ pub async fn poll_feed(client: &HttpClient, feed: &FeedEntry, state: FeedState) 
 async fn fetch_page(client: &HttpClient, record: &RawRecord) -> Option<Page> {
     let url = record.url.as_deref()?;
     match client.get(url, None, None).await {
-        Ok(Fetched::Body { body, final_url, .. }) => {
-            Some(Page { url: final_url, html: String::from_utf8_lossy(&body).into_owned(), fetched_at: Utc::now() })
-        }
+        Ok(Fetched::Body {
+            body, final_url, ..
+        }) => Some(Page {
+            url: final_url,
+            html: String::from_utf8_lossy(&body).into_owned(),
+            fetched_at: Utc::now(),
+        }),
         Ok(Fetched::NotModified) => None,
         Err(err) => {
             tracing::warn!(url, error = %err, "Article page not fetched; using the feed's text.");
@@ -228,21 +275,35 @@ pub fn new_items(records: Vec<RawRecord>, state: &FeedState) -> (Vec<RawRecord>,
     }
     ids.extend(state.seen.iter().cloned());
     ids.truncate(SEEN_PER_FEED);
-    (fresh, FeedState { seen: ids, ..state.clone() })
+    (
+        fresh,
+        FeedState {
+            seen: ids,
+            ..state.clone()
+        },
+    )
 }
 
 /// Polls every feed once, concurrently (at most `max_concurrent` requests in flight), and
 /// hands each successful poll to `deliver` as it completes. Failures are counted and
 /// logged, and the other feeds go on.
-pub async fn poll_all<F>(fetcher: &Fetcher, feeds: &[FeedEntry], max_concurrent: usize, mut deliver: F)
-where
+pub async fn poll_all<F>(
+    fetcher: &Fetcher,
+    feeds: &[FeedEntry],
+    max_concurrent: usize,
+    mut deliver: F,
+) where
     F: FnMut(&FeedEntry, Polled),
 {
     let metrics = StageMetrics::get("fetcher");
     let limit = Arc::new(Semaphore::new(max_concurrent.max(1)));
     let mut polls = tokio::task::JoinSet::new();
     for (index, feed) in feeds.iter().enumerate() {
-        let (client, feed, state) = (fetcher.client.clone(), feed.clone(), fetcher.state(&feed.url));
+        let (client, feed, state) = (
+            fetcher.client.clone(),
+            feed.clone(),
+            fetcher.state(&feed.url),
+        );
         let limit = limit.clone();
         polls.spawn(async move {
             let _permit = limit.acquire_owned().await;
@@ -258,12 +319,17 @@ where
         match result {
             Ok(polled) => {
                 metrics.records_in.inc_by(polled.items as u64);
-                metrics.records_dropped.inc_by((polled.items - polled.records.len()) as u64);
+                metrics
+                    .records_dropped
+                    .inc_by((polled.items - polled.records.len()) as u64);
                 tracing::debug!(feed = %feed.url, items = polled.items, new = polled.records.len(), "Feed polled.");
                 deliver(feed, polled);
             }
             Err(err) => {
-                metrics.records_errored.with_label_values(&[err.kind()]).inc();
+                metrics
+                    .records_errored
+                    .with_label_values(&[err.kind()])
+                    .inc();
                 tracing::warn!(feed = %feed.url, kind = err.kind(), error = %err, "Feed poll failed.");
             }
         }
@@ -277,7 +343,12 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
     let feeds = FeedsFile::load(&config.feeds_file)?.feeds;
     let health = Health::default();
     let http_shutdown = CancellationToken::new();
-    telemetry::serve(&config.runtime.listen_addr, health.clone(), http_shutdown.clone()).await?;
+    telemetry::serve(
+        &config.runtime.listen_addr,
+        health.clone(),
+        http_shutdown.clone(),
+    )
+    .await?;
     let _stop_http = http_shutdown.drop_guard();
     let metrics = StageMetrics::get("fetcher");
 
@@ -285,9 +356,17 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
     let topics = config.kafka.topics.clone();
     let (kafka, runtime) = (config.kafka.clone(), config.runtime.clone());
     let (publisher, restored) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        let publisher = Publisher::new(&kafka, &runtime, "fetcher", &topics.raw, Some(&topics.fetcher_state))?;
+        let publisher = Publisher::new(
+            &kafka,
+            &runtime,
+            "fetcher",
+            &topics.raw,
+            Some(&topics.fetcher_state),
+        )?;
         let mut restored = Vec::new();
-        runtime::restore_state(&kafka, &topics.fetcher_state, |k, v| restored.push((k.to_vec(), v.map(<[u8]>::to_vec))))?;
+        runtime::restore_state(&kafka, &topics.fetcher_state, |k, v| {
+            restored.push((k.to_vec(), v.map(<[u8]>::to_vec)))
+        })?;
         Ok((publisher, restored))
     })
     .await??;
@@ -295,7 +374,11 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
         fetcher.restore(key, value.as_deref());
     }
     let publisher = Arc::new(publisher);
-    tracing::info!(feeds = feeds.len(), restored = restored.len(), "Fetcher started.");
+    tracing::info!(
+        feeds = feeds.len(),
+        restored = restored.len(),
+        "Fetcher started."
+    );
     health.set_ready(true);
 
     let interval = Duration::from_secs(config.fetcher.min_interval_secs.max(1));
@@ -309,7 +392,12 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
             let records: Vec<OutgoingRecord> = polled
                 .records
                 .iter()
-                .filter_map(|r| serde_json::to_vec(r).ok().map(|payload| OutgoingRecord { key: r.id.clone(), payload }))
+                .filter_map(|r| {
+                    serde_json::to_vec(r).ok().map(|payload| OutgoingRecord {
+                        key: r.id.clone(),
+                        payload,
+                    })
+                })
                 .collect();
             let change = StateChange {
                 key: url.as_bytes().to_vec(),
@@ -317,7 +405,8 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
             };
             let publisher = publisher.clone();
             let count = records.len() as u64;
-            let result = tokio::task::spawn_blocking(move || publisher.publish(&records, &[change])).await?;
+            let result =
+                tokio::task::spawn_blocking(move || publisher.publish(&records, &[change])).await?;
             match result {
                 Ok(()) => {
                     fetcher.commit(&url, polled.next_state);

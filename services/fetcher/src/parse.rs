@@ -26,7 +26,10 @@ pub fn parse_feed(
         .map_err(|err| ParseError(err.to_string()))?;
     let feed_ref = FeedRef {
         url: feed.url.clone(),
-        name: feed.name.clone().or_else(|| parsed.title.as_ref().map(|t| t.content.trim().to_string())),
+        name: feed
+            .name
+            .clone()
+            .or_else(|| parsed.title.as_ref().map(|t| t.content.trim().to_string())),
         tags: feed.tags.clone(),
     };
     let language = parsed.language.clone();
@@ -52,7 +55,9 @@ pub fn parse_feed(
             });
             // A date in the future is a feed's mistake (or a time-zone one); keep it only
             // when it is within a day of now.
-            let sane = |d: Option<DateTime<Utc>>| d.filter(|d| *d <= fetched_at + chrono::Duration::days(1));
+            let sane = |d: Option<DateTime<Utc>>| {
+                d.filter(|d| *d <= fetched_at + chrono::Duration::days(1))
+            };
             RawRecord {
                 schema_version: RawRecord::SCHEMA_VERSION,
                 id,
@@ -62,7 +67,12 @@ pub fn parse_feed(
                 title,
                 summary: entry.summary.map(|s| s.content),
                 content: entry.content.and_then(|c| c.body),
-                authors: entry.authors.into_iter().filter_map(|p| p.name).filter(|n| !n.trim().is_empty()).collect(),
+                authors: entry
+                    .authors
+                    .into_iter()
+                    .filter_map(|p| p.name)
+                    .filter(|n| !n.trim().is_empty())
+                    .collect(),
                 categories: entry
                     .categories
                     .into_iter()

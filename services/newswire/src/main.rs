@@ -91,9 +91,16 @@ enum TopicsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let format = if cli.log_format == "json" { telemetry::LogFormat::Json } else { telemetry::LogFormat::Text };
+    let format = if cli.log_format == "json" {
+        telemetry::LogFormat::Json
+    } else {
+        telemetry::LogFormat::Text
+    };
     telemetry::init_logging(format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
@@ -113,7 +120,17 @@ fn main() -> ExitCode {
 
 async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Run { feeds, taxonomy, kafka, topic_prefix, out, data_dir, once, interval_secs, metrics_addr } => {
+        Command::Run {
+            feeds,
+            taxonomy,
+            kafka,
+            topic_prefix,
+            out,
+            data_dir,
+            once,
+            interval_secs,
+            metrics_addr,
+        } => {
             let shutdown = CancellationToken::new();
             telemetry::cancel_on_signals(shutdown.clone());
             let options = newswire::standalone::Options {
@@ -128,28 +145,45 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 metrics_addr,
             };
             let summary = newswire::standalone::run(options, shutdown).await?;
-            eprintln!("newswire: {} records written, {} dead letters", summary.written, summary.dead_letters);
+            eprintln!(
+                "newswire: {} records written, {} dead letters",
+                summary.written, summary.dead_letters
+            );
             Ok(())
         }
-        Command::Topics { command: TopicsCommand::Create { kafka, prefix, partitions, replication } } => {
+        Command::Topics {
+            command:
+                TopicsCommand::Create {
+                    kafka,
+                    prefix,
+                    partitions,
+                    replication,
+                },
+        } => {
             let config = config::KafkaConfig {
                 bootstrap_servers: kafka,
                 topics: config::TopicNames::with_prefix(&prefix),
                 ..Default::default()
             };
-            runtime::create_topics(&config, &runtime::pipeline_topics(&config.topics, partitions, replication)).await
+            runtime::create_topics(
+                &config,
+                &runtime::pipeline_topics(&config.topics, partitions, replication),
+            )
+            .await
         }
         Command::Schemas { out } => {
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             for (name, schema) in record::schemas() {
                 let path = out.join(name);
-                std::fs::write(&path, schema).with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, schema)
+                    .with_context(|| format!("writing {}", path.display()))?;
                 eprintln!("wrote {}", path.display());
             }
             Ok(())
         }
         Command::ParseFeed { file, base_url } => {
-            let body = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let body =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let feed = fetcher::FeedEntry {
                 url: base_url.clone(),
                 name: None,

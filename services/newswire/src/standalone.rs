@@ -14,9 +14,9 @@ use anyhow::Context as _;
 use cleaner::Cleaner;
 use config::{KafkaConfig, RuntimeConfig};
 use deduper::Deduper;
-use fetcher::{FetchSettings, Fetcher, FeedsFile};
+use fetcher::{FeedsFile, FetchSettings, Fetcher};
 use record::{EnrichedRecord, Record};
-use runtime::{OutgoingRecord, Publisher, Stage};
+use runtime::{OutgoingRecord, Publisher, Stage, StateChange};
 use serde::Serialize;
 use store::Store;
 use tagger::{Tagger, Taxonomy};
@@ -52,7 +52,7 @@ const DEDUPER_TABLE: &str = "deduper";
 /// must be persisted once they are written.
 struct Batch<T> {
     records: Vec<T>,
-    state: Vec<(&'static str, Vec<u8>, Option<Vec<u8>>)>,
+    state: Vec<(&'static str, StateChange)>,
     dead: Vec<DeadLetter>,
 }
 
@@ -99,8 +99,18 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     let (unique_tx, unique_rx) = mpsc::channel(8);
     let (enriched_tx, mut enriched_rx) = mpsc::channel::<Batch<EnrichedRecord>>(8);
     tokio::spawn(stage_task(Cleaner, None, raw_rx, cleaned_tx));
-    tokio::spawn(stage_task(deduper, Some(DEDUPER_TABLE), cleaned_rx, unique_tx));
-    tokio::spawn(stage_task(Tagger::new(taxonomy), None, unique_rx, enriched_tx));
+    tokio::spawn(stage_task(
+        deduper,
+        Some(DEDUPER_TABLE),
+        cleaned_rx,
+        unique_tx,
+    ));
+    tokio::spawn(stage_task(
+        Tagger::new(taxonomy),
+        None,
+        unique_rx,
+        enriched_tx,
+    ));
 
     let fetch_shutdown = shutdown.clone();
     let interval = Duration::from_secs(options.interval_secs.max(1));
@@ -116,7 +126,7 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
                 let change = fetcher.commit(&url, poll.next_state);
                 let batch = Batch {
                     records: poll.records,
-                    state: vec![(FETCHER_TABLE, change.key, change.value)],
+                    state: vec![(FETCHER_TABLE, change)],
                     dead: Vec::new(),
                 };
                 if raw_tx.send(batch).await.is_err() {
@@ -143,10 +153,11 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
             append_dead_letters(&dlq_path, &batch.dead)?;
         }
         let mut tables: Vec<store::TableChanges> = Vec::new();
-        for (table, key, value) in batch.state {
+        for (table, change) in batch.state {
+            let entry = (change.key, change.value);
             match tables.iter_mut().find(|(t, _)| *t == table) {
-                Some((_, changes)) => changes.push((key, value)),
-                None => tables.push((table, vec![(key, value)])),
+                Some((_, changes)) => changes.push(entry),
+                None => tables.push((table, vec![entry])),
             }
         }
         store.apply(&tables)?;
@@ -154,7 +165,11 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
         summary.dead_letters += batch.dead.len() as u64;
     }
     fetch.await.context("the fetch task failed")?;
-    tracing::info!(written = summary.written, dead_letters = summary.dead_letters, "Standalone pipeline stopped.");
+    tracing::info!(
+        written = summary.written,
+        dead_letters = summary.dead_letters,
+        "Standalone pipeline stopped."
+    );
     Ok(summary)
 }
 
@@ -181,7 +196,10 @@ async fn stage_task<S: Stage>(
                     records.extend(outputs);
                 }
                 Err(err) => {
-                    metrics.records_errored.with_label_values(&[err.kind.as_str()]).inc();
+                    metrics
+                        .records_errored
+                        .with_label_values(&[err.kind.as_str()])
+                        .inc();
                     tracing::warn!(stage = stage.name(), error = %err, "Record set aside in the dead-letter file.");
                     dead.push(DeadLetter {
                         stage: stage.name(),
@@ -191,13 +209,23 @@ async fn stage_task<S: Stage>(
                     });
                 }
             }
-            metrics.record_seconds.observe(started.elapsed().as_secs_f64());
+            metrics
+                .record_seconds
+                .observe(started.elapsed().as_secs_f64());
         }
         let mut state = batch.state;
         if let Some(table) = table {
-            state.extend(stage.take_state_changes().into_iter().map(|c| (table, c.key, c.value)));
+            state.extend(stage.take_state_changes().into_iter().map(|c| (table, c)));
         }
-        if output.send(Batch { records, state, dead }).await.is_err() {
+        if output
+            .send(Batch {
+                records,
+                state,
+                dead,
+            })
+            .await
+            .is_err()
+        {
             return;
         }
     }
@@ -233,7 +261,13 @@ impl Sink {
             };
             runtime::create_topics(&kafka, &runtime::pipeline_topics(&kafka.topics, 3, 1)).await?;
             let publisher = tokio::task::spawn_blocking(move || {
-                Publisher::new(&kafka, &RuntimeConfig::default(), "standalone", &kafka.topics.enriched, None)
+                Publisher::new(
+                    &kafka,
+                    &RuntimeConfig::default(),
+                    "standalone",
+                    &kafka.topics.enriched,
+                    None,
+                )
             })
             .await??;
             return Ok(Sink::Kafka(std::sync::Arc::new(publisher)));
@@ -266,7 +300,12 @@ impl Sink {
                 }
                 let outgoing = records
                     .iter()
-                    .map(|r| Ok(OutgoingRecord { key: r.key().to_string(), payload: serde_json::to_vec(r)? }))
+                    .map(|r| {
+                        Ok(OutgoingRecord {
+                            key: r.key().to_string(),
+                            payload: serde_json::to_vec(r)?,
+                        })
+                    })
                     .collect::<anyhow::Result<Vec<_>>>()?;
                 let publisher = publisher.clone();
                 tokio::task::spawn_blocking(move || publisher.publish(&outgoing, &[])).await??;

@@ -97,19 +97,24 @@ mod tests {
     use std::path::Path;
 
     fn shipped() -> Taxonomy {
-        Taxonomy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml")).unwrap()
+        Taxonomy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml"))
+            .unwrap()
     }
 
     /// The article the project started from: Putin and Xi's December 2021 call.
     #[test]
     fn the_seed_article_is_russia_china() {
-        let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/seed/independent-putin-xi-2021-12-15.txt");
+        let seed = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/corpus/seed/independent-putin-xi-2021-12-15.txt");
         let text = std::fs::read_to_string(&seed).unwrap();
         let (title, body) = text.split_once('\n').unwrap();
         let topics = shipped().matches(&[("title", title), ("text", body)]);
         let slugs: Vec<&str> = topics.iter().map(|t| t.slug.as_str()).collect();
         assert_eq!(slugs.first(), Some(&"russia-china"), "{slugs:?}");
-        assert!(slugs.contains(&"ukraine") && slugs.contains(&"sanctions"), "{slugs:?}");
+        assert!(
+            slugs.contains(&"ukraine") && slugs.contains(&"sanctions"),
+            "{slugs:?}"
+        );
         assert!(!slugs.contains(&"taiwan"), "{slugs:?}");
     }
 
@@ -117,7 +122,10 @@ mod tests {
     fn unrelated_news_gets_no_topic() {
         let topics = shipped().matches(&[
             ("title", "Storm brings floods to the east coast"),
-            ("text", "Heavy rain closed roads and schools on Tuesday, officials said."),
+            (
+                "text",
+                "Heavy rain closed roads and schools on Tuesday, officials said.",
+            ),
         ]);
         assert!(topics.is_empty(), "{topics:?}");
     }

@@ -1,3 +1,7 @@
 fn main() -> std::process::ExitCode {
-    runtime::service_main("tagger", "Reads news.unique, tags topics, writes news.enriched.", tagger::run)
+    runtime::service_main(
+        "tagger",
+        "Reads news.unique, tags topics, writes news.enriched.",
+        tagger::run,
+    )
 }

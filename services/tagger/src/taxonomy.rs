@@ -61,11 +61,21 @@ fn one_f64() -> f64 {
 #[derive(Debug, thiserror::Error)]
 pub enum TaxonomyError {
     #[error("cannot read the taxonomy {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("invalid taxonomy {path}: {source}")]
-    Parse { path: String, source: serde_yaml::Error },
+    Parse {
+        path: String,
+        source: serde_yaml::Error,
+    },
     #[error("invalid taxonomy: topic {index} ({slug:?}): {message}")]
-    Topic { index: usize, slug: String, message: String },
+    Topic {
+        index: usize,
+        slug: String,
+        message: String,
+    },
 }
 
 /// A compiled term: its words, the last one possibly a prefix.
@@ -98,10 +108,15 @@ pub struct Taxonomy {
 impl Taxonomy {
     /// Reads and compiles a taxonomy file.
     pub fn load(path: &Path) -> Result<Taxonomy, TaxonomyError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| TaxonomyError::Read { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| TaxonomyError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
         Self::parse(&text).map_err(|err| match err {
-            TaxonomyError::Parse { source, .. } => TaxonomyError::Parse { path: path.display().to_string(), source },
+            TaxonomyError::Parse { source, .. } => TaxonomyError::Parse {
+                path: path.display().to_string(),
+                source,
+            },
             other => other,
         })
     }
@@ -109,44 +124,82 @@ impl Taxonomy {
     /// Compiles a taxonomy from YAML text.
     pub fn parse(yaml: &str) -> Result<Taxonomy, TaxonomyError> {
         let file: TaxonomyFile =
-            serde_yaml::from_str(yaml).map_err(|source| TaxonomyError::Parse { path: "<text>".into(), source })?;
+            serde_yaml::from_str(yaml).map_err(|source| TaxonomyError::Parse {
+                path: "<text>".into(),
+                source,
+            })?;
         Self::compile(file.topics)
     }
 
     fn compile(defs: Vec<TopicDef>) -> Result<Taxonomy, TaxonomyError> {
-        let mut taxonomy =
-            Taxonomy { topics: Vec::new(), terms: Vec::new(), by_first_word: HashMap::new(), prefix_first: Vec::new() };
+        let mut taxonomy = Taxonomy {
+            topics: Vec::new(),
+            terms: Vec::new(),
+            by_first_word: HashMap::new(),
+            prefix_first: Vec::new(),
+        };
         let mut interned: HashMap<String, usize> = HashMap::new();
         let mut slugs = HashSet::new();
         for (index, def) in defs.into_iter().enumerate() {
-            let fail = |message: String| TaxonomyError::Topic { index, slug: def.slug.clone(), message };
+            let fail = |message: String| TaxonomyError::Topic {
+                index,
+                slug: def.slug.clone(),
+                message,
+            };
             let slug_ok = !def.slug.is_empty()
-                && def.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                && def
+                    .slug
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !slug_ok {
-                return Err(fail("a slug is lower-case letters, digits and dashes".into()));
+                return Err(fail(
+                    "a slug is lower-case letters, digits and dashes".into(),
+                ));
             }
             if !slugs.insert(def.slug.clone()) {
                 return Err(fail("the slug is used twice".into()));
             }
             if def.all_of.is_empty() || def.all_of.iter().any(Vec::is_empty) {
-                return Err(fail("all_of needs at least one group, and no group may be empty".into()));
+                return Err(fail(
+                    "all_of needs at least one group, and no group may be empty".into(),
+                ));
             }
             let mut intern = |text: &str| -> Result<usize, TaxonomyError> {
-                let term = compile_term(text).ok_or_else(|| fail(format!("the term {text:?} has no words")))?;
-                Ok(*interned.entry(term.words.join(" ") + if term.prefix_last { "*" } else { "" }).or_insert_with(|| {
-                    taxonomy.terms.push(term);
-                    taxonomy.terms.len() - 1
-                }))
+                let term = compile_term(text)
+                    .ok_or_else(|| fail(format!("the term {text:?} has no words")))?;
+                Ok(*interned
+                    .entry(term.words.join(" ") + if term.prefix_last { "*" } else { "" })
+                    .or_insert_with(|| {
+                        taxonomy.terms.push(term);
+                        taxonomy.terms.len() - 1
+                    }))
             };
             let groups = def
                 .all_of
                 .iter()
-                .map(|group| group.iter().map(|t| intern(t)).collect::<Result<Vec<_>, _>>())
+                .map(|group| {
+                    group
+                        .iter()
+                        .map(|t| intern(t))
+                        .collect::<Result<Vec<_>, _>>()
+                })
                 .collect::<Result<Vec<_>, _>>()?;
-            let none_of = def.none_of.iter().map(|t| intern(t)).collect::<Result<Vec<_>, _>>()?;
-            taxonomy.topics.push(Topic { def, groups, none_of });
+            let none_of = def
+                .none_of
+                .iter()
+                .map(|t| intern(t))
+                .collect::<Result<Vec<_>, _>>()?;
+            taxonomy.topics.push(Topic {
+                def,
+                groups,
+                none_of,
+            });
         }
-        let slugs: HashSet<&str> = taxonomy.topics.iter().map(|t| t.def.slug.as_str()).collect();
+        let slugs: HashSet<&str> = taxonomy
+            .topics
+            .iter()
+            .map(|t| t.def.slug.as_str())
+            .collect();
         for (index, topic) in taxonomy.topics.iter().enumerate() {
             if let Some(parent) = &topic.def.parent {
                 if !slugs.contains(parent.as_str()) {
@@ -162,7 +215,11 @@ impl Taxonomy {
             if term.prefix_last && term.words.len() == 1 {
                 taxonomy.prefix_first.push(i);
             } else {
-                taxonomy.by_first_word.entry(term.words[0].clone()).or_default().push(i);
+                taxonomy
+                    .by_first_word
+                    .entry(term.words[0].clone())
+                    .or_default()
+                    .push(i);
             }
         }
         Ok(taxonomy)
@@ -184,7 +241,12 @@ impl Taxonomy {
         for (field, text) in fields {
             let words = words(text);
             for (pos, word) in words.iter().enumerate() {
-                let candidates = self.by_first_word.get(word).into_iter().flatten().chain(&self.prefix_first);
+                let candidates = self
+                    .by_first_word
+                    .get(word)
+                    .into_iter()
+                    .flatten()
+                    .chain(&self.prefix_first);
                 for &t in candidates {
                     if self.terms[t].matches_at(&words, pos) {
                         *counts.entry(t).or_default().entry(field).or_default() += 1;
@@ -192,14 +254,23 @@ impl Taxonomy {
                 }
             }
         }
-        let weight = |field: &str| FIELD_WEIGHTS.iter().find(|(f, _)| *f == field).map_or(1.0, |(_, w)| *w);
+        let weight = |field: &str| {
+            FIELD_WEIGHTS
+                .iter()
+                .find(|(f, _)| *f == field)
+                .map_or(1.0, |(_, w)| *w)
+        };
         let mut out = Vec::new();
         for topic in &self.topics {
             if topic.none_of.iter().any(|t| counts.contains_key(t)) {
                 continue;
             }
             let groups_ok = topic.groups.iter().all(|group| {
-                let mentions: u32 = group.iter().filter_map(|t| counts.get(t)).flat_map(|f| f.values()).sum();
+                let mentions: u32 = group
+                    .iter()
+                    .filter_map(|t| counts.get(t))
+                    .flat_map(|f| f.values())
+                    .sum();
                 mentions >= topic.def.min_mentions
             });
             if !groups_ok {
@@ -213,25 +284,48 @@ impl Taxonomy {
             for t in terms {
                 for (field, &count) in counts.get(&t).into_iter().flatten() {
                     score += weight(field) * f64::from(count);
-                    matches.push(TermMatch { term: self.terms[t].text.clone(), field: field.to_string(), count });
+                    matches.push(TermMatch {
+                        term: self.terms[t].text.clone(),
+                        field: field.to_string(),
+                        count,
+                    });
                 }
             }
             if score >= topic.def.min_score {
-                out.push(TopicMatch { slug: topic.def.slug.clone(), label: topic.def.label.clone(), score, matches });
+                out.push(TopicMatch {
+                    slug: topic.def.slug.clone(),
+                    label: topic.def.label.clone(),
+                    score,
+                    matches,
+                });
             }
         }
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.slug.cmp(&b.slug)));
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.slug.cmp(&b.slug))
+        });
         out
     }
 }
 
 impl Term {
     fn matches_at(&self, words: &[String], pos: usize) -> bool {
-        let Some(window) = words.get(pos..pos + self.words.len()) else { return false };
+        let Some(window) = words.get(pos..pos + self.words.len()) else {
+            return false;
+        };
         let last = self.words.len() - 1;
-        self.words.iter().zip(window).enumerate().all(|(i, (want, got))| {
-            if i == last && self.prefix_last { got.starts_with(want.as_str()) } else { got == want }
-        })
+        self.words
+            .iter()
+            .zip(window)
+            .enumerate()
+            .all(|(i, (want, got))| {
+                if i == last && self.prefix_last {
+                    got.starts_with(want.as_str())
+                } else {
+                    got == want
+                }
+            })
     }
 }
 
@@ -242,7 +336,11 @@ fn compile_term(text: &str) -> Option<Term> {
     if words.is_empty() {
         return None;
     }
-    Some(Term { text: trimmed.to_string(), words, prefix_last })
+    Some(Term {
+        text: trimmed.to_string(),
+        words,
+        prefix_last,
+    })
 }
 
 /// Lower-cased words: maximal runs of letters and digits.
@@ -272,46 +370,78 @@ topics:
 "#;
 
     fn slugs(taxonomy: &Taxonomy, title: &str, text: &str) -> Vec<String> {
-        taxonomy.matches(&[("title", title), ("text", text)]).into_iter().map(|m| m.slug).collect()
+        taxonomy
+            .matches(&[("title", title), ("text", text)])
+            .into_iter()
+            .map(|m| m.slug)
+            .collect()
     }
 
     #[test]
     fn groups_phrases_prefixes_and_boundaries() {
         let t = Taxonomy::parse(TAXONOMY).unwrap();
-        assert_eq!(slugs(&t, "Putin meets Xi Jinping", "Russia's ties with China."), vec!["russia-china"]);
-        assert!(slugs(&t, "Putin speaks", "Moscow said nothing about China.").is_empty(), "China mentioned once");
-        assert!(slugs(&t, "Xinjiang report", "Russia and Russia, nothing else").is_empty(), "xi is not in xinjiang");
+        assert_eq!(
+            slugs(&t, "Putin meets Xi Jinping", "Russia's ties with China."),
+            vec!["russia-china"]
+        );
+        assert!(
+            slugs(&t, "Putin speaks", "Moscow said nothing about China.").is_empty(),
+            "China mentioned once"
+        );
+        assert!(
+            slugs(&t, "Xinjiang report", "Russia and Russia, nothing else").is_empty(),
+            "xi is not in xinjiang"
+        );
         assert_eq!(slugs(&t, "", "New SANCTIONS announced"), vec!["sanctions"]);
-        assert!(slugs(&t, "", "a sanctioned goal, then sanctions").is_empty(), "none_of rules it out");
+        assert!(
+            slugs(&t, "", "a sanctioned goal, then sanctions").is_empty(),
+            "none_of rules it out"
+        );
     }
 
     #[test]
     fn matches_say_why_with_weighted_scores() {
         let t = Taxonomy::parse(TAXONOMY).unwrap();
-        let m = &t.matches(&[("title", "Putin and Xi"), ("text", "Russia and China. China.")])[0];
+        let m = &t.matches(&[
+            ("title", "Putin and Xi"),
+            ("text", "Russia and China. China."),
+        ])[0];
         assert_eq!(m.slug, "russia-china");
         // title: putin, xi (3 each); text: russia (1), china (2).
         assert_eq!(m.score, 3.0 + 3.0 + 1.0 + 2.0);
-        assert!(m.matches.iter().any(|x| x.term == "china" && x.field == "text" && x.count == 2));
+        assert!(
+            m.matches
+                .iter()
+                .any(|x| x.term == "china" && x.field == "text" && x.count == 2)
+        );
     }
 
     #[test]
     fn cyrillic_words_match() {
-        let t = Taxonomy::parse("topics:\n  - slug: putin\n    label: P\n    all_of: [[путин*]]\n").unwrap();
+        let t = Taxonomy::parse("topics:\n  - slug: putin\n    label: P\n    all_of: [[путин*]]\n")
+            .unwrap();
         assert_eq!(slugs(&t, "Путина встретили", ""), vec!["putin"]);
     }
 
     #[test]
     fn bad_taxonomies_name_the_topic() {
-        let err = Taxonomy::parse("topics:\n  - slug: Bad Slug\n    label: x\n    all_of: [[a]]\n").unwrap_err();
+        let err = Taxonomy::parse("topics:\n  - slug: Bad Slug\n    label: x\n    all_of: [[a]]\n")
+            .unwrap_err();
         assert!(err.to_string().contains("topic 0 (\"Bad Slug\")"), "{err}");
-        let err = Taxonomy::parse("topics:\n  - slug: a\n    label: x\n    all_of: [[]]\n").unwrap_err();
+        let err =
+            Taxonomy::parse("topics:\n  - slug: a\n    label: x\n    all_of: [[]]\n").unwrap_err();
         assert!(err.to_string().contains("\"a\""), "{err}");
-        let err = Taxonomy::parse("topics:\n  - slug: a\n    label: x\n    all_of: [[' * ']]\n").unwrap_err();
+        let err = Taxonomy::parse("topics:\n  - slug: a\n    label: x\n    all_of: [[' * ']]\n")
+            .unwrap_err();
         assert!(err.to_string().contains("no words"), "{err}");
-        let err = Taxonomy::parse("topics:\n  - slug: a\n    label: x\n    all_of: [[b]]\n    parent: nope\n").unwrap_err();
+        let err = Taxonomy::parse(
+            "topics:\n  - slug: a\n    label: x\n    all_of: [[b]]\n    parent: nope\n",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
-        assert!(Taxonomy::parse("topics:\n  - slug: a\n    lable: x\n    all_of: [[b]]\n").is_err());
+        assert!(
+            Taxonomy::parse("topics:\n  - slug: a\n    lable: x\n    all_of: [[b]]\n").is_err()
+        );
     }
 
     #[test]
@@ -319,6 +449,9 @@ topics:
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
         let t = Taxonomy::load(&path).unwrap();
         let slugs: Vec<&str> = t.topics.iter().map(|t| t.def.slug.as_str()).collect();
-        assert!(slugs.contains(&"russia-china") && slugs.contains(&"ukraine"), "{slugs:?}");
+        assert!(
+            slugs.contains(&"russia-china") && slugs.contains(&"ukraine"),
+            "{slugs:?}"
+        );
     }
 }

@@ -27,7 +27,10 @@ pub fn load<T: DeserializeOwned>(file: Option<&Path>) -> anyhow::Result<T> {
     }
     figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
     figment.extract().map_err(|err| {
-        let origin = file.map_or_else(|| "the environment".to_string(), |p| p.display().to_string());
+        let origin = file.map_or_else(
+            || "the environment".to_string(),
+            |p| p.display().to_string(),
+        );
         anyhow::anyhow!("invalid configuration ({origin}): {err}")
     })
 }
@@ -202,14 +205,20 @@ impl RuntimeConfig {
         std::env::var("HOSTNAME")
             .ok()
             .filter(|h| !h.is_empty())
-            .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()))
+            .or_else(|| {
+                std::fs::read_to_string("/etc/hostname")
+                    .ok()
+                    .map(|h| h.trim().to_string())
+            })
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| service.to_string())
     }
 
     /// The consumer group.
     pub fn group_id(&self, service: &str) -> String {
-        self.group_id.clone().unwrap_or_else(|| format!("newswire-{service}"))
+        self.group_id
+            .clone()
+            .unwrap_or_else(|| format!("newswire-{service}"))
     }
 }
 
@@ -235,7 +244,8 @@ mod tests {
 
     #[test]
     fn file_values_and_defaults() {
-        let file = write("kafka:\n  bootstrap_servers: broker:9093\n  topics:\n    raw: custom.raw\n");
+        let file =
+            write("kafka:\n  bootstrap_servers: broker:9093\n  topics:\n    raw: custom.raw\n");
         let config: Sample = load(Some(file.path())).unwrap();
         assert_eq!(config.kafka.bootstrap_servers, "broker:9093");
         assert_eq!(config.kafka.topics.raw, "custom.raw");
@@ -260,7 +270,10 @@ mod tests {
 
     #[test]
     fn instance_id_prefers_configuration() {
-        let runtime = RuntimeConfig { instance_id: Some("cleaner-7".into()), ..Default::default() };
+        let runtime = RuntimeConfig {
+            instance_id: Some("cleaner-7".into()),
+            ..Default::default()
+        };
         assert_eq!(runtime.instance_id("cleaner"), "cleaner-7");
         assert_eq!(runtime.group_id("cleaner"), "newswire-cleaner");
     }

@@ -6,8 +6,15 @@ fn sample_article() -> Article {
         id: article_id("https://example.com/a"),
         url: Some("https://example.com/a?utm_source=x".into()),
         canonical_url: Some("https://example.com/a".into()),
-        feed: FeedRef { url: "https://example.com/feed.xml".into(), name: Some("Example".into()), tags: vec![] },
-        source: Source { domain: "example.com".into(), name: Some("Example".into()) },
+        feed: FeedRef {
+            url: "https://example.com/feed.xml".into(),
+            name: Some("Example".into()),
+            tags: vec![],
+        },
+        source: Source {
+            domain: "example.com".into(),
+            name: Some("Example".into()),
+        },
         title: "Headline".into(),
         authors: vec!["A. Writer".into()],
         published_at: Some(Utc.with_ymd_and_hms(2021, 12, 15, 15, 19, 0).unwrap()),
@@ -19,7 +26,9 @@ fn sample_article() -> Article {
         word_count: 1,
         lead_image: None,
         categories: vec![],
-        fingerprints: Fingerprints { content_sha256: "00".into() },
+        fingerprints: Fingerprints {
+            content_sha256: "00".into(),
+        },
         timestamps: StageTimes::default(),
     }
 }
@@ -29,7 +38,12 @@ fn enriched_record_is_flat_json_with_rfc3339_utc_times() {
     let record = EnrichedRecord {
         schema_version: EnrichedRecord::SCHEMA_VERSION,
         article: sample_article(),
-        story: Story { story_id: "s".into(), revision: 1, duplicate_of: None, similarity: None },
+        story: Story {
+            story_id: "s".into(),
+            revision: 1,
+            duplicate_of: None,
+            similarity: None,
+        },
         topics: vec![],
         entities: vec![],
     };
@@ -38,14 +52,21 @@ fn enriched_record_is_flat_json_with_rfc3339_utc_times() {
     assert_eq!(value["id"], record.article.id.as_str());
     assert_eq!(value["story_id"], "s");
     assert_eq!(value["published_at"], "2021-12-15T15:19:00Z");
-    assert!(value.get("article").is_none(), "article fields are flattened");
+    assert!(
+        value.get("article").is_none(),
+        "article fields are flattened"
+    );
     let back: EnrichedRecord = serde_json::from_value(value).unwrap();
     assert_eq!(back, record);
 }
 
 #[test]
 fn records_tolerate_unknown_fields() {
-    let mut value = serde_json::to_value(CleanedRecord { schema_version: 1, article: sample_article() }).unwrap();
+    let mut value = serde_json::to_value(CleanedRecord {
+        schema_version: 1,
+        article: sample_article(),
+    })
+    .unwrap();
     value["added_by_a_newer_producer"] = serde_json::json!(true);
     let back: CleanedRecord = serde_json::from_value(value).unwrap();
     assert_eq!(back.article, sample_article());

@@ -23,30 +23,61 @@ pub struct TopicSpec {
 /// Every topic the pipeline uses. Changelogs get one partition: each is read whole by its
 /// single active owner (see ARCHITECTURE.md).
 pub fn pipeline_topics(names: &TopicNames, partitions: i32, replication: i32) -> Vec<TopicSpec> {
-    let data = [&names.raw, &names.cleaned, &names.unique, &names.enriched, &names.dlq];
+    let data = [
+        &names.raw,
+        &names.cleaned,
+        &names.unique,
+        &names.enriched,
+        &names.dlq,
+    ];
     let state = [&names.fetcher_state, &names.deduper_state];
     data.iter()
-        .map(|name| TopicSpec { name: name.to_string(), partitions, replication, compacted: false })
-        .chain(state.iter().map(|name| TopicSpec { name: name.to_string(), partitions: 1, replication, compacted: true }))
+        .map(|name| TopicSpec {
+            name: name.to_string(),
+            partitions,
+            replication,
+            compacted: false,
+        })
+        .chain(state.iter().map(|name| TopicSpec {
+            name: name.to_string(),
+            partitions: 1,
+            replication,
+            compacted: true,
+        }))
         .collect()
 }
 
 /// Creates the topics; a topic that already exists is left as it is.
 pub async fn create_topics(kafka: &KafkaConfig, topics: &[TopicSpec]) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> = client_config(kafka)?.create().context("creating the admin client")?;
+    let admin: AdminClient<DefaultClientContext> = client_config(kafka)?
+        .create()
+        .context("creating the admin client")?;
     let new_topics: Vec<NewTopic<'_>> = topics
         .iter()
         .map(|t| {
-            let topic = NewTopic::new(&t.name, t.partitions, TopicReplication::Fixed(t.replication));
-            if t.compacted { topic.set("cleanup.policy", "compact") } else { topic }
+            let topic = NewTopic::new(
+                &t.name,
+                t.partitions,
+                TopicReplication::Fixed(t.replication),
+            );
+            if t.compacted {
+                topic.set("cleanup.policy", "compact")
+            } else {
+                topic
+            }
         })
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
-    let results = admin.create_topics(new_topics.iter(), &options).await.context("creating topics")?;
+    let results = admin
+        .create_topics(new_topics.iter(), &options)
+        .await
+        .context("creating topics")?;
     for result in results {
         match result {
             Ok(name) => tracing::info!(topic = %name, "Topic created."),
-            Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => tracing::debug!(topic = %name, "Topic exists."),
+            Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => {
+                tracing::debug!(topic = %name, "Topic exists.")
+            }
             Err((name, code)) => anyhow::bail!("cannot create topic {name}: {code}"),
         }
     }

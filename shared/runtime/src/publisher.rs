@@ -30,7 +30,9 @@ pub struct Publisher {
 
 impl std::fmt::Debug for Publisher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Publisher").field("topic", &self.topic).finish_non_exhaustive()
+        f.debug_struct("Publisher")
+            .field("topic", &self.topic)
+            .finish_non_exhaustive()
     }
 }
 
@@ -43,14 +45,26 @@ impl Publisher {
         topic: &str,
         state_topic: Option<&str>,
     ) -> anyhow::Result<Self> {
-        let transactional_id = format!("{}-{}", runtime.group_id(service), runtime.instance_id(service));
-        let producer: BaseProducer = transactional_producer_config(kafka, &transactional_id, runtime.transaction_timeout_ms)?
-            .create()
-            .context("creating the Kafka producer")?;
+        let transactional_id = format!(
+            "{}-{}",
+            runtime.group_id(service),
+            runtime.instance_id(service)
+        );
+        let producer: BaseProducer = transactional_producer_config(
+            kafka,
+            &transactional_id,
+            runtime.transaction_timeout_ms,
+        )?
+        .create()
+        .context("creating the Kafka producer")?;
         producer
             .init_transactions(KAFKA_CALL_TIMEOUT)
             .with_context(|| format!("initialising transactions for {transactional_id}"))?;
-        Ok(Self { producer, topic: topic.to_string(), state_topic: state_topic.map(str::to_string) })
+        Ok(Self {
+            producer,
+            topic: topic.to_string(),
+            state_topic: state_topic.map(str::to_string),
+        })
     }
 
     /// Publishes `records` and `state` in one transaction. Blocking. On error the transaction
@@ -61,20 +75,36 @@ impl Publisher {
             if let Err(abort_err) = self.producer.abort_transaction(KAFKA_CALL_TIMEOUT) {
                 tracing::error!(error = %abort_err, "Cannot abort a failed transaction.");
             }
-            return Err(anyhow::anyhow!("publishing {} records failed: {err}", records.len()));
+            return Err(anyhow::anyhow!(
+                "publishing {} records failed: {err}",
+                records.len()
+            ));
         }
         Ok(())
     }
 
-    fn try_publish(&self, records: &[OutgoingRecord], state: &[StateChange]) -> Result<(), KafkaError> {
+    fn try_publish(
+        &self,
+        records: &[OutgoingRecord],
+        state: &[StateChange],
+    ) -> Result<(), KafkaError> {
         self.producer.begin_transaction()?;
         for record in records {
-            send(&self.producer, BaseRecord::to(&self.topic).key(record.key.as_str()).payload(&record.payload))?;
+            send(
+                &self.producer,
+                BaseRecord::to(&self.topic)
+                    .key(record.key.as_str())
+                    .payload(&record.payload),
+            )?;
         }
         let state_topic = match (&self.state_topic, state.is_empty()) {
             (_, true) => None,
             (Some(topic), false) => Some(topic),
-            (None, false) => return Err(KafkaError::ClientCreation("state changes but no state topic".into())),
+            (None, false) => {
+                return Err(KafkaError::ClientCreation(
+                    "state changes but no state topic".into(),
+                ));
+            }
         };
         for change in state.iter().filter(|_| state_topic.is_some()) {
             let topic = state_topic.map_or("", String::as_str);

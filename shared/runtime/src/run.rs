@@ -65,7 +65,12 @@ const KAFKA_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// flight, commits it, and returns. Blocking: call it from a dedicated thread
 /// (`tokio::task::spawn_blocking`). Returns an error only for failures that a restart may
 /// cure (a fenced producer, a fatal client error); bad records go to the DLQ instead.
-pub fn run_stage<S: Stage>(mut stage: S, run: StageRun, health: Health, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub fn run_stage<S: Stage>(
+    mut stage: S,
+    run: StageRun,
+    health: Health,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let name = stage.name();
     let metrics = StageMetrics::get(name);
     let instance = run.runtime.instance_id(name);
@@ -74,18 +79,25 @@ pub fn run_stage<S: Stage>(mut stage: S, run: StageRun, health: Health, shutdown
 
     let assigned = Arc::new(AtomicBool::new(false));
     let consumer: BaseConsumer<RebalanceFlag> = consumer_config(&run.kafka, &group_id, &instance)?
-        .create_with_context(RebalanceFlag { assigned: assigned.clone() })
+        .create_with_context(RebalanceFlag {
+            assigned: assigned.clone(),
+        })
         .context("creating the Kafka consumer")?;
-    let producer: BaseProducer =
-        transactional_producer_config(&run.kafka, &transactional_id, run.runtime.transaction_timeout_ms)?
-            .create()
-            .context("creating the Kafka producer")?;
+    let producer: BaseProducer = transactional_producer_config(
+        &run.kafka,
+        &transactional_id,
+        run.runtime.transaction_timeout_ms,
+    )?
+    .create()
+    .context("creating the Kafka producer")?;
     // Fences any earlier incarnation with the same transactional id and aborts its open
     // transaction, so downstream consumers do not wait for it to time out.
     producer
         .init_transactions(KAFKA_CALL_TIMEOUT)
         .with_context(|| format!("initialising transactions for {transactional_id}"))?;
-    consumer.subscribe(&[&run.input_topic]).context("subscribing to the input topic")?;
+    consumer
+        .subscribe(&[&run.input_topic])
+        .context("subscribing to the input topic")?;
     tracing::info!(
         stage = name,
         input = %run.input_topic,
@@ -147,7 +159,9 @@ pub fn run_stage<S: Stage>(mut stage: S, run: StageRun, health: Health, shutdown
         match process_batch(&mut stage, &run, &producer, &consumer, &batch, &metrics) {
             Ok(()) => {
                 metrics.transactions.with_label_values(&["committed"]).inc();
-                metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
+                metrics
+                    .batch_seconds
+                    .observe(started.elapsed().as_secs_f64());
                 tracing::debug!(stage = name, records = batch.len(), "Batch committed.");
             }
             Err(err) if is_abortable(&err) => {
@@ -178,7 +192,9 @@ pub fn run_stage<S: Stage>(mut stage: S, run: StageRun, health: Health, shutdown
 
 fn is_abortable(err: &KafkaError) -> bool {
     match err {
-        KafkaError::Transaction(err) => err.txn_requires_abort() || (err.is_retriable() && !err.is_fatal()),
+        KafkaError::Transaction(err) => {
+            err.txn_requires_abort() || (err.is_retriable() && !err.is_fatal())
+        }
         _ => false,
     }
 }
@@ -196,23 +212,38 @@ fn process_batch<S: Stage>(
     producer.begin_transaction()?;
     let mut next_offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
     for message in batch {
-        next_offsets.insert((message.topic().to_string(), message.partition()), message.offset() + 1);
+        next_offsets.insert(
+            (message.topic().to_string(), message.partition()),
+            message.offset() + 1,
+        );
         metrics.records_in.inc();
         let started = Instant::now();
-        let result = decode::<S::Input>(message).and_then(|input| stage.process(input)).and_then(encode_all);
-        metrics.record_seconds.observe(started.elapsed().as_secs_f64());
+        let result = decode::<S::Input>(message)
+            .and_then(|input| stage.process(input))
+            .and_then(encode_all);
+        metrics
+            .record_seconds
+            .observe(started.elapsed().as_secs_f64());
         match result {
             Ok(outputs) => {
                 if outputs.is_empty() {
                     metrics.records_dropped.inc();
                 }
                 for (key, payload) in &outputs {
-                    send(producer, BaseRecord::to(&run.output_topic).key(key.as_str()).payload(payload))?;
+                    send(
+                        producer,
+                        BaseRecord::to(&run.output_topic)
+                            .key(key.as_str())
+                            .payload(payload),
+                    )?;
                     metrics.records_out.inc();
                 }
             }
             Err(err) => {
-                metrics.records_errored.with_label_values(&[err.kind.as_str()]).inc();
+                metrics
+                    .records_errored
+                    .with_label_values(&[err.kind.as_str()])
+                    .inc();
                 tracing::warn!(
                     stage = stage.name(),
                     topic = message.topic(),
@@ -238,7 +269,9 @@ fn process_batch<S: Stage>(
     for ((topic, partition), offset) in &next_offsets {
         offsets.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
     }
-    let metadata = consumer.group_metadata().ok_or(KafkaError::ClientCreation("no consumer group metadata".into()))?;
+    let metadata = consumer.group_metadata().ok_or(KafkaError::ClientCreation(
+        "no consumer group metadata".into(),
+    ))?;
     producer.send_offsets_to_transaction(&offsets, &metadata, KAFKA_CALL_TIMEOUT)?;
     producer.commit_transaction(KAFKA_CALL_TIMEOUT)?;
     Ok(())
@@ -256,8 +289,11 @@ fn encode_all<T: Record>(outputs: Vec<T>) -> Result<Vec<(String, Vec<u8>)>, Stag
 }
 
 fn decode<T: Record>(message: &OwnedMessage) -> Result<T, StageError> {
-    let payload = message.payload().ok_or_else(|| StageError::decode("empty message"))?;
-    serde_json::from_slice(payload).map_err(|err| StageError::decode(format!("not a valid record: {err}")))
+    let payload = message
+        .payload()
+        .ok_or_else(|| StageError::decode("empty message"))?;
+    serde_json::from_slice(payload)
+        .map_err(|err| StageError::decode(format!("not a valid record: {err}")))
 }
 
 fn send_to_dlq(
@@ -271,12 +307,30 @@ fn send_to_dlq(
     let offset = message.offset().to_string();
     let error = err.to_string();
     let headers = OwnedHeaders::new()
-        .insert(Header { key: dlq_headers::STAGE, value: Some(stage) })
-        .insert(Header { key: dlq_headers::ERROR_KIND, value: Some(err.kind.as_str()) })
-        .insert(Header { key: dlq_headers::ERROR, value: Some(error.as_str()) })
-        .insert(Header { key: dlq_headers::ORIGIN_TOPIC, value: Some(message.topic()) })
-        .insert(Header { key: dlq_headers::ORIGIN_PARTITION, value: Some(partition.as_str()) })
-        .insert(Header { key: dlq_headers::ORIGIN_OFFSET, value: Some(offset.as_str()) });
+        .insert(Header {
+            key: dlq_headers::STAGE,
+            value: Some(stage),
+        })
+        .insert(Header {
+            key: dlq_headers::ERROR_KIND,
+            value: Some(err.kind.as_str()),
+        })
+        .insert(Header {
+            key: dlq_headers::ERROR,
+            value: Some(error.as_str()),
+        })
+        .insert(Header {
+            key: dlq_headers::ORIGIN_TOPIC,
+            value: Some(message.topic()),
+        })
+        .insert(Header {
+            key: dlq_headers::ORIGIN_PARTITION,
+            value: Some(partition.as_str()),
+        })
+        .insert(Header {
+            key: dlq_headers::ORIGIN_OFFSET,
+            value: Some(offset.as_str()),
+        });
     let mut record = BaseRecord::<[u8], [u8]>::to(dlq_topic).headers(headers);
     if let Some(key) = message.key() {
         record = record.key(key);
@@ -288,7 +342,10 @@ fn send_to_dlq(
 }
 
 /// Sends one record, waiting while the producer's queue is full (backpressure, never a drop).
-pub(crate) fn send<K, P>(producer: &BaseProducer, mut record: BaseRecord<'_, K, P>) -> Result<(), KafkaError>
+pub(crate) fn send<K, P>(
+    producer: &BaseProducer,
+    mut record: BaseRecord<'_, K, P>,
+) -> Result<(), KafkaError>
 where
     K: rdkafka::message::ToBytes + ?Sized,
     P: rdkafka::message::ToBytes + ?Sized,
@@ -296,7 +353,10 @@ where
     loop {
         match producer.send(record) {
             Ok(()) => return Ok(()),
-            Err((KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull), back)) => {
+            Err((
+                KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull),
+                back,
+            )) => {
                 producer.poll(Duration::from_millis(50));
                 record = back;
             }
@@ -308,13 +368,20 @@ where
 /// Moves every assigned partition back to its committed offset (or to the beginning when the
 /// group has committed nothing yet).
 fn rewind_to_committed(consumer: &BaseConsumer<RebalanceFlag>) -> anyhow::Result<()> {
-    let committed = consumer.committed(KAFKA_CALL_TIMEOUT).context("reading committed offsets")?;
+    let committed = consumer
+        .committed(KAFKA_CALL_TIMEOUT)
+        .context("reading committed offsets")?;
     for element in committed.elements() {
         let offset = match element.offset() {
             Offset::Offset(offset) => Offset::Offset(offset),
             _ => Offset::Beginning,
         };
-        if let Err(err) = consumer.seek(element.topic(), element.partition(), offset, KAFKA_CALL_TIMEOUT) {
+        if let Err(err) = consumer.seek(
+            element.topic(),
+            element.partition(),
+            offset,
+            KAFKA_CALL_TIMEOUT,
+        ) {
             // A partition that is not being fetched yet starts from the committed offset anyway.
             tracing::debug!(topic = element.topic(), partition = element.partition(), error = %err, "Seek skipped.");
         }
@@ -343,13 +410,23 @@ fn restore<S: Stage>(stage: &mut S, run: &StageRun) -> anyhow::Result<()> {
 /// address and runs the stage on a dedicated thread until `shutdown`. After `shutdown`, the
 /// batch in flight gets `drain_timeout_secs` to commit; past that the service gives up (the
 /// broker aborts the open transaction, and nothing is lost).
-pub async fn serve_stage<S: Stage>(stage: S, run: StageRun, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn serve_stage<S: Stage>(
+    stage: S,
+    run: StageRun,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let health = Health::default();
     let http_shutdown = CancellationToken::new();
-    telemetry::serve(&run.runtime.listen_addr, health.clone(), http_shutdown.clone()).await?;
+    telemetry::serve(
+        &run.runtime.listen_addr,
+        health.clone(),
+        http_shutdown.clone(),
+    )
+    .await?;
     let drain = Duration::from_secs(run.runtime.drain_timeout_secs);
     let stage_shutdown = shutdown.clone();
-    let mut task = tokio::task::spawn_blocking(move || run_stage(stage, run, health, stage_shutdown));
+    let mut task =
+        tokio::task::spawn_blocking(move || run_stage(stage, run, health, stage_shutdown));
     let result = tokio::select! {
         joined = &mut task => joined,
         () = async { shutdown.cancelled().await; tokio::time::sleep(drain).await } => {

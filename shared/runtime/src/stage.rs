@@ -76,14 +76,23 @@ pub struct StageError {
 
 impl StageError {
     pub fn content(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Content, message: message.into() }
+        Self {
+            kind: ErrorKind::Content,
+            message: message.into(),
+        }
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Internal, message: message.into() }
+        Self {
+            kind: ErrorKind::Internal,
+            message: message.into(),
+        }
     }
 
     pub fn decode(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Decode, message: message.into() }
+        Self {
+            kind: ErrorKind::Decode,
+            message: message.into(),
+        }
     }
 }

@@ -14,6 +14,9 @@ pub struct StoreError {
     source: redb::Error,
 }
 
+/// One stored key and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 /// Key/value changes to one table: a value, or `None` to delete the key.
 pub type TableChanges = (&'static str, Vec<(Vec<u8>, Option<Vec<u8>>)>);
 
@@ -25,7 +28,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -34,18 +39,27 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let path = dir.join("state.redb");
         let path_text = path.display().to_string();
-        let err = |source: redb::Error| StoreError { path: path_text.clone(), source };
+        let err = |source: redb::Error| StoreError {
+            path: path_text.clone(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(|e| err(redb::StorageError::Io(e).into()))?;
         let db = Database::create(&path).map_err(|e| err(e.into()))?;
-        Ok(Store { db, path: path_text })
+        Ok(Store {
+            db,
+            path: path_text,
+        })
     }
 
     fn err(&self, source: impl Into<redb::Error>) -> StoreError {
-        StoreError { path: self.path.clone(), source: source.into() }
+        StoreError {
+            path: self.path.clone(),
+            source: source.into(),
+        }
     }
 
     /// Every entry of `table`, in key order (empty if the table was never written).
-    pub fn load(&self, table: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn load(&self, table: &str) -> Result<Vec<Entry>, StoreError> {
         let definition: TableDefinition<&[u8], &[u8]> = TableDefinition::new(table);
         let read = self.db.begin_read().map_err(|e| self.err(e))?;
         let table = match read.open_table(definition) {
@@ -94,14 +108,28 @@ mod tests {
             assert!(store.load("fetcher").unwrap().is_empty());
             store
                 .apply(&[
-                    ("fetcher", vec![(b"a".to_vec(), Some(b"1".to_vec())), (b"b".to_vec(), Some(b"2".to_vec()))]),
+                    (
+                        "fetcher",
+                        vec![
+                            (b"a".to_vec(), Some(b"1".to_vec())),
+                            (b"b".to_vec(), Some(b"2".to_vec())),
+                        ],
+                    ),
                     ("deduper", vec![(b"x".to_vec(), Some(b"9".to_vec()))]),
                 ])
                 .unwrap();
-            store.apply(&[("fetcher", vec![(b"a".to_vec(), None)])]).unwrap();
+            store
+                .apply(&[("fetcher", vec![(b"a".to_vec(), None)])])
+                .unwrap();
         }
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.load("fetcher").unwrap(), vec![(b"b".to_vec(), b"2".to_vec())]);
-        assert_eq!(store.load("deduper").unwrap(), vec![(b"x".to_vec(), b"9".to_vec())]);
+        assert_eq!(
+            store.load("fetcher").unwrap(),
+            vec![(b"b".to_vec(), b"2".to_vec())]
+        );
+        assert_eq!(
+            store.load("deduper").unwrap(),
+            vec![(b"x".to_vec(), b"9".to_vec())]
+        );
     }
 }

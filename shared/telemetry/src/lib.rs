@@ -42,10 +42,16 @@ pub fn init_logging(format: LogFormat) {
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| EnvFilter::new("info,rdkafka=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // A second call (tests that start several services in one process) keeps the first logger.
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }
@@ -81,7 +87,11 @@ impl Health {
 
 /// Serves `/metrics`, `/healthz` and `/readyz` on `addr` until `shutdown` is cancelled.
 /// Returns the bound address (useful with port 0).
-pub async fn serve(addr: &str, health: Health, shutdown: CancellationToken) -> anyhow::Result<SocketAddr> {
+pub async fn serve(
+    addr: &str,
+    health: Health,
+    shutdown: CancellationToken,
+) -> anyhow::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|err| anyhow::anyhow!("cannot listen on {addr}: {err}"))?;
@@ -92,7 +102,9 @@ pub async fn serve(addr: &str, health: Health, shutdown: CancellationToken) -> a
         .route("/readyz", get(readyz))
         .with_state(health);
     tokio::spawn(async move {
-        let result = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await;
         if let Err(err) = result {
             tracing::error!(error = %err, "HTTP endpoint failed.");
         }
@@ -103,7 +115,12 @@ pub async fn serve(addr: &str, health: Health, shutdown: CancellationToken) -> a
 
 async fn metrics_handler() -> impl IntoResponse {
     match render_metrics() {
-        Ok(body) => (StatusCode::OK, [(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], body).into_response(),
+        Ok(body) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)],
+            body,
+        )
+            .into_response(),
         Err(err) => (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response(),
     }
 }
@@ -117,18 +134,29 @@ pub fn render_metrics() -> anyhow::Result<String> {
 }
 
 async fn healthz(State(health): State<Health>) -> impl IntoResponse {
-    if health.is_alive() { (StatusCode::OK, "ok\n") } else { (StatusCode::SERVICE_UNAVAILABLE, "failed\n") }
+    if health.is_alive() {
+        (StatusCode::OK, "ok\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "failed\n")
+    }
 }
 
 async fn readyz(State(health): State<Health>) -> impl IntoResponse {
-    if health.is_ready() { (StatusCode::OK, "ready\n") } else { (StatusCode::SERVICE_UNAVAILABLE, "not ready\n") }
+    if health.is_ready() {
+        (StatusCode::OK, "ready\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
+    }
 }
 
 /// Cancels `token` on SIGTERM or SIGINT. A second signal exits at once.
 pub fn cancel_on_signals(token: CancellationToken) {
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
             tracing::error!("Cannot install signal handlers.");
             return;
         };
@@ -154,14 +182,19 @@ mod tests {
     async fn endpoints_report_health_and_metrics() {
         let health = Health::default();
         let shutdown = CancellationToken::new();
-        let addr = serve("127.0.0.1:0", health.clone(), shutdown.clone()).await.unwrap();
+        let addr = serve("127.0.0.1:0", health.clone(), shutdown.clone())
+            .await
+            .unwrap();
         StageMetrics::get("telemetry_test").records_in.inc();
 
         let get = |path: &'static str| async move {
             let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
             use tokio::io::{AsyncReadExt, AsyncWriteExt};
             stream
-                .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+                .write_all(
+                    format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        .as_bytes(),
+                )
                 .await
                 .unwrap();
             let mut response = String::new();
@@ -173,7 +206,10 @@ mod tests {
         health.set_ready(true);
         assert!(get("/readyz").await.starts_with("HTTP/1.1 200"));
         let metrics = get("/metrics").await;
-        assert!(metrics.contains("newswire_telemetry_test_records_in_total 1"), "{metrics}");
+        assert!(
+            metrics.contains("newswire_telemetry_test_records_in_total 1"),
+            "{metrics}"
+        );
         health.set_failed();
         assert!(get("/healthz").await.starts_with("HTTP/1.1 503"));
         shutdown.cancel();

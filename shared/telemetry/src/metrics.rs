@@ -34,8 +34,13 @@ impl StageMetrics {
     /// The metrics of `stage`, registered in the default registry on first use.
     pub fn get(stage: &str) -> StageMetrics {
         static ALL: OnceLock<Mutex<HashMap<String, StageMetrics>>> = OnceLock::new();
-        let mut all = ALL.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-        all.entry(stage.to_string()).or_insert_with(|| StageMetrics::register(stage)).clone()
+        let mut all = ALL
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        all.entry(stage.to_string())
+            .or_insert_with(|| StageMetrics::register(stage))
+            .clone()
     }
 
     fn register(stage: &str) -> StageMetrics {
@@ -46,21 +51,34 @@ impl StageMetrics {
             c
         };
         let counter_vec = |suffix: &str, help: &str, label: &str| {
-            let c = IntCounterVec::new(Opts::new(name(suffix), help), &[label]).expect("valid metric");
+            let c =
+                IntCounterVec::new(Opts::new(name(suffix), help), &[label]).expect("valid metric");
             register(Box::new(c.clone()));
             c
         };
         let histogram = |suffix: &str, help: &str, buckets: Vec<f64>| {
-            let h = Histogram::with_opts(HistogramOpts::new(name(suffix), help).buckets(buckets)).expect("valid metric");
+            let h = Histogram::with_opts(HistogramOpts::new(name(suffix), help).buckets(buckets))
+                .expect("valid metric");
             register(Box::new(h.clone()));
             h
         };
         StageMetrics {
             records_in: counter("records_in_total", "Records taken from the stage's input."),
             records_out: counter("records_out_total", "Records the stage produced."),
-            records_dropped: counter("records_dropped_total", "Records dropped on purpose (repeats, items seen before)."),
-            records_errored: counter_vec("records_errored_total", "Records that failed and went to the DLQ, by error kind.", "kind"),
-            transactions: counter_vec("transactions_total", "Kafka transactions, by outcome.", "outcome"),
+            records_dropped: counter(
+                "records_dropped_total",
+                "Records dropped on purpose (repeats, items seen before).",
+            ),
+            records_errored: counter_vec(
+                "records_errored_total",
+                "Records that failed and went to the DLQ, by error kind.",
+                "kind",
+            ),
+            transactions: counter_vec(
+                "transactions_total",
+                "Kafka transactions, by outcome.",
+                "outcome",
+            ),
             record_seconds: histogram(
                 "record_duration_seconds",
                 "Time to process one record.",

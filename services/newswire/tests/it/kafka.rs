@@ -63,9 +63,12 @@ impl Drop for Service {
     }
 }
 
+/// A record as read back: its key and payload.
+type Received = (String, Vec<u8>);
+
 /// Reads a topic with a read_committed consumer on a thread, collecting (key, payload).
 struct Collector {
-    records: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    records: Arc<Mutex<Vec<Received>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -87,19 +90,26 @@ impl Collector {
         let thread = std::thread::spawn(move || {
             while !s.load(Ordering::SeqCst) {
                 if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) {
-                    let key = String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
-                    r.lock().unwrap().push((key, message.payload().unwrap_or_default().to_vec()));
+                    let key =
+                        String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
+                    r.lock()
+                        .unwrap()
+                        .push((key, message.payload().unwrap_or_default().to_vec()));
                 }
             }
         });
-        Collector { records, stop, thread: Some(thread) }
+        Collector {
+            records,
+            stop,
+            thread: Some(thread),
+        }
     }
 
     fn count(&self) -> usize {
         self.records.lock().unwrap().len()
     }
 
-    fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
+    fn snapshot(&self) -> Vec<Received> {
         self.records.lock().unwrap().clone()
     }
 }
@@ -144,7 +154,9 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
         topics: config::TopicNames::with_prefix(&prefix),
         ..Default::default()
     };
-    runtime::create_topics(&kafka, &runtime::pipeline_topics(&kafka.topics, 3, 1)).await.unwrap();
+    runtime::create_topics(&kafka, &runtime::pipeline_topics(&kafka.topics, 3, 1))
+        .await
+        .unwrap();
 
     // Half of the feeds first; the rest after the kill, so that the restarted service has
     // work of its own to do.
@@ -153,22 +165,49 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
 
     let mut common = topic_env(&prefix);
     common.extend([
-        ("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS".to_string(), bootstrap.clone()),
-        ("NEWSWIRE__RUNTIME__LISTEN_ADDR".to_string(), "127.0.0.1:0".to_string()),
-        ("NEWSWIRE__RUNTIME__INSTANCE_ID".to_string(), "it-0".to_string()),
-        ("NEWSWIRE__RUNTIME__BATCH_MAX_RECORDS".to_string(), "20".to_string()),
-        ("NEWSWIRE__RUNTIME__TRANSACTION_TIMEOUT_MS".to_string(), "15000".to_string()),
+        (
+            "NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS".to_string(),
+            bootstrap.clone(),
+        ),
+        (
+            "NEWSWIRE__RUNTIME__LISTEN_ADDR".to_string(),
+            "127.0.0.1:0".to_string(),
+        ),
+        (
+            "NEWSWIRE__RUNTIME__INSTANCE_ID".to_string(),
+            "it-0".to_string(),
+        ),
+        (
+            "NEWSWIRE__RUNTIME__BATCH_MAX_RECORDS".to_string(),
+            "20".to_string(),
+        ),
+        (
+            "NEWSWIRE__RUNTIME__TRANSACTION_TIMEOUT_MS".to_string(),
+            "15000".to_string(),
+        ),
         ("NEWSWIRE_LOG".to_string(), "info".to_string()),
     ]);
     let env_for = |service: &str| {
         let mut env = common.clone();
-        env.push(("NEWSWIRE__RUNTIME__GROUP_ID".to_string(), format!("{prefix}{service}")));
+        env.push((
+            "NEWSWIRE__RUNTIME__GROUP_ID".to_string(),
+            format!("{prefix}{service}"),
+        ));
         match service {
             "fetcher" => {
-                env.push(("NEWSWIRE__FEEDS_FILE".to_string(), feeds.display().to_string()));
-                env.push(("NEWSWIRE__FETCHER__MIN_INTERVAL_SECS".to_string(), "1".to_string()));
+                env.push((
+                    "NEWSWIRE__FEEDS_FILE".to_string(),
+                    feeds.display().to_string(),
+                ));
+                env.push((
+                    "NEWSWIRE__FETCHER__MIN_INTERVAL_SECS".to_string(),
+                    "1".to_string(),
+                ));
             }
-            "tagger" => env.push(("NEWSWIRE__TAXONOMY_FILE".to_string(), taxonomy.display().to_string())),
+            "tagger" => env.push((
+                "NEWSWIRE__TAXONOMY_FILE".to_string(),
+                taxonomy.display().to_string(),
+            )),
             _ => {}
         }
         env
@@ -180,21 +219,66 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
         services.insert(name, Service::start(name, &env_for(name), dir.path(), 0));
     }
     let dump_logs = |services: &HashMap<&str, Service>| {
-        services.values().map(|s| format!("--- {} ---\n{}", s.name, s.logs())).collect::<Vec<_>>().join("\n")
+        services
+            .values()
+            .map(|s| format!("--- {} ---\n{}", s.name, s.logs()))
+            .collect::<Vec<_>>()
+            .join("\n")
     };
 
-    // Mid-run: as soon as records flow, kill the deduper (the stateful stage) without warning.
-    let flowing = wait_until(Duration::from_secs(90), || collector.count() > 0).await;
-    assert!(flowing, "no enriched record arrived\n{}", dump_logs(&services));
+    let ids_of = |collector: &Collector| {
+        collector
+            .snapshot()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect::<HashSet<_>>()
+    };
+
+    // Phase 1: the first half goes through. Then the deduper (the stateful stage) is killed
+    // without warning; what it remembered must survive, because the second half repeats
+    // items of the first (the two BBC snapshots).
+    let first_half = expected_ids_of(&server, half);
+    let through = wait_until(Duration::from_secs(120), || {
+        ids_of(&collector).len() >= first_half.len()
+    })
+    .await;
+    assert!(
+        through,
+        "the first half did not come through\n{}",
+        dump_logs(&services)
+    );
     services.get("deduper").unwrap().signal(Signal::SIGKILL);
-    let killed_at = collector.count();
-    assert!(killed_at < expected.len(), "the kill came after the end ({killed_at} of {})", expected.len());
+    services.insert(
+        "deduper",
+        Service::start("deduper", &env_for("deduper"), dir.path(), 1),
+    );
+
+    // Phase 2: the rest is released, and while its records flow the cleaner is killed in
+    // the middle of its work and restarted: its open transaction must vanish, its input
+    // must be processed again, nothing twice.
+    let before = collector.count();
     server.release(usize::MAX);
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    services.insert("deduper", Service::start("deduper", &env_for("deduper"), dir.path(), 1));
+    let flowing = wait_until(Duration::from_secs(90), || collector.count() > before).await;
+    assert!(
+        flowing,
+        "the second half did not start\n{}",
+        dump_logs(&services)
+    );
+    services.get("cleaner").unwrap().signal(Signal::SIGKILL);
+    let killed_at = ids_of(&collector).len();
+    assert!(
+        killed_at < expected.len(),
+        "the kill came after the end ({killed_at} of {})",
+        expected.len()
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    services.insert(
+        "cleaner",
+        Service::start("cleaner", &env_for("cleaner"), dir.path(), 1),
+    );
 
     let complete = wait_until(Duration::from_secs(180), || {
-        collector.snapshot().iter().map(|(k, _)| k.clone()).collect::<HashSet<_>>().len() >= expected.len()
+        ids_of(&collector).len() >= expected.len()
     })
     .await;
     // Give any duplicate time to show up before judging.
@@ -202,22 +286,62 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     let records = collector.snapshot();
     let keys: Vec<&str> = records.iter().map(|(k, _)| k.as_str()).collect();
     let unique: HashSet<&str> = keys.iter().copied().collect();
-    assert!(complete, "only {} of {} ids arrived\n{}", unique.len(), expected.len(), dump_logs(&services));
+    assert!(
+        complete,
+        "only {} of {} ids arrived\n{}",
+        unique.len(),
+        expected.len(),
+        dump_logs(&services)
+    );
     assert_eq!(keys.len(), unique.len(), "duplicates on news.enriched");
-    assert_eq!(unique, expected.iter().map(String::as_str).collect(), "exactly the expected articles");
+    assert_eq!(
+        unique,
+        expected.iter().map(String::as_str).collect(),
+        "exactly the expected articles"
+    );
 
-    let enriched: Vec<EnrichedRecord> = records.iter().map(|(_, p)| serde_json::from_slice(p).unwrap()).collect();
+    let enriched: Vec<EnrichedRecord> = records
+        .iter()
+        .map(|(_, p)| serde_json::from_slice(p).unwrap())
+        .collect();
     for record in &enriched {
-        assert_eq!(record.article.id, records.iter().find(|(k, _)| *k == record.article.id).unwrap().0);
+        assert_eq!(
+            record.article.id,
+            records
+                .iter()
+                .find(|(k, _)| *k == record.article.id)
+                .unwrap()
+                .0
+        );
     }
     crate::assert_seed_is_russia_china(&enriched);
+    let restarted = services.get("deduper").unwrap().logs();
+    assert!(
+        restarted.contains("State restored"),
+        "the restarted deduper restored its state\n{restarted}"
+    );
+    eprintln!(
+        "e2e: {} articles; deduper killed after {}; cleaner killed at {killed_at}",
+        expected.len(),
+        first_half.len()
+    );
 
     // An independent client agrees: kcat reads the topic read_committed.
     let kcat = tokio::task::spawn_blocking({
         let (bootstrap, topic) = (bootstrap.clone(), kafka.topics.enriched.clone());
         move || {
             Command::new("kcat")
-                .args(["-C", "-b", &bootstrap, "-t", &topic, "-o", "beginning", "-e", "-q"])
+                .args([
+                    "-C",
+                    "-b",
+                    &bootstrap,
+                    "-t",
+                    &topic,
+                    "-o",
+                    "beginning",
+                    "-e",
+                    "-q",
+                ])
                 .args(["-X", "isolation.level=read_committed", "-f", "%k\\n"])
                 .output()
         }
@@ -225,10 +349,21 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     .await
     .unwrap()
     .expect("kcat is installed (Debian package kcat)");
-    assert!(kcat.status.success(), "{}", String::from_utf8_lossy(&kcat.stderr));
-    let kcat_keys: Vec<String> = String::from_utf8_lossy(&kcat.stdout).lines().map(str::to_string).collect();
+    assert!(
+        kcat.status.success(),
+        "{}",
+        String::from_utf8_lossy(&kcat.stderr)
+    );
+    let kcat_keys: Vec<String> = String::from_utf8_lossy(&kcat.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
     let kcat_unique: HashSet<&str> = kcat_keys.iter().map(String::as_str).collect();
-    assert_eq!(kcat_keys.len(), expected.len(), "kcat sees every record once");
+    assert_eq!(
+        kcat_keys.len(),
+        expected.len(),
+        "kcat sees every record once"
+    );
     assert_eq!(kcat_unique, unique);
 
     // Graceful shutdown: SIGTERM, the batch in flight commits, exit 0.
@@ -237,6 +372,12 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     }
     for service in services.values_mut() {
         let exited = service.wait_exit(Duration::from_secs(40));
-        assert_eq!(exited, Some(true), "{} did not exit cleanly on SIGTERM\n{}", service.name, service.logs());
+        assert_eq!(
+            exited,
+            Some(true),
+            "{} did not exit cleanly on SIGTERM\n{}",
+            service.name,
+            service.logs()
+        );
     }
 }

@@ -12,19 +12,29 @@ use support::*;
 fn read_records(path: &std::path::Path) -> Vec<EnrichedRecord> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     text.lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not an enriched record ({e}): {line}")))
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not an enriched record ({e}): {line}"))
+        })
         .collect()
 }
 
 fn assert_seed_is_russia_china(records: &[EnrichedRecord]) {
     let seed = records
         .iter()
-        .find(|r| r.article.title.starts_with("Putin and Xi exchange warm words"))
+        .find(|r| {
+            r.article
+                .title
+                .starts_with("Putin and Xi exchange warm words")
+        })
         .expect("the seed article came through");
     let slugs: Vec<&str> = seed.topics.iter().map(|t| t.slug.as_str()).collect();
     assert!(slugs.contains(&"russia-china"), "seed topics: {slugs:?}");
     assert_eq!(seed.article.authors, vec!["Sravasti Dasgupta"]);
-    assert_eq!(seed.article.published_at.map(|d| d.to_rfc3339()), Some("2021-12-15T15:19:00+00:00".into()));
+    assert_eq!(
+        seed.article.published_at.map(|d| d.to_rfc3339()),
+        Some("2021-12-15T15:19:00+00:00".into())
+    );
     assert!(seed.article.text.contains("belt of eternal peace"));
 }
 
@@ -35,10 +45,12 @@ async fn standalone_once_over_the_corpus_and_again_without_repeats() {
     let feeds = write_feeds_file(dir.path(), &server.urls());
     let out = dir.path().join("enriched.jsonl");
     let data = dir.path().join("data");
-    let taxonomy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
+    let taxonomy =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
     let run = || {
         let bin = env!("CARGO_BIN_EXE_newswire");
-        let (feeds, out, data, taxonomy) = (feeds.clone(), out.clone(), data.clone(), taxonomy.clone());
+        let (feeds, out, data, taxonomy) =
+            (feeds.clone(), out.clone(), data.clone(), taxonomy.clone());
         tokio::task::spawn_blocking(move || {
             Command::new(bin)
                 .args(["run", "--once", "--feeds"])
@@ -55,11 +67,19 @@ async fn standalone_once_over_the_corpus_and_again_without_repeats() {
     };
 
     let first = run().await.unwrap();
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let records = read_records(&out);
     let ids: HashSet<&str> = records.iter().map(|r| r.article.id.as_str()).collect();
     assert_eq!(ids.len(), records.len(), "no article is written twice");
-    assert_eq!(ids, expected_ids(&server).iter().map(String::as_str).collect(), "every item, once");
+    assert_eq!(
+        ids,
+        expected_ids(&server).iter().map(String::as_str).collect(),
+        "every item, once"
+    );
     assert_seed_is_russia_china(&records);
     for record in &records {
         assert_eq!(record.schema_version, 1);
@@ -68,12 +88,23 @@ async fn standalone_once_over_the_corpus_and_again_without_repeats() {
     }
     // The empty snapshot is an error that is reported, not a crash.
     let stderr = String::from_utf8_lossy(&first.stderr);
-    assert!(stderr.contains("EMPTY"), "the empty feed's failure is logged: {stderr}");
+    assert!(
+        stderr.contains("EMPTY"),
+        "the empty feed's failure is logged: {stderr}"
+    );
 
     // A second run over the same feeds emits nothing: the seen-state survived.
     let second = run().await.unwrap();
-    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
-    assert_eq!(read_records(&out).len(), records.len(), "nothing re-emitted");
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert_eq!(
+        read_records(&out).len(),
+        records.len(),
+        "nothing re-emitted"
+    );
     assert!(String::from_utf8_lossy(&second.stderr).contains("0 records written"));
 }
 
@@ -81,7 +112,11 @@ async fn standalone_once_over_the_corpus_and_again_without_repeats() {
 fn bad_feeds_files_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let feeds = dir.path().join("feeds.yaml");
-    std::fs::write(&feeds, "feeds:\n  - url: https://ok.example/rss\n  - url: gopher://bad.example/\n").unwrap();
+    std::fs::write(
+        &feeds,
+        "feeds:\n  - url: https://ok.example/rss\n  - url: gopher://bad.example/\n",
+    )
+    .unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_newswire"))
         .args(["run", "--once", "--feeds"])
         .arg(&feeds)
@@ -91,12 +126,18 @@ fn bad_feeds_files_are_clear_errors() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("feeds[1]") && stderr.contains("gopher://bad.example/"), "{stderr}");
+    assert!(
+        stderr.contains("feeds[1]") && stderr.contains("gopher://bad.example/"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn help_lists_the_subcommands() {
-    let output = Command::new(env!("CARGO_BIN_EXE_newswire")).arg("--help").output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_newswire"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
     for command in ["run", "topics", "schemas", "parse-feed"] {
         assert!(help.contains(command), "{help}");

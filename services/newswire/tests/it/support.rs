@@ -25,13 +25,17 @@ pub fn kafka_bootstrap() -> String {
 
 /// A prefix no other test run uses.
 pub fn unique_prefix(name: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
     format!("it-{name}-{}-{nanos}.", std::process::id())
 }
 
 /// The seed article wrapped in an RSS item, as its publisher's feed would have carried it.
 pub fn seed_feed(base: &str) -> String {
-    let text = std::fs::read_to_string(corpus().join("seed/independent-putin-xi-2021-12-15.txt")).unwrap();
+    let text =
+        std::fs::read_to_string(corpus().join("seed/independent-putin-xi-2021-12-15.txt")).unwrap();
     let (title, body) = text.split_once('\n').unwrap();
     let paragraphs: String = body
         .split('\n')
@@ -66,7 +70,11 @@ impl FeedServer {
     pub async fn start(docs: Vec<(String, Vec<u8>)>) -> FeedServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let server = FeedServer { base, docs: Arc::new(docs), released: Arc::new(AtomicUsize::new(usize::MAX)) };
+        let server = FeedServer {
+            base,
+            docs: Arc::new(docs),
+            released: Arc::new(AtomicUsize::new(usize::MAX)),
+        };
         let app = axum::Router::new()
             .route("/feeds/{name}", axum::routing::get(serve))
             .with_state(server.clone());
@@ -79,7 +87,10 @@ impl FeedServer {
     }
 
     pub fn urls(&self) -> Vec<String> {
-        self.docs.iter().map(|(name, _)| format!("{}/feeds/{name}", self.base)).collect()
+        self.docs
+            .iter()
+            .map(|(name, _)| format!("{}/feeds/{name}", self.base))
+            .collect()
     }
 
     pub fn docs(&self) -> &[(String, Vec<u8>)] {
@@ -87,7 +98,10 @@ impl FeedServer {
     }
 }
 
-async fn serve(State(server): State<FeedServer>, UrlPath(name): UrlPath<String>) -> impl IntoResponse {
+async fn serve(
+    State(server): State<FeedServer>,
+    UrlPath(name): UrlPath<String>,
+) -> impl IntoResponse {
     let released = server.released.load(Ordering::SeqCst);
     match server.docs.iter().position(|(n, _)| *n == name) {
         Some(i) if i < released => (StatusCode::OK, server.docs[i].1.clone()).into_response(),
@@ -97,23 +111,40 @@ async fn serve(State(server): State<FeedServer>, UrlPath(name): UrlPath<String>)
 }
 
 /// Real news feeds from the corpus (the 2021 headline snapshots and the Korea Times feed),
-/// plus the seed article's feed, which comes first.
+/// plus the seed article's feed, which comes first. The BBC snapshot of 16 July 2021 comes
+/// last: it shares most of its items with the snapshot of the day before, which comes early,
+/// so a test that releases the documents in two halves sees repeats straddle the halves.
 pub async fn corpus_feed_server() -> FeedServer {
     let mut docs = Vec::new();
     let dir = corpus().join("feeds/gesab001-headlines");
-    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     names.sort();
     for name in names {
         let name = name.to_string_lossy().to_string();
         docs.push((name.clone(), std::fs::read(dir.join(&name)).unwrap()));
     }
+    let later = docs
+        .iter()
+        .position(|(n, _)| n.starts_with("bbc__20210716"))
+        .expect("the BBC snapshot");
+    let later = docs.remove(later);
     docs.push((
         "korea-times.rss".into(),
         std::fs::read(corpus().join("feeds/mediacloud-rss-fetcher/real-korean-times.rss")).unwrap(),
     ));
     // The seed feed's links point at the server itself; its base is known only once bound,
     // so it is served with a placeholder base that is the same on every run.
-    docs.insert(0, ("independent-world.rss".into(), seed_feed("https://www.independent.co.uk").into_bytes()));
+    docs.insert(
+        0,
+        (
+            "independent-world.rss".into(),
+            seed_feed("https://www.independent.co.uk").into_bytes(),
+        ),
+    );
+    docs.push(later);
     FeedServer::start(docs).await
 }
 
@@ -131,8 +162,13 @@ pub fn write_feeds_file(dir: &Path, urls: &[String]) -> PathBuf {
 /// The ids that the pipeline must emit for the served documents (computed with the stage
 /// libraries): every item of every document, once, except items the cleaner rejects.
 pub fn expected_ids(server: &FeedServer) -> HashSet<String> {
+    expected_ids_of(server, server.docs().len())
+}
+
+/// The ids expected from the first `n` documents.
+pub fn expected_ids_of(server: &FeedServer, n: usize) -> HashSet<String> {
     let mut ids = HashSet::new();
-    for ((_, body), url) in server.docs().iter().zip(server.urls()) {
+    for ((_, body), url) in server.docs().iter().zip(server.urls()).take(n) {
         let entry = fetcher::FeedEntry {
             url: url.clone(),
             name: None,
@@ -141,7 +177,9 @@ pub fn expected_ids(server: &FeedServer) -> HashSet<String> {
             max_interval_secs: None,
             tags: vec![],
         };
-        let Ok(records) = fetcher::parse_feed(&entry, body, &url, chrono::Utc::now()) else { continue };
+        let Ok(records) = fetcher::parse_feed(&entry, body, &url, chrono::Utc::now()) else {
+            continue;
+        };
         for record in records {
             if let Ok(cleaned) = cleaner::clean(&record, chrono::Utc::now()) {
                 ids.insert(cleaned.article.id);
@@ -155,7 +193,11 @@ pub fn expected_ids(server: &FeedServer) -> HashSet<String> {
 pub fn binary(name: &str) -> PathBuf {
     let newswire = PathBuf::from(env!("CARGO_BIN_EXE_newswire"));
     let path = newswire.with_file_name(name);
-    assert!(path.exists(), "{} is missing: build the workspace first (`cargo build --workspace`)", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace first (`cargo build --workspace`)",
+        path.display()
+    );
     path
 }
 
