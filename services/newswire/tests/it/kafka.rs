@@ -123,6 +123,23 @@ impl Drop for Collector {
     }
 }
 
+/// A plain HTTP/1.1 GET, enough for the health endpoints.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
 fn topic_env(prefix: &str) -> Vec<(String, String)> {
     let names = config::TopicNames::with_prefix(prefix);
     [
@@ -325,6 +342,24 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
         expected.len(),
         first_half.len()
     );
+
+    // Each service serves its health and metrics.
+    let tagger_logs = services.get("tagger").unwrap().logs();
+    let addr = tagger_logs
+        .lines()
+        .find(|l| l.contains("Serving /metrics"))
+        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .and_then(|v| v["addr"].as_str().map(str::to_string))
+        .expect("the tagger logs the address it serves on");
+    assert!(http_get(&addr, "/healthz").starts_with("HTTP/1.1 200"));
+    assert!(http_get(&addr, "/readyz").starts_with("HTTP/1.1 200"));
+    let metrics = http_get(&addr, "/metrics");
+    let out = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("newswire_tagger_records_out_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or_default();
+    assert!(out >= 1.0, "the tagger counts its output: {metrics}");
 
     // An independent client agrees: kcat reads the topic read_committed.
     let kcat = tokio::task::spawn_blocking({
