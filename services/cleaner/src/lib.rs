@@ -45,23 +45,11 @@ impl Stage for Cleaner {
 /// Cleans one raw item. The body comes from the article page when there is one, else from
 /// the feed's full content, else from its summary.
 pub fn clean(raw: &RawRecord, now: DateTime<Utc>) -> Result<CleanedRecord, StageError> {
-    let page = raw
-        .page
-        .as_ref()
-        .map(|p| scraper::Html::parse_document(&p.html));
+    let page = raw.page.as_ref().map(|p| scraper::Html::parse_document(&p.html));
     let from_page = page.as_ref().map(text::main_text).filter(|t| !t.is_empty());
-    let summary = raw
-        .summary
-        .as_deref()
-        .map(html_to_text)
-        .filter(|s| !s.is_empty());
+    let summary = raw.summary.as_deref().map(html_to_text).filter(|s| !s.is_empty());
     let text = from_page
-        .or_else(|| {
-            raw.content
-                .as_deref()
-                .map(html_to_text)
-                .filter(|t| !t.is_empty())
-        })
+        .or_else(|| raw.content.as_deref().map(html_to_text).filter(|t| !t.is_empty()))
         .or_else(|| summary.clone())
         .unwrap_or_default();
     let title = raw
@@ -78,21 +66,10 @@ pub fn clean(raw: &RawRecord, now: DateTime<Utc>) -> Result<CleanedRecord, Stage
     }
 
     // The page's own canonical link wins over the feed's link; both are normalised.
-    let page_canonical = page
-        .as_ref()
-        .and_then(text::canonical_link)
-        .and_then(|href| {
-            let base = raw
-                .page
-                .as_ref()
-                .map(|p| p.url.as_str())
-                .or(raw.url.as_deref())?;
-            url::Url::parse(base)
-                .ok()?
-                .join(&href)
-                .ok()
-                .map(String::from)
-        });
+    let page_canonical = page.as_ref().and_then(text::canonical_link).and_then(|href| {
+        let base = raw.page.as_ref().map(|p| p.url.as_str()).or(raw.url.as_deref())?;
+        url::Url::parse(base).ok()?.join(&href).ok().map(String::from)
+    });
     let canonical_url = page_canonical
         .as_deref()
         .and_then(record::normalize_url)
@@ -104,10 +81,7 @@ pub fn clean(raw: &RawRecord, now: DateTime<Utc>) -> Result<CleanedRecord, Stage
         .as_deref()
         .or(Some(raw.feed.url.as_str()))
         .and_then(|u| url::Url::parse(u).ok())
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| h.strip_prefix("www.").unwrap_or(h).to_string())
-        })
+        .and_then(|u| u.host_str().map(|h| h.strip_prefix("www.").unwrap_or(h).to_string()))
         .unwrap_or_default();
 
     let word_count = u32::try_from(text.split_whitespace().count()).unwrap_or(u32::MAX);

@@ -14,10 +14,7 @@ fn html_to_text_cases() {
         "Plain text & entities \u{2019} <ok>",
     );
     check("<p>Split   across\n lines</p>", "Split across lines");
-    check(
-        "<div>A<script>var x = 1;</script><style>p{}</style> B</div>",
-        "A B",
-    );
+    check("<div>A<script>var x = 1;</script><style>p{}</style> B</div>", "A B");
     check(
         "<p>soft\u{00AD}hyphen and zero\u{200B}width</p>",
         "softhyphen and zerowidth",
@@ -68,10 +65,7 @@ fn cleans_a_feed_item() {
     assert_eq!(a.title, "Putin & Xi meet");
     assert_eq!(a.text, "Short summary.");
     assert_eq!(a.word_count, 2);
-    assert_eq!(
-        a.canonical_url.as_deref(),
-        Some("https://www.example.com/world/story")
-    );
+    assert_eq!(a.canonical_url.as_deref(), Some("https://www.example.com/world/story"));
     assert_eq!(a.id, record::article_id("https://example.com/world/story"));
     assert_eq!(a.source.domain, "example.com");
     assert_eq!(a.authors, vec!["Sravasti Dasgupta"]);
@@ -83,10 +77,7 @@ fn cleans_a_feed_item() {
 fn full_content_beats_summary_and_page_beats_both() {
     let mut item = raw();
     item.content = Some("<p>Full body one.</p><p>Two.</p>".into());
-    assert_eq!(
-        clean(&item, Utc::now()).unwrap().article.text,
-        "Full body one.\n\nTwo."
-    );
+    assert_eq!(clean(&item, Utc::now()).unwrap().article.text, "Full body one.\n\nTwo.");
     item.page = Some(Page {
         url: "https://www.example.com/world/story".into(),
         html: r#"<html><head><link rel="canonical" href="/canonical/story"></head>

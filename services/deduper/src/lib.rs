@@ -163,26 +163,13 @@ mod tests {
     #[test]
     fn drops_exact_repeats_by_canonical_url() {
         let mut deduper = Deduper::default();
-        let first = deduper
-            .process(cleaned("https://example.com/a?utm_source=x"))
-            .unwrap();
+        let first = deduper.process(cleaned("https://example.com/a?utm_source=x")).unwrap();
         assert_eq!(first.len(), 1);
         assert_eq!(first[0].story.story_id, first[0].article.id);
         assert_eq!(first[0].story.revision, 1);
         assert!(first[0].article.timestamps.deduplicated_at.is_some());
-        assert!(
-            deduper
-                .process(cleaned("http://www.example.com/a"))
-                .unwrap()
-                .is_empty()
-        );
-        assert_eq!(
-            deduper
-                .process(cleaned("https://example.com/b"))
-                .unwrap()
-                .len(),
-            1
-        );
+        assert!(deduper.process(cleaned("http://www.example.com/a")).unwrap().is_empty());
+        assert_eq!(deduper.process(cleaned("https://example.com/b")).unwrap().len(), 1);
         assert_eq!(deduper.remembered(), 2);
     }
 
@@ -192,28 +179,14 @@ mod tests {
         deduper.process(cleaned("https://example.com/a")).unwrap();
         let changes = deduper.take_state_changes();
         assert_eq!(changes.len(), 1);
-        assert!(
-            deduper.take_state_changes().is_empty(),
-            "changes are taken once"
-        );
+        assert!(deduper.take_state_changes().is_empty(), "changes are taken once");
 
         let mut restarted = Deduper::default();
         for change in &changes {
             restarted.restore(&change.key, change.value.as_deref());
         }
-        assert!(
-            restarted
-                .process(cleaned("https://example.com/a"))
-                .unwrap()
-                .is_empty()
-        );
+        assert!(restarted.process(cleaned("https://example.com/a")).unwrap().is_empty());
         restarted.reset();
-        assert_eq!(
-            restarted
-                .process(cleaned("https://example.com/a"))
-                .unwrap()
-                .len(),
-            1
-        );
+        assert_eq!(restarted.process(cleaned("https://example.com/a")).unwrap().len(), 1);
     }
 }

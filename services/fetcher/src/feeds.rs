@@ -40,15 +40,9 @@ pub struct FeedEntry {
 #[derive(Debug, thiserror::Error)]
 pub enum FeedsError {
     #[error("cannot read the feeds file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("invalid feeds file {path}: {source}")]
-    Parse {
-        path: String,
-        source: serde_yaml::Error,
-    },
+    Parse { path: String, source: serde_yaml::Error },
     #[error("invalid feeds file {path}: feeds[{index}] ({url:?}): {message}")]
     Entry {
         path: String,
@@ -84,8 +78,7 @@ impl FeedsFile {
                 message: message.to_string(),
             };
             match url::Url::parse(&feed.url) {
-                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
-                }
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {}
                 Ok(_) => return Err(fail("the url must be http or https")),
                 Err(err) => return Err(fail(&format!("the url is not valid: {err}"))),
             }
@@ -110,9 +103,7 @@ mod tests {
     use super::*;
 
     fn err(text: &str) -> String {
-        FeedsFile::parse(text, "feeds.yaml")
-            .unwrap_err()
-            .to_string()
+        FeedsFile::parse(text, "feeds.yaml").unwrap_err().to_string()
     }
 
     #[test]
@@ -130,17 +121,12 @@ mod tests {
     #[test]
     fn bad_entries_are_named() {
         let e = err("feeds:\n  - url: https://a.example/rss\n  - url: ftp://b.example/rss\n");
-        assert!(
-            e.contains("feeds[1]") && e.contains("ftp://b.example/rss"),
-            "{e}"
-        );
+        assert!(e.contains("feeds[1]") && e.contains("ftp://b.example/rss"), "{e}");
         let e = err("feeds:\n  - url: https://a.example/rss\n  - url: https://a.example/rss\n");
         assert!(e.contains("feeds[1]") && e.contains("twice"), "{e}");
         let e = err("feeds:\n  - url: not a url\n");
         assert!(e.contains("feeds[0]"), "{e}");
-        let e = err(
-            "feeds:\n  - url: https://a.example/rss\n    min_interval_secs: 600\n    max_interval_secs: 60\n",
-        );
+        let e = err("feeds:\n  - url: https://a.example/rss\n    min_interval_secs: 600\n    max_interval_secs: 60\n");
         assert!(e.contains("min_interval_secs"), "{e}");
         let e = err("feeds:\n  - url: https://a.example/rss\n  - urll: https://b.example/rss\n");
         assert!(e.contains("feeds[1]") && e.contains("urll"), "{e}");

@@ -55,20 +55,12 @@ impl HttpClient {
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()?;
-        Ok(Self {
-            client,
-            max_body_bytes,
-        })
+        Ok(Self { client, max_body_bytes })
     }
 
     /// GETs `url`, conditionally when validators are given. The body is read up to the
     /// size limit (a decompression bomb or an endless body stops there).
-    pub async fn get(
-        &self,
-        url: &str,
-        etag: Option<&str>,
-        last_modified: Option<&str>,
-    ) -> Result<Fetched, FetchError> {
+    pub async fn get(&self, url: &str, etag: Option<&str>, last_modified: Option<&str>) -> Result<Fetched, FetchError> {
         let mut request = self.client.get(url);
         if let Some(etag) = etag {
             request = request.header(IF_NONE_MATCH, etag);

@@ -194,17 +194,9 @@ impl Fetcher {
 }
 
 /// Fetches and parses `feed` given its `state`; says which items are new.
-pub async fn poll_feed(
-    client: &HttpClient,
-    feed: &FeedEntry,
-    state: FeedState,
-) -> Result<Polled, PollError> {
+pub async fn poll_feed(client: &HttpClient, feed: &FeedEntry, state: FeedState) -> Result<Polled, PollError> {
     let fetched = client
-        .get(
-            &feed.url,
-            state.etag.as_deref(),
-            state.last_modified.as_deref(),
-        )
+        .get(&feed.url, state.etag.as_deref(), state.last_modified.as_deref())
         .await?;
     let Fetched::Body {
         body,
@@ -245,9 +237,7 @@ pub async fn poll_feed(
 async fn fetch_page(client: &HttpClient, record: &RawRecord) -> Option<Page> {
     let url = record.url.as_deref()?;
     match client.get(url, None, None).await {
-        Ok(Fetched::Body {
-            body, final_url, ..
-        }) => Some(Page {
+        Ok(Fetched::Body { body, final_url, .. }) => Some(Page {
             url: final_url,
             html: String::from_utf8_lossy(&body).into_owned(),
             fetched_at: Utc::now(),
@@ -287,23 +277,15 @@ pub fn new_items(records: Vec<RawRecord>, state: &FeedState) -> (Vec<RawRecord>,
 /// Polls every feed once, concurrently (at most `max_concurrent` requests in flight), and
 /// hands each successful poll to `deliver` as it completes. Failures are counted and
 /// logged, and the other feeds go on.
-pub async fn poll_all<F>(
-    fetcher: &Fetcher,
-    feeds: &[FeedEntry],
-    max_concurrent: usize,
-    mut deliver: F,
-) where
+pub async fn poll_all<F>(fetcher: &Fetcher, feeds: &[FeedEntry], max_concurrent: usize, mut deliver: F)
+where
     F: FnMut(&FeedEntry, Polled),
 {
     let metrics = StageMetrics::get("fetcher");
     let limit = Arc::new(Semaphore::new(max_concurrent.max(1)));
     let mut polls = tokio::task::JoinSet::new();
     for (index, feed) in feeds.iter().enumerate() {
-        let (client, feed, state) = (
-            fetcher.client.clone(),
-            feed.clone(),
-            fetcher.state(&feed.url),
-        );
+        let (client, feed, state) = (fetcher.client.clone(), feed.clone(), fetcher.state(&feed.url));
         let limit = limit.clone();
         polls.spawn(async move {
             let _permit = limit.acquire_owned().await;
@@ -326,14 +308,36 @@ pub async fn poll_all<F>(
                 deliver(feed, polled);
             }
             Err(err) => {
-                metrics
-                    .records_errored
-                    .with_label_values(&[err.kind()])
-                    .inc();
+                metrics.records_errored.with_label_values(&[err.kind()]).inc();
                 tracing::warn!(feed = %feed.url, kind = err.kind(), error = %err, "Feed poll failed.");
             }
         }
     }
+}
+
+/// The largest raw record the fetcher publishes: Kafka's default `message.max.bytes` (1 MB)
+/// less room for the key and headers.
+const MAX_RECORD_BYTES: usize = 1_000_000 - 4096;
+
+/// A raw record as JSON within [`MAX_RECORD_BYTES`]: an article page that makes it too large is
+/// dropped (the feed's own text remains); an item still too large is counted, logged and left
+/// out, so that one huge item cannot block its feed forever.
+fn encode_within_limit(mut record: RawRecord, metrics: &StageMetrics) -> Option<Vec<u8>> {
+    let mut payload = serde_json::to_vec(&record).ok()?;
+    if payload.len() > MAX_RECORD_BYTES && record.page.take().is_some() {
+        tracing::warn!(
+            url = record.url.as_deref(),
+            bytes = payload.len(),
+            "Article page too large; using the feed's text."
+        );
+        payload = serde_json::to_vec(&record).ok()?;
+    }
+    if payload.len() > MAX_RECORD_BYTES {
+        metrics.records_errored.with_label_values(&["too_large"]).inc();
+        tracing::error!(id = %record.id, url = record.url.as_deref(), bytes = payload.len(), "Item too large to publish; left out.");
+        return None;
+    }
+    Some(payload)
 }
 
 /// Runs the fetcher service until `shutdown`: restores the seen-state from its changelog,
@@ -343,12 +347,7 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
     let feeds = FeedsFile::load(&config.feeds_file)?.feeds;
     let health = Health::default();
     let http_shutdown = CancellationToken::new();
-    telemetry::serve(
-        &config.runtime.listen_addr,
-        health.clone(),
-        http_shutdown.clone(),
-    )
-    .await?;
+    telemetry::serve(&config.runtime.listen_addr, health.clone(), http_shutdown.clone()).await?;
     let _stop_http = http_shutdown.drop_guard();
     let metrics = StageMetrics::get("fetcher");
 
@@ -356,13 +355,7 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
     let topics = config.kafka.topics.clone();
     let (kafka, runtime) = (config.kafka.clone(), config.runtime.clone());
     let (publisher, restored) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        let publisher = Publisher::new(
-            &kafka,
-            &runtime,
-            "fetcher",
-            &topics.raw,
-            Some(&topics.fetcher_state),
-        )?;
+        let publisher = Publisher::new(&kafka, &runtime, "fetcher", &topics.raw, Some(&topics.fetcher_state))?;
         let mut restored = Vec::new();
         runtime::restore_state(&kafka, &topics.fetcher_state, |k, v| {
             restored.push((k.to_vec(), v.map(<[u8]>::to_vec)))
@@ -374,11 +367,7 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
         fetcher.restore(key, value.as_deref());
     }
     let publisher = Arc::new(publisher);
-    tracing::info!(
-        feeds = feeds.len(),
-        restored = restored.len(),
-        "Fetcher started."
-    );
+    tracing::info!(feeds = feeds.len(), restored = restored.len(), "Fetcher started.");
     health.set_ready(true);
 
     let interval = Duration::from_secs(config.fetcher.min_interval_secs.max(1));
@@ -389,27 +378,25 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
             () = shutdown.cancelled() => break,
         }
         for (url, polled) in delivered {
+            let next_state = polled.next_state.clone();
             let records: Vec<OutgoingRecord> = polled
                 .records
-                .iter()
+                .into_iter()
                 .filter_map(|r| {
-                    serde_json::to_vec(r).ok().map(|payload| OutgoingRecord {
-                        key: r.id.clone(),
-                        payload,
-                    })
+                    let key = r.id.clone();
+                    encode_within_limit(r, &metrics).map(|payload| OutgoingRecord { key, payload })
                 })
                 .collect();
             let change = StateChange {
                 key: url.as_bytes().to_vec(),
-                value: Some(serde_json::to_vec(&polled.next_state)?),
+                value: Some(serde_json::to_vec(&next_state)?),
             };
             let publisher = publisher.clone();
             let count = records.len() as u64;
-            let result =
-                tokio::task::spawn_blocking(move || publisher.publish(&records, &[change])).await?;
+            let result = tokio::task::spawn_blocking(move || publisher.publish(&records, &[change])).await?;
             match result {
                 Ok(()) => {
-                    fetcher.commit(&url, polled.next_state);
+                    fetcher.commit(&url, next_state);
                     metrics.records_out.inc_by(count);
                     metrics.transactions.with_label_values(&["committed"]).inc();
                 }

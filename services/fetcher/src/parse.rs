@@ -55,9 +55,7 @@ pub fn parse_feed(
             });
             // A date in the future is a feed's mistake (or a time-zone one); keep it only
             // when it is within a day of now.
-            let sane = |d: Option<DateTime<Utc>>| {
-                d.filter(|d| *d <= fetched_at + chrono::Duration::days(1))
-            };
+            let sane = |d: Option<DateTime<Utc>>| d.filter(|d| *d <= fetched_at + chrono::Duration::days(1));
             RawRecord {
                 schema_version: RawRecord::SCHEMA_VERSION,
                 id,

@@ -34,22 +34,12 @@ fn real_feeds_parse_into_records_with_unique_ids() {
     for (path, min_items) in [
         ("gesab001-headlines/bbc__20210715T2038__c77d11f.xml", 20),
         ("gesab001-headlines/nzherald__20210715T2038__c77d11f.xml", 5),
-        (
-            "gesab001-headlines/dailymail__20211018T0218__9e6d80d.xml",
-            5,
-        ),
-        (
-            "gesab001-headlines/aljazeeraenglish__20211018T0218__9e6d80d.xml",
-            5,
-        ),
+        ("gesab001-headlines/dailymail__20211018T0218__9e6d80d.xml", 5),
+        ("gesab001-headlines/aljazeeraenglish__20211018T0218__9e6d80d.xml", 5),
         ("mediacloud-rss-fetcher/real-korean-times.rss", 5),
     ] {
         let records = parse_file(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert!(
-            records.len() >= min_items,
-            "{path}: {} items",
-            records.len()
-        );
+        assert!(records.len() >= min_items, "{path}: {} items", records.len());
         let ids: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids.len(), records.len(), "{path}: ids are unique");
         for r in &records {
@@ -86,17 +76,10 @@ fn ids_are_stable_across_snapshots_of_one_feed() {
 
 #[test]
 fn missing_dates_stay_missing_and_empty_bodies_are_errors() {
-    let records =
-        parse_file("gesab001-headlines/dailytelegraph__20210920T1257__a10b632__NO-DATES.xml")
-            .unwrap();
+    let records = parse_file("gesab001-headlines/dailytelegraph__20210920T1257__a10b632__NO-DATES.xml").unwrap();
     assert!(!records.is_empty());
-    assert!(
-        records.iter().all(|r| r.published_at.is_none()),
-        "no date is invented"
-    );
-    assert!(
-        parse_file("gesab001-headlines/dailytelegraph__20211018T0218__9e6d80d__EMPTY.xml").is_err()
-    );
+    assert!(records.iter().all(|r| r.published_at.is_none()), "no date is invented");
+    assert!(parse_file("gesab001-headlines/dailytelegraph__20211018T0218__9e6d80d__EMPTY.xml").is_err());
     assert!(parse_file("gofeed/unknown_feed.xml").is_err());
 }
 
@@ -131,25 +114,13 @@ fn record(id: &str) -> RawRecord {
 fn only_new_items_are_emitted() {
     let state = FeedState::default();
     let (fresh, state) = new_items(vec![record("a"), record("b"), record("a")], &state);
-    assert_eq!(
-        fresh.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-        vec!["a", "b"]
-    );
+    assert_eq!(fresh.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["a", "b"]);
     let (fresh, state) = new_items(vec![record("c"), record("b")], &state);
-    assert_eq!(
-        fresh.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-        vec!["c"]
-    );
+    assert_eq!(fresh.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["c"]);
     assert_eq!(state.seen, vec!["c", "a", "b"], "newest first");
-    let many: Vec<RawRecord> = (0..SEEN_PER_FEED + 10)
-        .map(|i| record(&i.to_string()))
-        .collect();
+    let many: Vec<RawRecord> = (0..SEEN_PER_FEED + 10).map(|i| record(&i.to_string())).collect();
     let (_, state) = new_items(many, &state);
-    assert_eq!(
-        state.seen.len(),
-        SEEN_PER_FEED,
-        "the memory per feed is bounded"
-    );
+    assert_eq!(state.seen.len(), SEEN_PER_FEED, "the memory per feed is bounded");
 }
 
 /// A local HTTP server with one feed that honours `If-None-Match`.
@@ -161,17 +132,11 @@ async fn serve_feed(body: Vec<u8>) -> String {
         axum::routing::get(move |headers: HeaderMap| {
             let body = body.clone();
             async move {
-                if headers
-                    .get(header::IF_NONE_MATCH)
-                    .is_some_and(|v| v == "\"v1\"")
-                {
+                if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == "\"v1\"") {
                     return StatusCode::NOT_MODIFIED.into_response();
                 }
                 (
-                    [
-                        (header::ETAG, "\"v1\""),
-                        (header::CONTENT_TYPE, "application/rss+xml"),
-                    ],
+                    [(header::ETAG, "\"v1\""), (header::CONTENT_TYPE, "application/rss+xml")],
                     body,
                 )
                     .into_response()
@@ -195,18 +160,11 @@ async fn polls_conditionally_and_remembers_what_it_emitted() {
     assert!(first.records.len() > 20);
     assert_eq!(first.next_state.etag.as_deref(), Some("\"v1\""));
     // Until committed, the same items are offered again: an undelivered poll loses nothing.
-    assert_eq!(
-        fetcher.poll(&entry).await.unwrap().records.len(),
-        first.records.len()
-    );
+    assert_eq!(fetcher.poll(&entry).await.unwrap().records.len(), first.records.len());
 
     let change = fetcher.commit(&url, first.next_state);
     let second = fetcher.poll(&entry).await.unwrap();
-    assert_eq!(
-        (second.records.len(), second.items),
-        (0, 0),
-        "304 Not Modified"
-    );
+    assert_eq!((second.records.len(), second.items), (0, 0), "304 Not Modified");
 
     // A restarted fetcher that restores the persisted change emits nothing again, even
     // without the validators.
@@ -234,9 +192,23 @@ async fn failures_are_errors_not_panics() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "status");
-    let err = fetcher
-        .poll(&feed("http://127.0.0.1:9/feed.xml"))
-        .await
-        .unwrap_err();
+    let err = fetcher.poll(&feed("http://127.0.0.1:9/feed.xml")).await.unwrap_err();
     assert_eq!(err.kind(), "transport");
+}
+
+#[test]
+fn oversized_records_lose_their_page_then_are_left_out() {
+    let metrics = StageMetrics::get("fetcher");
+    let mut r = record("big");
+    r.page = Some(record::Page {
+        url: "https://x".into(),
+        html: "x".repeat(MAX_RECORD_BYTES),
+        fetched_at: Utc::now(),
+    });
+    let payload = encode_within_limit(r, &metrics).unwrap();
+    let back: RawRecord = serde_json::from_slice(&payload).unwrap();
+    assert!(back.page.is_none(), "the page went, the item stayed");
+    let mut r = record("huge");
+    r.content = Some("x".repeat(MAX_RECORD_BYTES));
+    assert!(encode_within_limit(r, &metrics).is_none());
 }

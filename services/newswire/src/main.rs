@@ -97,10 +97,7 @@ fn main() -> ExitCode {
         telemetry::LogFormat::Text
     };
     telemetry::init_logging(format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
@@ -175,15 +172,13 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             for (name, schema) in record::schemas() {
                 let path = out.join(name);
-                std::fs::write(&path, schema)
-                    .with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, schema).with_context(|| format!("writing {}", path.display()))?;
                 eprintln!("wrote {}", path.display());
             }
             Ok(())
         }
         Command::ParseFeed { file, base_url } => {
-            let body =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let body = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let feed = fetcher::FeedEntry {
                 url: base_url.clone(),
                 name: None,

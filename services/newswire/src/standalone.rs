@@ -99,18 +99,8 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     let (unique_tx, unique_rx) = mpsc::channel(8);
     let (enriched_tx, mut enriched_rx) = mpsc::channel::<Batch<EnrichedRecord>>(8);
     tokio::spawn(stage_task(Cleaner, None, raw_rx, cleaned_tx));
-    tokio::spawn(stage_task(
-        deduper,
-        Some(DEDUPER_TABLE),
-        cleaned_rx,
-        unique_tx,
-    ));
-    tokio::spawn(stage_task(
-        Tagger::new(taxonomy),
-        None,
-        unique_rx,
-        enriched_tx,
-    ));
+    tokio::spawn(stage_task(deduper, Some(DEDUPER_TABLE), cleaned_rx, unique_tx));
+    tokio::spawn(stage_task(Tagger::new(taxonomy), None, unique_rx, enriched_tx));
 
     let fetch_shutdown = shutdown.clone();
     let interval = Duration::from_secs(options.interval_secs.max(1));
@@ -196,10 +186,7 @@ async fn stage_task<S: Stage>(
                     records.extend(outputs);
                 }
                 Err(err) => {
-                    metrics
-                        .records_errored
-                        .with_label_values(&[err.kind.as_str()])
-                        .inc();
+                    metrics.records_errored.with_label_values(&[err.kind.as_str()]).inc();
                     tracing::warn!(stage = stage.name(), error = %err, "Record set aside in the dead-letter file.");
                     dead.push(DeadLetter {
                         stage: stage.name(),
@@ -209,23 +196,13 @@ async fn stage_task<S: Stage>(
                     });
                 }
             }
-            metrics
-                .record_seconds
-                .observe(started.elapsed().as_secs_f64());
+            metrics.record_seconds.observe(started.elapsed().as_secs_f64());
         }
         let mut state = batch.state;
         if let Some(table) = table {
             state.extend(stage.take_state_changes().into_iter().map(|c| (table, c)));
         }
-        if output
-            .send(Batch {
-                records,
-                state,
-                dead,
-            })
-            .await
-            .is_err()
-        {
+        if output.send(Batch { records, state, dead }).await.is_err() {
             return;
         }
     }

@@ -97,8 +97,7 @@ mod tests {
     use std::path::Path;
 
     fn shipped() -> Taxonomy {
-        Taxonomy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml"))
-            .unwrap()
+        Taxonomy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml")).unwrap()
     }
 
     /// The article the project started from: Putin and Xi's December 2021 call.
@@ -111,10 +110,7 @@ mod tests {
         let topics = shipped().matches(&[("title", title), ("text", body)]);
         let slugs: Vec<&str> = topics.iter().map(|t| t.slug.as_str()).collect();
         assert_eq!(slugs.first(), Some(&"russia-china"), "{slugs:?}");
-        assert!(
-            slugs.contains(&"ukraine") && slugs.contains(&"sanctions"),
-            "{slugs:?}"
-        );
+        assert!(slugs.contains(&"ukraine") && slugs.contains(&"sanctions"), "{slugs:?}");
         assert!(!slugs.contains(&"taiwan"), "{slugs:?}");
     }
 

@@ -61,15 +61,9 @@ fn one_f64() -> f64 {
 #[derive(Debug, thiserror::Error)]
 pub enum TaxonomyError {
     #[error("cannot read the taxonomy {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("invalid taxonomy {path}: {source}")]
-    Parse {
-        path: String,
-        source: serde_yaml::Error,
-    },
+    Parse { path: String, source: serde_yaml::Error },
     #[error("invalid taxonomy: topic {index} ({slug:?}): {message}")]
     Topic {
         index: usize,
@@ -123,11 +117,10 @@ impl Taxonomy {
 
     /// Compiles a taxonomy from YAML text.
     pub fn parse(yaml: &str) -> Result<Taxonomy, TaxonomyError> {
-        let file: TaxonomyFile =
-            serde_yaml::from_str(yaml).map_err(|source| TaxonomyError::Parse {
-                path: "<text>".into(),
-                source,
-            })?;
+        let file: TaxonomyFile = serde_yaml::from_str(yaml).map_err(|source| TaxonomyError::Parse {
+            path: "<text>".into(),
+            source,
+        })?;
         Self::compile(file.topics)
     }
 
@@ -152,9 +145,7 @@ impl Taxonomy {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !slug_ok {
-                return Err(fail(
-                    "a slug is lower-case letters, digits and dashes".into(),
-                ));
+                return Err(fail("a slug is lower-case letters, digits and dashes".into()));
             }
             if !slugs.insert(def.slug.clone()) {
                 return Err(fail("the slug is used twice".into()));
@@ -165,8 +156,7 @@ impl Taxonomy {
                 ));
             }
             let mut intern = |text: &str| -> Result<usize, TaxonomyError> {
-                let term = compile_term(text)
-                    .ok_or_else(|| fail(format!("the term {text:?} has no words")))?;
+                let term = compile_term(text).ok_or_else(|| fail(format!("the term {text:?} has no words")))?;
                 Ok(*interned
                     .entry(term.words.join(" ") + if term.prefix_last { "*" } else { "" })
                     .or_insert_with(|| {
@@ -177,29 +167,12 @@ impl Taxonomy {
             let groups = def
                 .all_of
                 .iter()
-                .map(|group| {
-                    group
-                        .iter()
-                        .map(|t| intern(t))
-                        .collect::<Result<Vec<_>, _>>()
-                })
+                .map(|group| group.iter().map(|t| intern(t)).collect::<Result<Vec<_>, _>>())
                 .collect::<Result<Vec<_>, _>>()?;
-            let none_of = def
-                .none_of
-                .iter()
-                .map(|t| intern(t))
-                .collect::<Result<Vec<_>, _>>()?;
-            taxonomy.topics.push(Topic {
-                def,
-                groups,
-                none_of,
-            });
+            let none_of = def.none_of.iter().map(|t| intern(t)).collect::<Result<Vec<_>, _>>()?;
+            taxonomy.topics.push(Topic { def, groups, none_of });
         }
-        let slugs: HashSet<&str> = taxonomy
-            .topics
-            .iter()
-            .map(|t| t.def.slug.as_str())
-            .collect();
+        let slugs: HashSet<&str> = taxonomy.topics.iter().map(|t| t.def.slug.as_str()).collect();
         for (index, topic) in taxonomy.topics.iter().enumerate() {
             if let Some(parent) = &topic.def.parent {
                 if !slugs.contains(parent.as_str()) {
@@ -215,11 +188,7 @@ impl Taxonomy {
             if term.prefix_last && term.words.len() == 1 {
                 taxonomy.prefix_first.push(i);
             } else {
-                taxonomy
-                    .by_first_word
-                    .entry(term.words[0].clone())
-                    .or_default()
-                    .push(i);
+                taxonomy.by_first_word.entry(term.words[0].clone()).or_default().push(i);
             }
         }
         Ok(taxonomy)
@@ -254,12 +223,7 @@ impl Taxonomy {
                 }
             }
         }
-        let weight = |field: &str| {
-            FIELD_WEIGHTS
-                .iter()
-                .find(|(f, _)| *f == field)
-                .map_or(1.0, |(_, w)| *w)
-        };
+        let weight = |field: &str| FIELD_WEIGHTS.iter().find(|(f, _)| *f == field).map_or(1.0, |(_, w)| *w);
         let mut out = Vec::new();
         for topic in &self.topics {
             if topic.none_of.iter().any(|t| counts.contains_key(t)) {
@@ -300,11 +264,7 @@ impl Taxonomy {
                 });
             }
         }
-        out.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.slug.cmp(&b.slug))
-        });
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.slug.cmp(&b.slug)));
         out
     }
 }
@@ -315,17 +275,13 @@ impl Term {
             return false;
         };
         let last = self.words.len() - 1;
-        self.words
-            .iter()
-            .zip(window)
-            .enumerate()
-            .all(|(i, (want, got))| {
-                if i == last && self.prefix_last {
-                    got.starts_with(want.as_str())
-                } else {
-                    got == want
-                }
-            })
+        self.words.iter().zip(window).enumerate().all(|(i, (want, got))| {
+            if i == last && self.prefix_last {
+                got.starts_with(want.as_str())
+            } else {
+                got == want
+            }
+        })
     }
 }
 
@@ -402,10 +358,7 @@ topics:
     #[test]
     fn matches_say_why_with_weighted_scores() {
         let t = Taxonomy::parse(TAXONOMY).unwrap();
-        let m = &t.matches(&[
-            ("title", "Putin and Xi"),
-            ("text", "Russia and China. China."),
-        ])[0];
+        let m = &t.matches(&[("title", "Putin and Xi"), ("text", "Russia and China. China.")])[0];
         assert_eq!(m.slug, "russia-china");
         // title: putin, xi (3 each); text: russia (1), china (2).
         assert_eq!(m.score, 3.0 + 3.0 + 1.0 + 2.0);
@@ -418,30 +371,22 @@ topics:
 
     #[test]
     fn cyrillic_words_match() {
-        let t = Taxonomy::parse("topics:\n  - slug: putin\n    label: P\n    all_of: [[путин*]]\n")
-            .unwrap();
+        let t = Taxonomy::parse("topics:\n  - slug: putin\n    label: P\n    all_of: [[путин*]]\n").unwrap();
         assert_eq!(slugs(&t, "Путина встретили", ""), vec!["putin"]);
     }
 
     #[test]
     fn bad_taxonomies_name_the_topic() {
-        let err = Taxonomy::parse("topics:\n  - slug: Bad Slug\n    label: x\n    all_of: [[a]]\n")
-            .unwrap_err();
+        let err = Taxonomy::parse("topics:\n  - slug: Bad Slug\n    label: x\n    all_of: [[a]]\n").unwrap_err();
         assert!(err.to_string().contains("topic 0 (\"Bad Slug\")"), "{err}");
-        let err =
-            Taxonomy::parse("topics:\n  - slug: a\n    label: x\n    all_of: [[]]\n").unwrap_err();
+        let err = Taxonomy::parse("topics:\n  - slug: a\n    label: x\n    all_of: [[]]\n").unwrap_err();
         assert!(err.to_string().contains("\"a\""), "{err}");
-        let err = Taxonomy::parse("topics:\n  - slug: a\n    label: x\n    all_of: [[' * ']]\n")
-            .unwrap_err();
+        let err = Taxonomy::parse("topics:\n  - slug: a\n    label: x\n    all_of: [[' * ']]\n").unwrap_err();
         assert!(err.to_string().contains("no words"), "{err}");
-        let err = Taxonomy::parse(
-            "topics:\n  - slug: a\n    label: x\n    all_of: [[b]]\n    parent: nope\n",
-        )
-        .unwrap_err();
+        let err =
+            Taxonomy::parse("topics:\n  - slug: a\n    label: x\n    all_of: [[b]]\n    parent: nope\n").unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
-        assert!(
-            Taxonomy::parse("topics:\n  - slug: a\n    lable: x\n    all_of: [[b]]\n").is_err()
-        );
+        assert!(Taxonomy::parse("topics:\n  - slug: a\n    lable: x\n    all_of: [[b]]\n").is_err());
     }
 
     #[test]

@@ -27,10 +27,7 @@ pub fn load<T: DeserializeOwned>(file: Option<&Path>) -> anyhow::Result<T> {
     }
     figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
     figment.extract().map_err(|err| {
-        let origin = file.map_or_else(
-            || "the environment".to_string(),
-            |p| p.display().to_string(),
-        );
+        let origin = file.map_or_else(|| "the environment".to_string(), |p| p.display().to_string());
         anyhow::anyhow!("invalid configuration ({origin}): {err}")
     })
 }
@@ -216,9 +213,7 @@ impl RuntimeConfig {
 
     /// The consumer group.
     pub fn group_id(&self, service: &str) -> String {
-        self.group_id
-            .clone()
-            .unwrap_or_else(|| format!("newswire-{service}"))
+        self.group_id.clone().unwrap_or_else(|| format!("newswire-{service}"))
     }
 }
 
@@ -244,8 +239,7 @@ mod tests {
 
     #[test]
     fn file_values_and_defaults() {
-        let file =
-            write("kafka:\n  bootstrap_servers: broker:9093\n  topics:\n    raw: custom.raw\n");
+        let file = write("kafka:\n  bootstrap_servers: broker:9093\n  topics:\n    raw: custom.raw\n");
         let config: Sample = load(Some(file.path())).unwrap();
         assert_eq!(config.kafka.bootstrap_servers, "broker:9093");
         assert_eq!(config.kafka.topics.raw, "custom.raw");

@@ -119,11 +119,7 @@ mod tests {
     use super::*;
 
     fn check(input: &str, expected: Option<&str>) {
-        assert_eq!(
-            normalize_url(input).as_deref(),
-            expected,
-            "normalising {input}"
-        );
+        assert_eq!(normalize_url(input).as_deref(), expected, "normalising {input}");
     }
 
     #[test]
@@ -133,10 +129,7 @@ mod tests {
             Some("https://www.example.com/a/b?x=1"),
         );
         check("http://example.com:80/", Some("http://example.com/"));
-        check(
-            "http://example.com:8080/a",
-            Some("http://example.com:8080/a"),
-        );
+        check("http://example.com:8080/a", Some("http://example.com:8080/a"));
         check(
             "https://example.com/story?utm_source=rss&utm_medium=feed&id=7&fbclid=abc",
             Some("https://example.com/story?id=7"),
@@ -145,10 +138,7 @@ mod tests {
             "https://example.com/story?utm_source=rss",
             Some("https://example.com/story"),
         );
-        check(
-            "https://example.com/a/../b/./c",
-            Some("https://example.com/b/c"),
-        );
+        check("https://example.com/a/../b/./c", Some("https://example.com/b/c"));
         check("  https://example.com/x  ", Some("https://example.com/x"));
         check("ftp://example.com/x", None);
         check("mailto:someone@example.com", None);
@@ -162,10 +152,7 @@ mod tests {
         let b = article_id(&normalize_url("https://example.com/a?a=2&b=1#top").unwrap());
         assert_eq!(a, b);
         assert_eq!(a.len(), 32);
-        assert!(
-            a.chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        );
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         let c = article_id(&normalize_url("https://example.com/b").unwrap());
         assert_ne!(a, c);
         let d = article_id(&normalize_url("https://example.com/a?a=3&b=1").unwrap());

@@ -52,10 +52,7 @@ fn enriched_record_is_flat_json_with_rfc3339_utc_times() {
     assert_eq!(value["id"], record.article.id.as_str());
     assert_eq!(value["story_id"], "s");
     assert_eq!(value["published_at"], "2021-12-15T15:19:00Z");
-    assert!(
-        value.get("article").is_none(),
-        "article fields are flattened"
-    );
+    assert!(value.get("article").is_none(), "article fields are flattened");
     let back: EnrichedRecord = serde_json::from_value(value).unwrap();
     assert_eq!(back, record);
 }

@@ -23,13 +23,7 @@ pub struct TopicSpec {
 /// Every topic the pipeline uses. Changelogs get one partition: each is read whole by its
 /// single active owner (see ARCHITECTURE.md).
 pub fn pipeline_topics(names: &TopicNames, partitions: i32, replication: i32) -> Vec<TopicSpec> {
-    let data = [
-        &names.raw,
-        &names.cleaned,
-        &names.unique,
-        &names.enriched,
-        &names.dlq,
-    ];
+    let data = [&names.raw, &names.cleaned, &names.unique, &names.enriched, &names.dlq];
     let state = [&names.fetcher_state, &names.deduper_state];
     data.iter()
         .map(|name| TopicSpec {
@@ -49,17 +43,12 @@ pub fn pipeline_topics(names: &TopicNames, partitions: i32, replication: i32) ->
 
 /// Creates the topics; a topic that already exists is left as it is.
 pub async fn create_topics(kafka: &KafkaConfig, topics: &[TopicSpec]) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> = client_config(kafka)?
-        .create()
-        .context("creating the admin client")?;
+    let admin: AdminClient<DefaultClientContext> =
+        client_config(kafka)?.create().context("creating the admin client")?;
     let new_topics: Vec<NewTopic<'_>> = topics
         .iter()
         .map(|t| {
-            let topic = NewTopic::new(
-                &t.name,
-                t.partitions,
-                TopicReplication::Fixed(t.replication),
-            );
+            let topic = NewTopic::new(&t.name, t.partitions, TopicReplication::Fixed(t.replication));
             if t.compacted {
                 topic.set("cleanup.policy", "compact")
             } else {

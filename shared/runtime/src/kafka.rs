@@ -68,11 +68,7 @@ pub(crate) fn transactional_producer_config(
 ///
 /// The consumer is a static group member (`group.instance.id`): a replica restarted with the
 /// same instance id gets its partitions back at once instead of after a rebalance.
-pub(crate) fn consumer_config(
-    kafka: &KafkaConfig,
-    group_id: &str,
-    instance_id: &str,
-) -> anyhow::Result<ClientConfig> {
+pub(crate) fn consumer_config(kafka: &KafkaConfig, group_id: &str, instance_id: &str) -> anyhow::Result<ClientConfig> {
     let mut config = client_config(kafka)?;
     config.set("group.instance.id", instance_id);
     let defaults = [
@@ -114,12 +110,8 @@ mod tests {
             }),
             ..Default::default()
         };
-        kafka
-            .librdkafka
-            .insert("client.rack".into(), "eu-west-1a".into());
-        kafka
-            .librdkafka
-            .insert("compression.type".into(), "lz4".into());
+        kafka.librdkafka.insert("client.rack".into(), "eu-west-1a".into());
+        kafka.librdkafka.insert("compression.type".into(), "lz4".into());
         let config = transactional_producer_config(&kafka, "newswire-cleaner-0", 30_000).unwrap();
         assert_eq!(config.get("bootstrap.servers"), Some("b1:9093,b2:9093"));
         assert_eq!(config.get("security.protocol"), Some("sasl_ssl"));
@@ -127,11 +119,7 @@ mod tests {
         assert_eq!(config.get("sasl.password"), Some("secret"));
         assert_eq!(config.get("ssl.ca.location"), Some("/etc/kafka/ca.crt"));
         assert_eq!(config.get("client.rack"), Some("eu-west-1a"));
-        assert_eq!(
-            config.get("compression.type"),
-            Some("lz4"),
-            "an explicit override wins"
-        );
+        assert_eq!(config.get("compression.type"), Some("lz4"), "an explicit override wins");
         assert_eq!(config.get("enable.idempotence"), Some("true"));
         assert_eq!(config.get("transactional.id"), Some("newswire-cleaner-0"));
 

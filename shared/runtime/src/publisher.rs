@@ -45,18 +45,11 @@ impl Publisher {
         topic: &str,
         state_topic: Option<&str>,
     ) -> anyhow::Result<Self> {
-        let transactional_id = format!(
-            "{}-{}",
-            runtime.group_id(service),
-            runtime.instance_id(service)
-        );
-        let producer: BaseProducer = transactional_producer_config(
-            kafka,
-            &transactional_id,
-            runtime.transaction_timeout_ms,
-        )?
-        .create()
-        .context("creating the Kafka producer")?;
+        let transactional_id = format!("{}-{}", runtime.group_id(service), runtime.instance_id(service));
+        let producer: BaseProducer =
+            transactional_producer_config(kafka, &transactional_id, runtime.transaction_timeout_ms)?
+                .create()
+                .context("creating the Kafka producer")?;
         producer
             .init_transactions(KAFKA_CALL_TIMEOUT)
             .with_context(|| format!("initialising transactions for {transactional_id}"))?;
@@ -75,19 +68,12 @@ impl Publisher {
             if let Err(abort_err) = self.producer.abort_transaction(KAFKA_CALL_TIMEOUT) {
                 tracing::error!(error = %abort_err, "Cannot abort a failed transaction.");
             }
-            return Err(anyhow::anyhow!(
-                "publishing {} records failed: {err}",
-                records.len()
-            ));
+            return Err(anyhow::anyhow!("publishing {} records failed: {err}", records.len()));
         }
         Ok(())
     }
 
-    fn try_publish(
-        &self,
-        records: &[OutgoingRecord],
-        state: &[StateChange],
-    ) -> Result<(), KafkaError> {
+    fn try_publish(&self, records: &[OutgoingRecord], state: &[StateChange]) -> Result<(), KafkaError> {
         self.producer.begin_transaction()?;
         for record in records {
             send(
@@ -101,9 +87,7 @@ impl Publisher {
             (_, true) => None,
             (Some(topic), false) => Some(topic),
             (None, false) => {
-                return Err(KafkaError::ClientCreation(
-                    "state changes but no state topic".into(),
-                ));
+                return Err(KafkaError::ClientCreation("state changes but no state topic".into()));
             }
         };
         for change in state.iter().filter(|_| state_topic.is_some()) {

@@ -83,13 +83,10 @@ pub fn run_stage<S: Stage>(
             assigned: assigned.clone(),
         })
         .context("creating the Kafka consumer")?;
-    let producer: BaseProducer = transactional_producer_config(
-        &run.kafka,
-        &transactional_id,
-        run.runtime.transaction_timeout_ms,
-    )?
-    .create()
-    .context("creating the Kafka producer")?;
+    let producer: BaseProducer =
+        transactional_producer_config(&run.kafka, &transactional_id, run.runtime.transaction_timeout_ms)?
+            .create()
+            .context("creating the Kafka producer")?;
     // Fences any earlier incarnation with the same transactional id and aborts its open
     // transaction, so downstream consumers do not wait for it to time out.
     producer
@@ -159,9 +156,7 @@ pub fn run_stage<S: Stage>(
         match process_batch(&mut stage, &run, &producer, &consumer, &batch, &metrics) {
             Ok(()) => {
                 metrics.transactions.with_label_values(&["committed"]).inc();
-                metrics
-                    .batch_seconds
-                    .observe(started.elapsed().as_secs_f64());
+                metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
                 tracing::debug!(stage = name, records = batch.len(), "Batch committed.");
             }
             Err(err) if is_abortable(&err) => {
@@ -192,9 +187,7 @@ pub fn run_stage<S: Stage>(
 
 fn is_abortable(err: &KafkaError) -> bool {
     match err {
-        KafkaError::Transaction(err) => {
-            err.txn_requires_abort() || (err.is_retriable() && !err.is_fatal())
-        }
+        KafkaError::Transaction(err) => err.txn_requires_abort() || (err.is_retriable() && !err.is_fatal()),
         _ => false,
     }
 }
@@ -212,18 +205,13 @@ fn process_batch<S: Stage>(
     producer.begin_transaction()?;
     let mut next_offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
     for message in batch {
-        next_offsets.insert(
-            (message.topic().to_string(), message.partition()),
-            message.offset() + 1,
-        );
+        next_offsets.insert((message.topic().to_string(), message.partition()), message.offset() + 1);
         metrics.records_in.inc();
         let started = Instant::now();
         let result = decode::<S::Input>(message)
             .and_then(|input| stage.process(input))
-            .and_then(encode_all);
-        metrics
-            .record_seconds
-            .observe(started.elapsed().as_secs_f64());
+            .and_then(|outputs| encode_all(outputs, max_record_bytes(&run.kafka)));
+        metrics.record_seconds.observe(started.elapsed().as_secs_f64());
         match result {
             Ok(outputs) => {
                 if outputs.is_empty() {
@@ -232,18 +220,13 @@ fn process_batch<S: Stage>(
                 for (key, payload) in &outputs {
                     send(
                         producer,
-                        BaseRecord::to(&run.output_topic)
-                            .key(key.as_str())
-                            .payload(payload),
+                        BaseRecord::to(&run.output_topic).key(key.as_str()).payload(payload),
                     )?;
                     metrics.records_out.inc();
                 }
             }
             Err(err) => {
-                metrics
-                    .records_errored
-                    .with_label_values(&[err.kind.as_str()])
-                    .inc();
+                metrics.records_errored.with_label_values(&[err.kind.as_str()]).inc();
                 tracing::warn!(
                     stage = stage.name(),
                     topic = message.topic(),
@@ -269,31 +252,46 @@ fn process_batch<S: Stage>(
     for ((topic, partition), offset) in &next_offsets {
         offsets.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
     }
-    let metadata = consumer.group_metadata().ok_or(KafkaError::ClientCreation(
-        "no consumer group metadata".into(),
-    ))?;
+    let metadata = consumer
+        .group_metadata()
+        .ok_or(KafkaError::ClientCreation("no consumer group metadata".into()))?;
     producer.send_offsets_to_transaction(&offsets, &metadata, KAFKA_CALL_TIMEOUT)?;
     producer.commit_transaction(KAFKA_CALL_TIMEOUT)?;
     Ok(())
 }
 
-fn encode_all<T: Record>(outputs: Vec<T>) -> Result<Vec<(String, Vec<u8>)>, StageError> {
+/// The largest payload the producer accepts: librdkafka's `message.max.bytes` (1,000,000 by
+/// default) less room for the key and headers. A larger output would fail the whole
+/// transaction again on every retry, so it is refused here and its input goes to the DLQ.
+fn max_record_bytes(kafka: &config::KafkaConfig) -> usize {
+    let limit = kafka
+        .librdkafka
+        .get("message.max.bytes")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000usize);
+    limit.saturating_sub(4096)
+}
+
+fn encode_all<T: Record>(outputs: Vec<T>, max_bytes: usize) -> Result<Vec<(String, Vec<u8>)>, StageError> {
     outputs
         .iter()
         .map(|output| {
-            serde_json::to_vec(output)
-                .map(|payload| (output.key().to_string(), payload))
-                .map_err(|err| StageError::internal(format!("cannot serialise the output: {err}")))
+            let payload = serde_json::to_vec(output)
+                .map_err(|err| StageError::internal(format!("cannot serialise the output: {err}")))?;
+            if payload.len() > max_bytes {
+                return Err(StageError::content(format!(
+                    "the output is {} bytes, more than the {max_bytes}-byte record limit",
+                    payload.len()
+                )));
+            }
+            Ok((output.key().to_string(), payload))
         })
         .collect()
 }
 
 fn decode<T: Record>(message: &OwnedMessage) -> Result<T, StageError> {
-    let payload = message
-        .payload()
-        .ok_or_else(|| StageError::decode("empty message"))?;
-    serde_json::from_slice(payload)
-        .map_err(|err| StageError::decode(format!("not a valid record: {err}")))
+    let payload = message.payload().ok_or_else(|| StageError::decode("empty message"))?;
+    serde_json::from_slice(payload).map_err(|err| StageError::decode(format!("not a valid record: {err}")))
 }
 
 fn send_to_dlq(
@@ -342,10 +340,7 @@ fn send_to_dlq(
 }
 
 /// Sends one record, waiting while the producer's queue is full (backpressure, never a drop).
-pub(crate) fn send<K, P>(
-    producer: &BaseProducer,
-    mut record: BaseRecord<'_, K, P>,
-) -> Result<(), KafkaError>
+pub(crate) fn send<K, P>(producer: &BaseProducer, mut record: BaseRecord<'_, K, P>) -> Result<(), KafkaError>
 where
     K: rdkafka::message::ToBytes + ?Sized,
     P: rdkafka::message::ToBytes + ?Sized,
@@ -353,10 +348,7 @@ where
     loop {
         match producer.send(record) {
             Ok(()) => return Ok(()),
-            Err((
-                KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull),
-                back,
-            )) => {
+            Err((KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull), back)) => {
                 producer.poll(Duration::from_millis(50));
                 record = back;
             }
@@ -376,12 +368,7 @@ fn rewind_to_committed(consumer: &BaseConsumer<RebalanceFlag>) -> anyhow::Result
             Offset::Offset(offset) => Offset::Offset(offset),
             _ => Offset::Beginning,
         };
-        if let Err(err) = consumer.seek(
-            element.topic(),
-            element.partition(),
-            offset,
-            KAFKA_CALL_TIMEOUT,
-        ) {
+        if let Err(err) = consumer.seek(element.topic(), element.partition(), offset, KAFKA_CALL_TIMEOUT) {
             // A partition that is not being fetched yet starts from the committed offset anyway.
             tracing::debug!(topic = element.topic(), partition = element.partition(), error = %err, "Seek skipped.");
         }
@@ -410,23 +397,13 @@ fn restore<S: Stage>(stage: &mut S, run: &StageRun) -> anyhow::Result<()> {
 /// address and runs the stage on a dedicated thread until `shutdown`. After `shutdown`, the
 /// batch in flight gets `drain_timeout_secs` to commit; past that the service gives up (the
 /// broker aborts the open transaction, and nothing is lost).
-pub async fn serve_stage<S: Stage>(
-    stage: S,
-    run: StageRun,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
+pub async fn serve_stage<S: Stage>(stage: S, run: StageRun, shutdown: CancellationToken) -> anyhow::Result<()> {
     let health = Health::default();
     let http_shutdown = CancellationToken::new();
-    telemetry::serve(
-        &run.runtime.listen_addr,
-        health.clone(),
-        http_shutdown.clone(),
-    )
-    .await?;
+    telemetry::serve(&run.runtime.listen_addr, health.clone(), http_shutdown.clone()).await?;
     let drain = Duration::from_secs(run.runtime.drain_timeout_secs);
     let stage_shutdown = shutdown.clone();
-    let mut task =
-        tokio::task::spawn_blocking(move || run_stage(stage, run, health, stage_shutdown));
+    let mut task = tokio::task::spawn_blocking(move || run_stage(stage, run, health, stage_shutdown));
     let result = tokio::select! {
         joined = &mut task => joined,
         () = async { shutdown.cancelled().await; tokio::time::sleep(drain).await } => {
@@ -441,4 +418,44 @@ pub async fn serve_stage<S: Stage>(
     };
     http_shutdown.cancel();
     result.context("the stage thread panicked")?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    struct Blob {
+        id: String,
+        body: String,
+    }
+
+    impl Record for Blob {
+        const SCHEMA_VERSION: u32 = 1;
+        fn key(&self) -> &str {
+            &self.id
+        }
+    }
+
+    #[test]
+    fn outputs_over_the_record_limit_are_content_errors() {
+        let small = Blob {
+            id: "a".into(),
+            body: "x".repeat(10),
+        };
+        let encoded = encode_all(vec![small], 1000).unwrap();
+        assert_eq!(encoded[0].0, "a");
+        let big = Blob {
+            id: "b".into(),
+            body: "x".repeat(2000),
+        };
+        let err = encode_all(vec![big], 1000).unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::Content);
+        assert!(err.message.contains("record limit"), "{}", err.message);
+
+        let mut kafka = config::KafkaConfig::default();
+        assert_eq!(max_record_bytes(&kafka), 1_000_000 - 4096);
+        kafka.librdkafka.insert("message.max.bytes".into(), "5000000".into());
+        assert_eq!(max_record_bytes(&kafka), 5_000_000 - 4096);
+    }
 }

@@ -33,10 +33,7 @@ where
         )
         .get_matches();
     telemetry::init_logging(telemetry::LogFormat::Json);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             tracing::error!(error = %err, "Cannot start the async runtime.");

@@ -43,9 +43,7 @@ pub fn restore_state(
         .flat_map(|t| t.partitions().iter().map(|p| p.id()))
         .collect();
     if partitions.is_empty() {
-        anyhow::bail!(
-            "the state topic {topic} does not exist; create the topics first (`newswire topics create`)"
-        );
+        anyhow::bail!("the state topic {topic} does not exist; create the topics first (`newswire topics create`)");
     }
     let mut assignment = TopicPartitionList::new();
     let mut pending: HashSet<i32> = HashSet::new();

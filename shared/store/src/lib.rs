@@ -45,10 +45,7 @@ impl Store {
         };
         std::fs::create_dir_all(dir).map_err(|e| err(redb::StorageError::Io(e).into()))?;
         let db = Database::create(&path).map_err(|e| err(e.into()))?;
-        Ok(Store {
-            db,
-            path: path_text,
-        })
+        Ok(Store { db, path: path_text })
     }
 
     fn err(&self, source: impl Into<redb::Error>) -> StoreError {
@@ -118,18 +115,10 @@ mod tests {
                     ("deduper", vec![(b"x".to_vec(), Some(b"9".to_vec()))]),
                 ])
                 .unwrap();
-            store
-                .apply(&[("fetcher", vec![(b"a".to_vec(), None)])])
-                .unwrap();
+            store.apply(&[("fetcher", vec![(b"a".to_vec(), None)])]).unwrap();
         }
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(
-            store.load("fetcher").unwrap(),
-            vec![(b"b".to_vec(), b"2".to_vec())]
-        );
-        assert_eq!(
-            store.load("deduper").unwrap(),
-            vec![(b"x".to_vec(), b"9".to_vec())]
-        );
+        assert_eq!(store.load("fetcher").unwrap(), vec![(b"b".to_vec(), b"2".to_vec())]);
+        assert_eq!(store.load("deduper").unwrap(), vec![(b"x".to_vec(), b"9".to_vec())]);
     }
 }

@@ -47,11 +47,7 @@ pub fn init_logging(format: LogFormat) {
         .with_writer(std::io::stderr);
     // A second call (tests that start several services in one process) keeps the first logger.
     let _ = match format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }
@@ -87,11 +83,7 @@ impl Health {
 
 /// Serves `/metrics`, `/healthz` and `/readyz` on `addr` until `shutdown` is cancelled.
 /// Returns the bound address (useful with port 0).
-pub async fn serve(
-    addr: &str,
-    health: Health,
-    shutdown: CancellationToken,
-) -> anyhow::Result<SocketAddr> {
+pub async fn serve(addr: &str, health: Health, shutdown: CancellationToken) -> anyhow::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|err| anyhow::anyhow!("cannot listen on {addr}: {err}"))?;
@@ -115,12 +107,7 @@ pub async fn serve(
 
 async fn metrics_handler() -> impl IntoResponse {
     match render_metrics() {
-        Ok(body) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)],
-            body,
-        )
-            .into_response(),
+        Ok(body) => (StatusCode::OK, [(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], body).into_response(),
         Err(err) => (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response(),
     }
 }
@@ -153,10 +140,7 @@ async fn readyz(State(health): State<Health>) -> impl IntoResponse {
 pub fn cancel_on_signals(token: CancellationToken) {
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
             tracing::error!("Cannot install signal handlers.");
             return;
         };
@@ -182,19 +166,14 @@ mod tests {
     async fn endpoints_report_health_and_metrics() {
         let health = Health::default();
         let shutdown = CancellationToken::new();
-        let addr = serve("127.0.0.1:0", health.clone(), shutdown.clone())
-            .await
-            .unwrap();
+        let addr = serve("127.0.0.1:0", health.clone(), shutdown.clone()).await.unwrap();
         StageMetrics::get("telemetry_test").records_in.inc();
 
         let get = |path: &'static str| async move {
             let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
             use tokio::io::{AsyncReadExt, AsyncWriteExt};
             stream
-                .write_all(
-                    format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                        .as_bytes(),
-                )
+                .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
                 .await
                 .unwrap();
             let mut response = String::new();

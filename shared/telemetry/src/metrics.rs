@@ -51,14 +51,13 @@ impl StageMetrics {
             c
         };
         let counter_vec = |suffix: &str, help: &str, label: &str| {
-            let c =
-                IntCounterVec::new(Opts::new(name(suffix), help), &[label]).expect("valid metric");
+            let c = IntCounterVec::new(Opts::new(name(suffix), help), &[label]).expect("valid metric");
             register(Box::new(c.clone()));
             c
         };
         let histogram = |suffix: &str, help: &str, buckets: Vec<f64>| {
-            let h = Histogram::with_opts(HistogramOpts::new(name(suffix), help).buckets(buckets))
-                .expect("valid metric");
+            let h =
+                Histogram::with_opts(HistogramOpts::new(name(suffix), help).buckets(buckets)).expect("valid metric");
             register(Box::new(h.clone()));
             h
         };
@@ -74,11 +73,7 @@ impl StageMetrics {
                 "Records that failed and went to the DLQ, by error kind.",
                 "kind",
             ),
-            transactions: counter_vec(
-                "transactions_total",
-                "Kafka transactions, by outcome.",
-                "outcome",
-            ),
+            transactions: counter_vec("transactions_total", "Kafka transactions, by outcome.", "outcome"),
             record_seconds: histogram(
                 "record_duration_seconds",
                 "Time to process one record.",

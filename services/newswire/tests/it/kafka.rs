@@ -90,8 +90,7 @@ impl Collector {
         let thread = std::thread::spawn(move || {
             while !s.load(Ordering::SeqCst) {
                 if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) {
-                    let key =
-                        String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
+                    let key = String::from_utf8_lossy(message.key().unwrap_or_default()).to_string();
                     r.lock()
                         .unwrap()
                         .push((key, message.payload().unwrap_or_default().to_vec()));
@@ -127,9 +126,7 @@ impl Drop for Collector {
 fn http_get(addr: &str, path: &str) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
@@ -182,22 +179,10 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
 
     let mut common = topic_env(&prefix);
     common.extend([
-        (
-            "NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS".to_string(),
-            bootstrap.clone(),
-        ),
-        (
-            "NEWSWIRE__RUNTIME__LISTEN_ADDR".to_string(),
-            "127.0.0.1:0".to_string(),
-        ),
-        (
-            "NEWSWIRE__RUNTIME__INSTANCE_ID".to_string(),
-            "it-0".to_string(),
-        ),
-        (
-            "NEWSWIRE__RUNTIME__BATCH_MAX_RECORDS".to_string(),
-            "20".to_string(),
-        ),
+        ("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS".to_string(), bootstrap.clone()),
+        ("NEWSWIRE__RUNTIME__LISTEN_ADDR".to_string(), "127.0.0.1:0".to_string()),
+        ("NEWSWIRE__RUNTIME__INSTANCE_ID".to_string(), "it-0".to_string()),
+        ("NEWSWIRE__RUNTIME__BATCH_MAX_RECORDS".to_string(), "20".to_string()),
         (
             "NEWSWIRE__RUNTIME__TRANSACTION_TIMEOUT_MS".to_string(),
             "15000".to_string(),
@@ -206,25 +191,13 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     ]);
     let env_for = |service: &str| {
         let mut env = common.clone();
-        env.push((
-            "NEWSWIRE__RUNTIME__GROUP_ID".to_string(),
-            format!("{prefix}{service}"),
-        ));
+        env.push(("NEWSWIRE__RUNTIME__GROUP_ID".to_string(), format!("{prefix}{service}")));
         match service {
             "fetcher" => {
-                env.push((
-                    "NEWSWIRE__FEEDS_FILE".to_string(),
-                    feeds.display().to_string(),
-                ));
-                env.push((
-                    "NEWSWIRE__FETCHER__MIN_INTERVAL_SECS".to_string(),
-                    "1".to_string(),
-                ));
+                env.push(("NEWSWIRE__FEEDS_FILE".to_string(), feeds.display().to_string()));
+                env.push(("NEWSWIRE__FETCHER__MIN_INTERVAL_SECS".to_string(), "1".to_string()));
             }
-            "tagger" => env.push((
-                "NEWSWIRE__TAXONOMY_FILE".to_string(),
-                taxonomy.display().to_string(),
-            )),
+            "tagger" => env.push(("NEWSWIRE__TAXONOMY_FILE".to_string(), taxonomy.display().to_string())),
             _ => {}
         }
         env
@@ -243,13 +216,7 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
             .join("\n")
     };
 
-    let ids_of = |collector: &Collector| {
-        collector
-            .snapshot()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect::<HashSet<_>>()
-    };
+    let ids_of = |collector: &Collector| collector.snapshot().into_iter().map(|(k, _)| k).collect::<HashSet<_>>();
 
     // Phase 1: the first half goes through. Then the deduper (the stateful stage) is killed
     // without warning; what it remembered must survive, because the second half repeats
@@ -259,16 +226,9 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
         ids_of(&collector).len() >= first_half.len()
     })
     .await;
-    assert!(
-        through,
-        "the first half did not come through\n{}",
-        dump_logs(&services)
-    );
+    assert!(through, "the first half did not come through\n{}", dump_logs(&services));
     services.get("deduper").unwrap().signal(Signal::SIGKILL);
-    services.insert(
-        "deduper",
-        Service::start("deduper", &env_for("deduper"), dir.path(), 1),
-    );
+    services.insert("deduper", Service::start("deduper", &env_for("deduper"), dir.path(), 1));
 
     // Phase 2: the rest is released, and while its records flow the cleaner is killed in
     // the middle of its work and restarted: its open transaction must vanish, its input
@@ -276,11 +236,7 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     let before = collector.count();
     server.release(usize::MAX);
     let flowing = wait_until(Duration::from_secs(90), || collector.count() > before).await;
-    assert!(
-        flowing,
-        "the second half did not start\n{}",
-        dump_logs(&services)
-    );
+    assert!(flowing, "the second half did not start\n{}", dump_logs(&services));
     services.get("cleaner").unwrap().signal(Signal::SIGKILL);
     let killed_at = ids_of(&collector).len();
     assert!(
@@ -289,15 +245,9 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
         expected.len()
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
-    services.insert(
-        "cleaner",
-        Service::start("cleaner", &env_for("cleaner"), dir.path(), 1),
-    );
+    services.insert("cleaner", Service::start("cleaner", &env_for("cleaner"), dir.path(), 1));
 
-    let complete = wait_until(Duration::from_secs(180), || {
-        ids_of(&collector).len() >= expected.len()
-    })
-    .await;
+    let complete = wait_until(Duration::from_secs(180), || ids_of(&collector).len() >= expected.len()).await;
     // Give any duplicate time to show up before judging.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let records = collector.snapshot();
@@ -324,11 +274,7 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     for record in &enriched {
         assert_eq!(
             record.article.id,
-            records
-                .iter()
-                .find(|(k, _)| *k == record.article.id)
-                .unwrap()
-                .0
+            records.iter().find(|(k, _)| *k == record.article.id).unwrap().0
         );
     }
     crate::assert_seed_is_russia_china(&enriched);
@@ -366,17 +312,7 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
         let (bootstrap, topic) = (bootstrap.clone(), kafka.topics.enriched.clone());
         move || {
             Command::new("kcat")
-                .args([
-                    "-C",
-                    "-b",
-                    &bootstrap,
-                    "-t",
-                    &topic,
-                    "-o",
-                    "beginning",
-                    "-e",
-                    "-q",
-                ])
+                .args(["-C", "-b", &bootstrap, "-t", &topic, "-o", "beginning", "-e", "-q"])
                 .args(["-X", "isolation.level=read_committed", "-f", "%k\\n"])
                 .output()
         }
@@ -384,21 +320,13 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     .await
     .unwrap()
     .expect("kcat is installed (Debian package kcat)");
-    assert!(
-        kcat.status.success(),
-        "{}",
-        String::from_utf8_lossy(&kcat.stderr)
-    );
+    assert!(kcat.status.success(), "{}", String::from_utf8_lossy(&kcat.stderr));
     let kcat_keys: Vec<String> = String::from_utf8_lossy(&kcat.stdout)
         .lines()
         .map(str::to_string)
         .collect();
     let kcat_unique: HashSet<&str> = kcat_keys.iter().map(String::as_str).collect();
-    assert_eq!(
-        kcat_keys.len(),
-        expected.len(),
-        "kcat sees every record once"
-    );
+    assert_eq!(kcat_keys.len(), expected.len(), "kcat sees every record once");
     assert_eq!(kcat_unique, unique);
 
     // Graceful shutdown: SIGTERM, the batch in flight commits, exit 0.
@@ -415,4 +343,51 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
             service.logs()
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_publishes_enriched_records_to_kafka() {
+    let bootstrap = kafka_bootstrap();
+    let prefix = unique_prefix("standalone");
+    let dir = tempfile::tempdir().unwrap();
+    let server = corpus_feed_server().await;
+    // The seed feed and a few headline snapshots are enough here.
+    let urls: Vec<String> = server.urls().into_iter().take(4).collect();
+    let expected = expected_ids_of(&server, 4);
+    let feeds = write_feeds_file(dir.path(), &urls);
+    let taxonomy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
+    let output = tokio::task::spawn_blocking({
+        let (bootstrap, prefix, data) = (bootstrap.clone(), prefix.clone(), dir.path().join("data"));
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_newswire"))
+                .args([
+                    "run",
+                    "--once",
+                    "--kafka",
+                    &bootstrap,
+                    "--topic-prefix",
+                    &prefix,
+                    "--feeds",
+                ])
+                .arg(&feeds)
+                .arg("--taxonomy")
+                .arg(&taxonomy)
+                .arg("--data-dir")
+                .arg(&data)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.stdout.is_empty(), "with --kafka nothing goes to stdout");
+
+    let collector = Collector::start(&bootstrap, &format!("{prefix}news.enriched"));
+    let complete = wait_until(Duration::from_secs(60), || collector.count() >= expected.len()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let keys: Vec<String> = collector.snapshot().into_iter().map(|(k, _)| k).collect();
+    assert!(complete, "{} of {} records", keys.len(), expected.len());
+    assert_eq!(keys.len(), expected.len(), "no duplicates");
+    assert_eq!(keys.into_iter().collect::<HashSet<_>>(), expected);
 }

@@ -10,23 +10,19 @@ use record::EnrichedRecord;
 use support::*;
 
 fn read_records(path: &std::path::Path) -> Vec<EnrichedRecord> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    parse_records(&std::fs::read_to_string(path).unwrap_or_default())
+}
+
+fn parse_records(text: &str) -> Vec<EnrichedRecord> {
     text.lines()
-        .map(|line| {
-            serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("not an enriched record ({e}): {line}"))
-        })
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not an enriched record ({e}): {line}")))
         .collect()
 }
 
 fn assert_seed_is_russia_china(records: &[EnrichedRecord]) {
     let seed = records
         .iter()
-        .find(|r| {
-            r.article
-                .title
-                .starts_with("Putin and Xi exchange warm words")
-        })
+        .find(|r| r.article.title.starts_with("Putin and Xi exchange warm words"))
         .expect("the seed article came through");
     let slugs: Vec<&str> = seed.topics.iter().map(|t| t.slug.as_str()).collect();
     assert!(slugs.contains(&"russia-china"), "seed topics: {slugs:?}");
@@ -45,34 +41,29 @@ async fn standalone_once_over_the_corpus_and_again_without_repeats() {
     let feeds = write_feeds_file(dir.path(), &server.urls());
     let out = dir.path().join("enriched.jsonl");
     let data = dir.path().join("data");
-    let taxonomy =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
-    let run = || {
+    let taxonomy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
+    // The first run prints to stdout, the second appends to a file.
+    let run = |to_file: bool| {
         let bin = env!("CARGO_BIN_EXE_newswire");
-        let (feeds, out, data, taxonomy) =
-            (feeds.clone(), out.clone(), data.clone(), taxonomy.clone());
+        let (feeds, out, data, taxonomy) = (feeds.clone(), out.clone(), data.clone(), taxonomy.clone());
         tokio::task::spawn_blocking(move || {
-            Command::new(bin)
+            let mut command = Command::new(bin);
+            command
                 .args(["run", "--once", "--feeds"])
                 .arg(&feeds)
                 .arg("--taxonomy")
-                .arg(&taxonomy)
-                .arg("--out")
-                .arg(&out)
-                .arg("--data-dir")
-                .arg(&data)
-                .output()
-                .unwrap()
+                .arg(&taxonomy);
+            command.arg("--data-dir").arg(&data);
+            if to_file {
+                command.arg("--out").arg(&out);
+            }
+            command.output().unwrap()
         })
     };
 
-    let first = run().await.unwrap();
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
-    let records = read_records(&out);
+    let first = run(false).await.unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let records = parse_records(&String::from_utf8_lossy(&first.stdout));
     let ids: HashSet<&str> = records.iter().map(|r| r.article.id.as_str()).collect();
     assert_eq!(ids.len(), records.len(), "no article is written twice");
     assert_eq!(
@@ -88,23 +79,13 @@ async fn standalone_once_over_the_corpus_and_again_without_repeats() {
     }
     // The empty snapshot is an error that is reported, not a crash.
     let stderr = String::from_utf8_lossy(&first.stderr);
-    assert!(
-        stderr.contains("EMPTY"),
-        "the empty feed's failure is logged: {stderr}"
-    );
+    assert!(stderr.contains("EMPTY"), "the empty feed's failure is logged: {stderr}");
 
     // A second run over the same feeds emits nothing: the seen-state survived.
-    let second = run().await.unwrap();
-    assert!(
-        second.status.success(),
-        "{}",
-        String::from_utf8_lossy(&second.stderr)
-    );
-    assert_eq!(
-        read_records(&out).len(),
-        records.len(),
-        "nothing re-emitted"
-    );
+    let second = run(true).await.unwrap();
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(out.exists(), "--out creates the file");
+    assert_eq!(read_records(&out).len(), 0, "nothing re-emitted");
     assert!(String::from_utf8_lossy(&second.stderr).contains("0 records written"));
 }
 

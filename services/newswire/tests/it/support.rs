@@ -34,8 +34,7 @@ pub fn unique_prefix(name: &str) -> String {
 
 /// The seed article wrapped in an RSS item, as its publisher's feed would have carried it.
 pub fn seed_feed(base: &str) -> String {
-    let text =
-        std::fs::read_to_string(corpus().join("seed/independent-putin-xi-2021-12-15.txt")).unwrap();
+    let text = std::fs::read_to_string(corpus().join("seed/independent-putin-xi-2021-12-15.txt")).unwrap();
     let (title, body) = text.split_once('\n').unwrap();
     let paragraphs: String = body
         .split('\n')
@@ -98,10 +97,7 @@ impl FeedServer {
     }
 }
 
-async fn serve(
-    State(server): State<FeedServer>,
-    UrlPath(name): UrlPath<String>,
-) -> impl IntoResponse {
+async fn serve(State(server): State<FeedServer>, UrlPath(name): UrlPath<String>) -> impl IntoResponse {
     let released = server.released.load(Ordering::SeqCst);
     match server.docs.iter().position(|(n, _)| *n == name) {
         Some(i) if i < released => (StatusCode::OK, server.docs[i].1.clone()).into_response(),

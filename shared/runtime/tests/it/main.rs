@@ -60,12 +60,7 @@ fn prefix() -> String {
     format!("rt-{}-{nanos}.", std::process::id())
 }
 
-fn read_all(
-    bootstrap: &str,
-    topic: &str,
-    want: usize,
-    limit: Duration,
-) -> Vec<rdkafka::message::OwnedMessage> {
+fn read_all(bootstrap: &str, topic: &str, want: usize, limit: Duration) -> Vec<rdkafka::message::OwnedMessage> {
     let consumer: BaseConsumer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", format!("{topic}-reader-{}", prefix()))
@@ -120,23 +115,11 @@ async fn outputs_and_dead_letters_commit_once_and_shutdown_is_graceful() {
         .create()
         .unwrap();
     let payloads: Vec<(String, Vec<u8>)> = vec![
-        (
-            "a".into(),
-            br#"{"schema_version":1,"id":"a","n":1}"#.to_vec(),
-        ),
+        ("a".into(), br#"{"schema_version":1,"id":"a","n":1}"#.to_vec()),
         ("b".into(), b"not json at all".to_vec()),
-        (
-            "c".into(),
-            br#"{"schema_version":1,"id":"c","n":2}"#.to_vec(),
-        ),
-        (
-            "d".into(),
-            br#"{"schema_version":1,"id":"d","n":-5}"#.to_vec(),
-        ),
-        (
-            "e".into(),
-            br#"{"schema_version":1,"id":"e","n":3}"#.to_vec(),
-        ),
+        ("c".into(), br#"{"schema_version":1,"id":"c","n":2}"#.to_vec()),
+        ("d".into(), br#"{"schema_version":1,"id":"d","n":-5}"#.to_vec()),
+        ("e".into(), br#"{"schema_version":1,"id":"e","n":3}"#.to_vec()),
     ];
     for (key, payload) in &payloads {
         producer
@@ -201,27 +184,16 @@ async fn outputs_and_dead_letters_commit_once_and_shutdown_is_graceful() {
         Some(&b"not json at all"[..]),
         "the original bytes are kept"
     );
-    assert_eq!(
-        header(b, runtime::dlq_headers::ERROR_KIND).as_deref(),
-        Some("decode")
-    );
-    assert_eq!(
-        header(b, runtime::dlq_headers::STAGE).as_deref(),
-        Some("doubler")
-    );
+    assert_eq!(header(b, runtime::dlq_headers::ERROR_KIND).as_deref(), Some("decode"));
+    assert_eq!(header(b, runtime::dlq_headers::STAGE).as_deref(), Some("doubler"));
     assert_eq!(
         header(b, runtime::dlq_headers::ORIGIN_TOPIC).as_deref(),
         Some(input.as_str())
     );
-    assert!(
-        header(b, runtime::dlq_headers::ORIGIN_OFFSET).is_some_and(|o| o.parse::<i64>().is_ok())
-    );
+    assert!(header(b, runtime::dlq_headers::ORIGIN_OFFSET).is_some_and(|o| o.parse::<i64>().is_ok()));
     assert!(header(b, runtime::dlq_headers::ORIGIN_PARTITION).is_some());
     let d = by_key["d"];
-    assert_eq!(
-        header(d, runtime::dlq_headers::ERROR_KIND).as_deref(),
-        Some("content")
-    );
+    assert_eq!(header(d, runtime::dlq_headers::ERROR_KIND).as_deref(), Some("content"));
     assert!(header(d, runtime::dlq_headers::ERROR).is_some_and(|e| e.contains("negative: -5")));
 
     // Graceful shutdown: the loop returns Ok and its offsets are committed, so a restart of
