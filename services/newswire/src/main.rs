@@ -19,36 +19,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the whole pipeline in this process (standalone mode).
-    Run {
-        /// The feeds file (YAML, a `feeds:` list).
-        #[arg(long, default_value = "deploy/feeds.yaml")]
-        feeds: PathBuf,
-        /// The taxonomy file (YAML, a `topics:` list).
-        #[arg(long, default_value = "deploy/taxonomy.yaml")]
-        taxonomy: PathBuf,
-        /// Publish enriched records to this Kafka cluster (bootstrap servers) instead of
-        /// writing JSON lines.
-        #[arg(long, value_name = "BOOTSTRAP")]
-        kafka: Option<String>,
-        /// With --kafka: a prefix for every topic name.
-        #[arg(long, default_value = "")]
-        topic_prefix: String,
-        /// Write JSON lines to this file (appending) instead of stdout.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        /// Where state (items seen, fingerprints) and the dead-letter file live.
-        #[arg(long, default_value = "newswire-data")]
-        data_dir: PathBuf,
-        /// Poll every feed once, drain the pipeline and exit.
-        #[arg(long)]
-        once: bool,
-        /// Seconds between polls of the feeds (without --once).
-        #[arg(long, default_value_t = 300)]
-        interval_secs: u64,
-        /// Serve /metrics, /healthz and /readyz on this address (e.g. 127.0.0.1:9464).
-        #[arg(long, value_name = "ADDR")]
-        metrics_addr: Option<String>,
-    },
+    Run(newswire::standalone::Options),
     /// Manage the pipeline's Kafka topics.
     Topics {
         #[command(subcommand)]
@@ -117,30 +88,9 @@ fn main() -> ExitCode {
 
 async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Run {
-            feeds,
-            taxonomy,
-            kafka,
-            topic_prefix,
-            out,
-            data_dir,
-            once,
-            interval_secs,
-            metrics_addr,
-        } => {
+        Command::Run(options) => {
             let shutdown = CancellationToken::new();
             telemetry::cancel_on_signals(shutdown.clone());
-            let options = newswire::standalone::Options {
-                feeds,
-                taxonomy,
-                kafka,
-                topic_prefix,
-                out,
-                data_dir,
-                once,
-                interval_secs,
-                metrics_addr,
-            };
             let summary = newswire::standalone::run(options, shutdown).await?;
             eprintln!(
                 "newswire: {} records written, {} dead letters",

@@ -25,16 +25,35 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// What `newswire run` was asked to do.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
+    /// The feeds file (YAML, a `feeds:` list).
+    #[arg(long, default_value = "deploy/feeds.yaml")]
     pub feeds: PathBuf,
+    /// The taxonomy file (YAML, a `topics:` list).
+    #[arg(long, default_value = "deploy/taxonomy.yaml")]
     pub taxonomy: PathBuf,
+    /// Publish enriched records to this Kafka cluster (bootstrap servers) instead of writing
+    /// JSON lines.
+    #[arg(long, value_name = "BOOTSTRAP")]
     pub kafka: Option<String>,
+    /// With --kafka: a prefix for every topic name.
+    #[arg(long, default_value = "")]
     pub topic_prefix: String,
+    /// Write JSON lines to this file (appending) instead of stdout.
+    #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Where state (items seen, fingerprints) and the dead-letter file live.
+    #[arg(long, default_value = "newswire-data")]
     pub data_dir: PathBuf,
+    /// Poll every feed once, drain the pipeline and exit.
+    #[arg(long)]
     pub once: bool,
+    /// Seconds between polls of the feeds (without --once).
+    #[arg(long, default_value_t = 300)]
     pub interval_secs: u64,
+    /// Serve /metrics, /healthz and /readyz on this address (e.g. 127.0.0.1:9464).
+    #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<String>,
 }
 

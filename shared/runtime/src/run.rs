@@ -304,31 +304,20 @@ fn send_to_dlq(
     let partition = message.partition().to_string();
     let offset = message.offset().to_string();
     let error = err.to_string();
-    let headers = OwnedHeaders::new()
-        .insert(Header {
-            key: dlq_headers::STAGE,
-            value: Some(stage),
+    let pairs = [
+        (dlq_headers::STAGE, stage),
+        (dlq_headers::ERROR_KIND, err.kind.as_str()),
+        (dlq_headers::ERROR, error.as_str()),
+        (dlq_headers::ORIGIN_TOPIC, message.topic()),
+        (dlq_headers::ORIGIN_PARTITION, partition.as_str()),
+        (dlq_headers::ORIGIN_OFFSET, offset.as_str()),
+    ];
+    let headers = pairs.into_iter().fold(OwnedHeaders::new(), |headers, (key, value)| {
+        headers.insert(Header {
+            key,
+            value: Some(value),
         })
-        .insert(Header {
-            key: dlq_headers::ERROR_KIND,
-            value: Some(err.kind.as_str()),
-        })
-        .insert(Header {
-            key: dlq_headers::ERROR,
-            value: Some(error.as_str()),
-        })
-        .insert(Header {
-            key: dlq_headers::ORIGIN_TOPIC,
-            value: Some(message.topic()),
-        })
-        .insert(Header {
-            key: dlq_headers::ORIGIN_PARTITION,
-            value: Some(partition.as_str()),
-        })
-        .insert(Header {
-            key: dlq_headers::ORIGIN_OFFSET,
-            value: Some(offset.as_str()),
-        });
+    });
     let mut record = BaseRecord::<[u8], [u8]>::to(dlq_topic).headers(headers);
     if let Some(key) = message.key() {
         record = record.key(key);
