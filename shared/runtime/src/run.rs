@@ -104,9 +104,9 @@ pub fn run_stage<S: Stage>(
         "Stage started."
     );
 
-    if stage.is_stateful() {
-        restore(&mut stage, &run)?;
-    }
+    // A stateful stage restores its state when partitions are assigned (below), before it
+    // processes anything under that assignment; a replica without partitions is a standby
+    // and is ready all the same.
     health.set_ready(true);
 
     let batch_wait = Duration::from_millis(run.runtime.batch_max_wait_ms);

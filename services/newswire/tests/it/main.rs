@@ -124,3 +124,16 @@ fn help_lists_the_subcommands() {
         assert!(help.contains(command), "{help}");
     }
 }
+
+#[test]
+fn a_service_with_a_bad_setting_exits_with_a_clear_error() {
+    let cleaner = binary("cleaner");
+    let output = Command::new(cleaner)
+        .env("NEWSWIRE__KAFKA__BOOTSTRAP_SERVER", "typo:9092")
+        .env("NEWSWIRE__RUNTIME__LISTEN_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bootstrap_server") && stderr.contains("unknown field"), "{stderr}");
+}
