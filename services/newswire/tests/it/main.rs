@@ -135,5 +135,8 @@ fn a_service_with_a_bad_setting_exits_with_a_clear_error() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("bootstrap_server") && stderr.contains("unknown field"), "{stderr}");
+    assert!(
+        stderr.contains("bootstrap_server") && stderr.contains("unknown field"),
+        "{stderr}"
+    );
 }
