@@ -9,9 +9,15 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # The integration tests run the service binaries as separate processes: build them all.
 cargo build --workspace --bins --locked
 
+log=$(mktemp)
+trap 'deploy/kafka.sh stop; rm -f "$log"' EXIT
 broker_env=$(deploy/kafka.sh start)
 eval "$broker_env"
-trap 'deploy/kafka.sh stop' EXIT
 echo "kafka: ${NEWSWIRE_KAFKA_BOOTSTRAP}" >&2
 
-cargo test --workspace --locked
+# cargo prints one summary per test binary; the closing line adds them up.
+status=0
+cargo test --workspace --locked 2>&1 | tee "$log" || status=$?
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"
