@@ -10,10 +10,12 @@
 mod feeds;
 mod http;
 mod parse;
+mod schedule;
 
 pub use feeds::{FeedEntry, FeedsError, FeedsFile};
 pub use http::{FetchError, Fetched, HttpClient};
 pub use parse::{ParseError, parse_feed};
+pub use schedule::Schedule;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -341,7 +343,7 @@ fn encode_within_limit(mut record: RawRecord, metrics: &StageMetrics) -> Option<
 }
 
 /// Runs the fetcher service until `shutdown`: restores the seen-state from its changelog,
-/// then polls every feed each `min_interval_secs` and publishes each feed's new items with
+/// then polls every feed on its schedule ([`Schedule`]) and publishes each feed's new items with
 /// the feed's new state in one transaction.
 pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     let feeds = FeedsFile::load(&config.feeds_file)?.feeds;
@@ -370,11 +372,16 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
     tracing::info!(feeds = feeds.len(), restored = restored.len(), "Fetcher started.");
     health.set_ready(true);
 
-    let interval = Duration::from_secs(config.fetcher.min_interval_secs.max(1));
+    let mut schedule = Schedule::new(Duration::from_secs(config.fetcher.min_interval_secs));
     while !shutdown.is_cancelled() {
+        let now = tokio::time::Instant::now();
+        let due: Vec<FeedEntry> = schedule.due(&feeds, now).into_iter().cloned().collect();
+        for feed in &due {
+            schedule.polled(feed, now);
+        }
         let mut delivered = Vec::new();
         tokio::select! {
-            () = poll_all(&fetcher, &feeds, config.fetcher.max_concurrent_fetches, |feed, polled| delivered.push((feed.url.clone(), polled))) => {}
+            () = poll_all(&fetcher, &due, config.fetcher.max_concurrent_fetches, |feed, polled| delivered.push((feed.url.clone(), polled))) => {}
             () = shutdown.cancelled() => break,
         }
         for (url, polled) in delivered {
@@ -409,7 +416,7 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
             }
         }
         tokio::select! {
-            () = tokio::time::sleep(interval) => {}
+            () = tokio::time::sleep_until(schedule.next_due(&feeds, tokio::time::Instant::now())) => {}
             () = shutdown.cancelled() => {}
         }
     }

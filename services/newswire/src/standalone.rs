@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use cleaner::Cleaner;
 use config::{KafkaConfig, RuntimeConfig};
 use deduper::Deduper;
-use fetcher::{FeedsFile, FetchSettings, Fetcher};
+use fetcher::{FeedEntry, FeedsFile, FetchSettings, Fetcher};
 use record::{EnrichedRecord, Record};
 use runtime::{OutgoingRecord, Publisher, Stage, StateChange};
 use serde::Serialize;
@@ -49,7 +49,8 @@ pub struct Options {
     /// Poll every feed once, drain the pipeline and exit.
     #[arg(long)]
     pub once: bool,
-    /// Seconds between polls of the feeds (without --once).
+    /// Seconds between polls of a feed (without --once), for feeds that set no
+    /// `min_interval_secs` of their own.
     #[arg(long, default_value_t = 300)]
     pub interval_secs: u64,
     /// Serve /metrics, /healthz and /readyz on this address (e.g. 127.0.0.1:9464).
@@ -122,13 +123,18 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     tokio::spawn(stage_task(Tagger::new(taxonomy), None, unique_rx, enriched_tx));
 
     let fetch_shutdown = shutdown.clone();
-    let interval = Duration::from_secs(options.interval_secs.max(1));
+    let mut schedule = fetcher::Schedule::new(Duration::from_secs(options.interval_secs));
     let once = options.once;
     let fetch = tokio::spawn(async move {
         loop {
+            let now = tokio::time::Instant::now();
+            let due: Vec<FeedEntry> = schedule.due(&feeds, now).into_iter().cloned().collect();
+            for feed in &due {
+                schedule.polled(feed, now);
+            }
             let mut polled = Vec::new();
             tokio::select! {
-                () = fetcher::poll_all(&fetcher, &feeds, 16, |feed, p| polled.push((feed.url.clone(), p))) => {}
+                () = fetcher::poll_all(&fetcher, &due, 16, |feed, p| polled.push((feed.url.clone(), p))) => {}
                 () = fetch_shutdown.cancelled() => return,
             }
             for (url, poll) in polled {
@@ -146,7 +152,7 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
                 return;
             }
             tokio::select! {
-                () = tokio::time::sleep(interval) => {}
+                () = tokio::time::sleep_until(schedule.next_due(&feeds, tokio::time::Instant::now())) => {}
                 () = fetch_shutdown.cancelled() => return,
             }
         }
