@@ -407,11 +407,15 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
                     metrics.records_out.inc_by(count);
                     metrics.transactions.with_label_values(&["committed"]).inc();
                 }
-                Err(err) => {
+                Err(err @ runtime::PublishError::Aborted { .. }) => {
                     // The state is not committed either, so the next poll offers the same
                     // items again: nothing is lost.
                     metrics.transactions.with_label_values(&["aborted"]).inc();
                     tracing::warn!(feed = %url, error = %err, "Publishing a feed's items failed; retrying next poll.");
+                }
+                Err(err) => {
+                    health.set_failed();
+                    return Err(err.into());
                 }
             }
         }

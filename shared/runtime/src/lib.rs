@@ -19,7 +19,7 @@ mod state;
 
 pub use admin::{TopicSpec, create_topics, pipeline_topics};
 pub use kafka::client_config;
-pub use publisher::{OutgoingRecord, Publisher};
+pub use publisher::{OutgoingRecord, PublishError, Publisher};
 pub use run::{StageRun, run_stage, serve_stage};
 pub use service::service_main;
 pub use stage::{ErrorKind, Stage, StageError, StateChange};

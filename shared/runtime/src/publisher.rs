@@ -8,10 +8,21 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
 use crate::kafka::transactional_producer_config;
-use crate::run::send;
+use crate::run::{retrying, send};
 use crate::stage::StateChange;
 
 const KAFKA_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a publish failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The transaction was aborted; nothing is visible and the producer can go on.
+    #[error("publishing {records} records failed and was rolled back: {reason}")]
+    Aborted { records: usize, reason: String },
+    /// The producer cannot go on (fenced, or the abort failed).
+    #[error("the producer failed for good: {0}")]
+    Fatal(String),
+}
 
 /// A record to publish.
 #[derive(Debug, Clone)]
@@ -61,16 +72,23 @@ impl Publisher {
     }
 
     /// Publishes `records` and `state` in one transaction. Blocking. On error the transaction
-    /// is aborted and nothing is visible; the caller keeps its old state and may retry.
-    pub fn publish(&self, records: &[OutgoingRecord], state: &[StateChange]) -> anyhow::Result<()> {
-        let result = self.try_publish(records, state);
-        if let Err(err) = &result {
-            if let Err(abort_err) = self.producer.abort_transaction(KAFKA_CALL_TIMEOUT) {
-                tracing::error!(error = %abort_err, "Cannot abort a failed transaction.");
-            }
-            return Err(anyhow::anyhow!("publishing {} records failed: {err}", records.len()));
+    /// is aborted and nothing is visible; after [`PublishError::Aborted`] the caller keeps its
+    /// old state and may retry, after [`PublishError::Fatal`] the producer is unusable and the
+    /// service must restart (its successor fences this one).
+    pub fn publish(&self, records: &[OutgoingRecord], state: &[StateChange]) -> Result<(), PublishError> {
+        let Err(err) = self.try_publish(records, state) else {
+            return Ok(());
+        };
+        if matches!(&err, KafkaError::Transaction(e) if e.is_fatal()) {
+            return Err(PublishError::Fatal(err.to_string()));
         }
-        Ok(())
+        match self.producer.abort_transaction(KAFKA_CALL_TIMEOUT) {
+            Ok(()) => Err(PublishError::Aborted {
+                records: records.len(),
+                reason: err.to_string(),
+            }),
+            Err(abort_err) => Err(PublishError::Fatal(format!("{err}; then aborting failed: {abort_err}"))),
+        }
     }
 
     fn try_publish(&self, records: &[OutgoingRecord], state: &[StateChange]) -> Result<(), KafkaError> {
@@ -98,6 +116,8 @@ impl Publisher {
             }
             send(&self.producer, record)?;
         }
-        self.producer.commit_transaction(KAFKA_CALL_TIMEOUT)
+        retrying("commit_transaction", || {
+            self.producer.commit_transaction(KAFKA_CALL_TIMEOUT)
+        })
     }
 }

@@ -186,9 +186,21 @@ pub fn run_stage<S: Stage>(
 }
 
 fn is_abortable(err: &KafkaError) -> bool {
-    match err {
-        KafkaError::Transaction(err) => err.txn_requires_abort() || (err.is_retriable() && !err.is_fatal()),
-        _ => false,
+    matches!(err, KafkaError::Transaction(err) if err.txn_requires_abort())
+}
+
+/// Calls a transactional operation again while librdkafka says the same call may be retried
+/// (a timeout, a coordinator moving), as its transactional API asks; three tries at most.
+pub(crate) fn retrying(what: &str, mut call: impl FnMut() -> Result<(), KafkaError>) -> Result<(), KafkaError> {
+    let mut attempt = 1;
+    loop {
+        match call() {
+            Err(KafkaError::Transaction(err)) if err.is_retriable() && attempt < 3 => {
+                tracing::warn!(operation = what, attempt, error = %err, "Retrying a transactional call.");
+                attempt += 1;
+            }
+            other => return other,
+        }
     }
 }
 
@@ -255,8 +267,10 @@ fn process_batch<S: Stage>(
     let metadata = consumer
         .group_metadata()
         .ok_or(KafkaError::ClientCreation("no consumer group metadata".into()))?;
-    producer.send_offsets_to_transaction(&offsets, &metadata, KAFKA_CALL_TIMEOUT)?;
-    producer.commit_transaction(KAFKA_CALL_TIMEOUT)?;
+    retrying("send_offsets_to_transaction", || {
+        producer.send_offsets_to_transaction(&offsets, &metadata, KAFKA_CALL_TIMEOUT)
+    })?;
+    retrying("commit_transaction", || producer.commit_transaction(KAFKA_CALL_TIMEOUT))?;
     Ok(())
 }
 
