@@ -186,12 +186,19 @@ impl Fetcher {
 
     /// Records that a poll's records were delivered; returns the change to persist.
     pub fn commit(&mut self, feed_url: &str, state: FeedState) -> StateChange {
-        let value = serde_json::to_vec(&state).unwrap_or_default();
+        let change = state_change(feed_url, &state);
         self.states.insert(feed_url.to_string(), state);
-        StateChange {
-            key: feed_url.as_bytes().to_vec(),
-            value: Some(value),
-        }
+        change
+    }
+}
+
+/// A feed's state as a persisted entry: key the feed URL, value the JSON [`FeedState`].
+pub fn state_change(feed_url: &str, state: &FeedState) -> StateChange {
+    // A FeedState (strings and a list of strings) always serialises.
+    let value = serde_json::to_vec(state).unwrap_or_default();
+    StateChange {
+        key: feed_url.as_bytes().to_vec(),
+        value: Some(value),
     }
 }
 
@@ -394,10 +401,7 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
                     encode_within_limit(r, &metrics).map(|payload| OutgoingRecord { key, payload })
                 })
                 .collect();
-            let change = StateChange {
-                key: url.as_bytes().to_vec(),
-                value: Some(serde_json::to_vec(&next_state)?),
-            };
+            let change = state_change(&url, &next_state);
             let publisher = publisher.clone();
             let count = records.len() as u64;
             let result = tokio::task::spawn_blocking(move || publisher.publish(&records, &[change])).await?;

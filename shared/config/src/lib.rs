@@ -215,6 +215,11 @@ impl RuntimeConfig {
     pub fn group_id(&self, service: &str) -> String {
         self.group_id.clone().unwrap_or_else(|| format!("newswire-{service}"))
     }
+
+    /// The Kafka transactional id: stable for a replica across restarts, unique per replica.
+    pub fn transactional_id(&self, service: &str) -> String {
+        format!("{}-{}", self.group_id(service), self.instance_id(service))
+    }
 }
 
 #[cfg(test)]
@@ -270,5 +275,6 @@ mod tests {
         };
         assert_eq!(runtime.instance_id("cleaner"), "cleaner-7");
         assert_eq!(runtime.group_id("cleaner"), "newswire-cleaner");
+        assert_eq!(runtime.transactional_id("cleaner"), "newswire-cleaner-cleaner-7");
     }
 }

@@ -8,7 +8,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
 use crate::kafka::transactional_producer_config;
-use crate::run::{retrying, send};
+use crate::run::{retrying, send, send_state};
 use crate::stage::StateChange;
 
 const KAFKA_CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -56,7 +56,7 @@ impl Publisher {
         topic: &str,
         state_topic: Option<&str>,
     ) -> anyhow::Result<Self> {
-        let transactional_id = format!("{}-{}", runtime.group_id(service), runtime.instance_id(service));
+        let transactional_id = runtime.transactional_id(service);
         let producer: BaseProducer =
             transactional_producer_config(kafka, &transactional_id, runtime.transaction_timeout_ms)?
                 .create()
@@ -101,20 +101,10 @@ impl Publisher {
                     .payload(&record.payload),
             )?;
         }
-        let state_topic = match (&self.state_topic, state.is_empty()) {
-            (_, true) => None,
-            (Some(topic), false) => Some(topic),
-            (None, false) => {
-                return Err(KafkaError::ClientCreation("state changes but no state topic".into()));
-            }
-        };
-        for change in state.iter().filter(|_| state_topic.is_some()) {
-            let topic = state_topic.map_or("", String::as_str);
-            let mut record = BaseRecord::<[u8], [u8]>::to(topic).key(&change.key[..]);
-            if let Some(value) = &change.value {
-                record = record.payload(&value[..]);
-            }
-            send(&self.producer, record)?;
+        match (&self.state_topic, state.is_empty()) {
+            (_, true) => {}
+            (Some(topic), false) => send_state(&self.producer, topic, state)?,
+            (None, false) => return Err(KafkaError::ClientCreation("state changes but no state topic".into())),
         }
         retrying("commit_transaction", || {
             self.producer.commit_transaction(KAFKA_CALL_TIMEOUT)

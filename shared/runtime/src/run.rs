@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::dlq_headers;
 use crate::kafka::{consumer_config, transactional_producer_config};
-use crate::stage::{Stage, StageError};
+use crate::stage::{Stage, StageError, StateChange};
 use crate::state::restore_state;
 
 /// Where a stage reads and writes, and how it runs.
@@ -75,7 +75,7 @@ pub fn run_stage<S: Stage>(
     let metrics = StageMetrics::get(name);
     let instance = run.runtime.instance_id(name);
     let group_id = run.runtime.group_id(name);
-    let transactional_id = format!("{group_id}-{instance}");
+    let transactional_id = run.runtime.transactional_id(name);
 
     let assigned = Arc::new(AtomicBool::new(false));
     let consumer: BaseConsumer<RebalanceFlag> = consumer_config(&run.kafka, &group_id, &instance)?
@@ -252,13 +252,7 @@ fn process_batch<S: Stage>(
         }
     }
     if let Some(state_topic) = &run.state_topic {
-        for change in stage.take_state_changes() {
-            let mut record = BaseRecord::<[u8], [u8]>::to(state_topic).key(&change.key[..]);
-            if let Some(value) = &change.value {
-                record = record.payload(&value[..]);
-            }
-            send(producer, record)?;
-        }
+        send_state(producer, state_topic, &stage.take_state_changes())?;
     }
     let mut offsets = TopicPartitionList::new();
     for ((topic, partition), offset) in &next_offsets {
@@ -340,6 +334,18 @@ fn send_to_dlq(
         record = record.payload(payload);
     }
     send(producer, record)
+}
+
+/// Sends state changes to a changelog topic: a value, or a tombstone for a deletion.
+pub(crate) fn send_state(producer: &BaseProducer, topic: &str, changes: &[StateChange]) -> Result<(), KafkaError> {
+    for change in changes {
+        let mut record = BaseRecord::<[u8], [u8]>::to(topic).key(&change.key[..]);
+        if let Some(value) = &change.value {
+            record = record.payload(&value[..]);
+        }
+        send(producer, record)?;
+    }
+    Ok(())
 }
 
 /// Sends one record, waiting while the producer's queue is full (backpressure, never a drop).
