@@ -31,6 +31,8 @@ enum Command {
         #[arg(long, default_value = "deploy/schemas")]
         out: PathBuf,
     },
+    /// Tag articles (JSON lines with title, summary, text) with topics, entities and focus countries.
+    Tag(newswire::tag::Options),
     /// Parse a feed file and print its items as raw records (JSON lines).
     ParseFeed {
         /// The feed document (RSS, Atom or JSON Feed).
@@ -125,6 +127,11 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 std::fs::write(&path, schema).with_context(|| format!("writing {}", path.display()))?;
                 eprintln!("wrote {}", path.display());
             }
+            Ok(())
+        }
+        Command::Tag(options) => {
+            let summary = newswire::tag::run(&options, &mut std::io::stdout().lock())?;
+            eprintln!("newswire: {} records tagged, {} invalid lines skipped", summary.tagged, summary.invalid);
             Ok(())
         }
         Command::ParseFeed { file, base_url } => {

@@ -1,24 +1,40 @@
-//! Keyword topics: each topic is a list of term groups that must all match (AND of ORs),
-//! plus terms that must not. See `deploy/taxonomy.yaml` for the format and the defaults.
+//! The taxonomy: topics as Boolean queries, compiled together with the gazetteers into one
+//! Aho-Corasick automaton over every term of every query and every entity alias.
 //!
-//! Matching is case-insensitive on word boundaries: text and terms are cut into words at
-//! every character that is not a letter or a digit, so "Russia's" contains the word
-//! "russia" and "Xi" never matches inside "Xinjiang". A term may be a phrase ("xi jinping",
-//! consecutive words) and may end in `*` for a prefix ("sanction*").
+//! Tagging an article is: cut each field into words (see [`crate::text`]), run the automaton
+//! once over each field's normalised form, then evaluate only the topics whose terms
+//! occurred (every query needs at least one of its terms, which [`Taxonomy::compile`]
+//! checks), so the cost per article grows with the matches, not with the number of topics.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
-use record::{TermMatch, TopicMatch};
+use aho_corasick::{AhoCorasick, MatchKind};
+use record::{Entity, EntityKind, Mention, Span, TermMatch, TopicMatch};
 use serde::Deserialize;
 
-/// Weight of a mention by field: a headline mention says more than one in the body.
-const FIELD_WEIGHTS: [(&str, f64); 3] = [("title", 3.0), ("summary", 2.0), ("text", 1.0)];
+use crate::gazetteer::{Gazetteer, GazetteerError};
+use crate::query::{self, EntityRef, Expr, Field};
+use crate::text::{self, Tokens};
+
+/// How much a match weighs, by where it is: a headline mention says more than one in the
+/// tail of the body.
+pub const WEIGHT_TITLE: f64 = 3.0;
+pub const WEIGHT_SUMMARY: f64 = 2.0;
+/// The first [`LEAD_WORDS`] words of the text.
+pub const WEIGHT_LEAD: f64 = 2.0;
+pub const WEIGHT_BODY: f64 = 1.0;
+/// How many words of the text count as its lead.
+pub const LEAD_WORDS: u32 = 60;
 
 /// The taxonomy file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TaxonomyFile {
+    /// Gazetteer files, relative to the taxonomy file.
+    #[serde(default)]
+    gazetteers: Vec<PathBuf>,
     topics: Vec<TopicDef>,
 }
 
@@ -36,102 +52,224 @@ pub struct TopicDef {
     /// `parent`: the slug of a broader topic, if any.
     #[serde(default)]
     pub parent: Option<String>,
-    /// `all_of`: groups of terms; every group must be mentioned.
-    pub all_of: Vec<Vec<String>>,
-    /// `none_of`: terms that rule the topic out.
-    #[serde(default)]
-    pub none_of: Vec<String>,
-    /// `min_mentions`: mentions each group needs (over all fields); default 1.
+    /// `query`: the Boolean query (see `docs/query-language.md`).
+    pub query: String,
+    /// `min_score`: the weighted match score the article needs besides matching the query;
+    /// default 1 (any match).
     #[serde(default = "one")]
-    pub min_mentions: u32,
-    /// `min_score`: the weighted mention count the article needs; default 1.
-    #[serde(default = "one_f64")]
     pub min_score: f64,
 }
 
-fn one() -> u32 {
-    1
-}
-
-fn one_f64() -> f64 {
+fn one() -> f64 {
     1.0
 }
 
-/// A taxonomy that cannot be used, naming the topic at fault.
+/// A taxonomy that cannot be used, naming the topic (and the position in its query) at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum TaxonomyError {
     #[error("cannot read the taxonomy {path}: {source}")]
     Read { path: String, source: std::io::Error },
     #[error("invalid taxonomy {path}: {source}")]
     Parse { path: String, source: serde_yaml::Error },
+    #[error(transparent)]
+    Gazetteer(#[from] GazetteerError),
     #[error("invalid taxonomy: topic {index} ({slug:?}): {message}")]
     Topic {
         index: usize,
         slug: String,
         message: String,
     },
+    #[error("invalid taxonomy: topic {slug:?}: query error at column {column}: {message}")]
+    Query {
+        slug: String,
+        column: usize,
+        message: String,
+    },
+    #[error("cannot build the matcher: {0}")]
+    Automaton(String),
 }
 
-/// A compiled term: its words, the last one possibly a prefix.
-#[derive(Debug, Clone)]
-struct Term {
-    text: String,
-    words: Vec<String>,
-    prefix_last: bool,
+/// A pattern in the automaton: a word, a phrase or a prefix, in normalised form.
+#[derive(Debug)]
+struct Atom {
+    /// Words in the pattern (a match covers this many tokens).
+    words: u32,
+    /// For case-sensitive aliases, the words as they must be written.
+    cased: Option<Vec<String>>,
+}
+
+/// A term of one query: an atom, the field it is scoped to, and how to show it.
+#[derive(Debug)]
+struct Leaf {
+    atom: u32,
+    field: Option<Field>,
+    display: String,
+}
+
+#[derive(Debug)]
+enum Node {
+    Leaf(u32),
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+    Near { left: Vec<u32>, right: Vec<u32>, distance: u32 },
 }
 
 #[derive(Debug)]
 struct Topic {
     def: TopicDef,
-    /// For each group of `all_of`, the indices of its terms in `Taxonomy::terms`.
-    groups: Vec<Vec<usize>>,
-    none_of: Vec<usize>,
+    leaves: Vec<Leaf>,
+    root: Node,
+    /// Leaves not under a NOT: the ones that score and are shown as highlights.
+    positive: Vec<u32>,
+}
+
+/// One occurrence of an atom.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    field: Field,
+    /// First word, and number of words.
+    tok: u32,
+    len: u32,
+    /// Character offsets in the field.
+    start: u32,
+    end: u32,
+}
+
+impl Hit {
+    fn weight(&self) -> f64 {
+        match self.field {
+            Field::Title => WEIGHT_TITLE,
+            Field::Summary => WEIGHT_SUMMARY,
+            Field::Text if self.tok < LEAD_WORDS => WEIGHT_LEAD,
+            Field::Text => WEIGHT_BODY,
+        }
+    }
+}
+
+/// The atoms found in one article.
+#[derive(Debug, Default)]
+struct Hits {
+    by_atom: HashMap<u32, Vec<Hit>>,
+}
+
+impl Hits {
+    fn of(&self, leaf: &Leaf) -> impl Iterator<Item = &Hit> {
+        self.by_atom
+            .get(&leaf.atom)
+            .into_iter()
+            .flatten()
+            .filter(move |h| leaf.field.is_none_or(|f| f == h.field))
+    }
+}
+
+/// Everything the tagger finds in one article.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tags {
+    /// Matching topics, best score first.
+    pub topics: Vec<TopicMatch>,
+    /// Entities, most mentioned first.
+    pub entities: Vec<Entity>,
+    /// The countries the article is about, most prominent first.
+    pub focus_countries: Vec<String>,
 }
 
 /// The compiled taxonomy.
 #[derive(Debug)]
 pub struct Taxonomy {
     topics: Vec<Topic>,
-    terms: Vec<Term>,
-    /// First word → terms starting with it, so matching is one hash lookup per word.
-    by_first_word: HashMap<String, Vec<usize>>,
-    /// Terms whose first word is a prefix (`sanction*`), checked against every word.
-    prefix_first: Vec<usize>,
+    atoms: Vec<Atom>,
+    automaton: AhoCorasick,
+    /// For each atom, the topics whose query mentions it: the only candidates to evaluate.
+    atom_topics: Vec<Vec<u32>>,
+    /// For each atom, the entities it is an alias of.
+    atom_entities: Vec<Vec<u32>>,
+    gazetteer: Gazetteer,
+    /// The files this taxonomy was read from (the taxonomy, then its gazetteers).
+    files: Vec<PathBuf>,
+}
+
+/// Builds the atoms and the automaton.
+#[derive(Default)]
+struct Builder {
+    atoms: Vec<Atom>,
+    patterns: Vec<String>,
+    interned: HashMap<(String, Option<Vec<String>>), u32>,
+}
+
+impl Builder {
+    fn atom(&mut self, words: &[String], prefix: bool, cased: Option<Vec<String>>) -> u32 {
+        let mut pattern = format!(" {}", words.join(" "));
+        if !prefix {
+            pattern.push(' ');
+        }
+        let key = (pattern, cased);
+        if let Some(&id) = self.interned.get(&key) {
+            return id;
+        }
+        let id = self.atoms.len() as u32;
+        self.patterns.push(key.0.clone());
+        self.atoms.push(Atom {
+            words: words.len() as u32,
+            cased: key.1.clone(),
+        });
+        self.interned.insert(key, id);
+        id
+    }
 }
 
 impl Taxonomy {
-    /// Reads and compiles a taxonomy file.
+    /// Reads and compiles a taxonomy file and the gazetteers it names.
     pub fn load(path: &Path) -> Result<Taxonomy, TaxonomyError> {
         let text = std::fs::read_to_string(path).map_err(|source| TaxonomyError::Read {
             path: path.display().to_string(),
             source,
         })?;
-        Self::parse(&text).map_err(|err| match err {
-            TaxonomyError::Parse { source, .. } => TaxonomyError::Parse {
-                path: path.display().to_string(),
-                source,
-            },
-            other => other,
-        })
+        let file: TaxonomyFile = serde_yaml::from_str(&text).map_err(|source| TaxonomyError::Parse {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let gazetteer_files: Vec<PathBuf> = file.gazetteers.iter().map(|g| base.join(g)).collect();
+        let gazetteer = Gazetteer::load(&gazetteer_files)?;
+        let mut taxonomy = Self::compile(file.topics, gazetteer)?;
+        taxonomy.files = std::iter::once(path.to_path_buf()).chain(gazetteer_files).collect();
+        Ok(taxonomy)
     }
 
-    /// Compiles a taxonomy from YAML text.
-    pub fn parse(yaml: &str) -> Result<Taxonomy, TaxonomyError> {
+    /// Compiles a taxonomy from YAML text, with the given gazetteer (a `gazetteers:` key in
+    /// the text is ignored: there is no file to resolve it against).
+    pub fn parse(yaml: &str, gazetteer: Gazetteer) -> Result<Taxonomy, TaxonomyError> {
         let file: TaxonomyFile = serde_yaml::from_str(yaml).map_err(|source| TaxonomyError::Parse {
             path: "<text>".into(),
             source,
         })?;
-        Self::compile(file.topics)
+        Self::compile(file.topics, gazetteer)
     }
 
-    fn compile(defs: Vec<TopicDef>) -> Result<Taxonomy, TaxonomyError> {
-        let mut taxonomy = Taxonomy {
-            topics: Vec::new(),
-            terms: Vec::new(),
-            by_first_word: HashMap::new(),
-            prefix_first: Vec::new(),
-        };
-        let mut interned: HashMap<String, usize> = HashMap::new();
+    /// Compiles topics against a gazetteer.
+    pub fn compile(defs: Vec<TopicDef>, gazetteer: Gazetteer) -> Result<Taxonomy, TaxonomyError> {
+        let mut builder = Builder::default();
+        // Entity aliases first, so that entity extraction shares the automaton.
+        let mut atom_entities: Vec<Vec<u32>> = Vec::new();
+        let mut entity_atoms: Vec<Vec<(u32, String)>> = Vec::new();
+        for (e, entity) in gazetteer.entities.iter().enumerate() {
+            let mut atoms = Vec::new();
+            for (name, cased) in entity.names() {
+                let words = text::words(name);
+                let id = builder.atom(&words, false, cased.then(|| text::cased_words(name)));
+                if atom_entities.len() <= id as usize {
+                    atom_entities.resize(id as usize + 1, Vec::new());
+                }
+                if !atom_entities[id as usize].contains(&(e as u32)) {
+                    atom_entities[id as usize].push(e as u32);
+                }
+                atoms.push((id, name.to_string()));
+            }
+            entity_atoms.push(atoms);
+        }
+
+        let mut topics = Vec::new();
         let mut slugs = HashSet::new();
         for (index, def) in defs.into_iter().enumerate() {
             let fail = |message: String| TaxonomyError::Topic {
@@ -150,30 +288,37 @@ impl Taxonomy {
             if !slugs.insert(def.slug.clone()) {
                 return Err(fail("the slug is used twice".into()));
             }
-            if def.all_of.is_empty() || def.all_of.iter().any(Vec::is_empty) {
-                return Err(fail(
-                    "all_of needs at least one group, and no group may be empty".into(),
-                ));
+            if !def.min_score.is_finite() || def.min_score < 0.0 {
+                return Err(fail("min_score is a number of at least 0".into()));
             }
-            let mut intern = |text: &str| -> Result<usize, TaxonomyError> {
-                let term = compile_term(text).ok_or_else(|| fail(format!("the term {text:?} has no words")))?;
-                Ok(*interned
-                    .entry(term.words.join(" ") + if term.prefix_last { "*" } else { "" })
-                    .or_insert_with(|| {
-                        taxonomy.terms.push(term);
-                        taxonomy.terms.len() - 1
-                    }))
+            let query_error = |column: usize, message: String| TaxonomyError::Query {
+                slug: def.slug.clone(),
+                column,
+                message,
             };
-            let groups = def
-                .all_of
-                .iter()
-                .map(|group| group.iter().map(|t| intern(t)).collect::<Result<Vec<_>, _>>())
-                .collect::<Result<Vec<_>, _>>()?;
-            let none_of = def.none_of.iter().map(|t| intern(t)).collect::<Result<Vec<_>, _>>()?;
-            taxonomy.topics.push(Topic { def, groups, none_of });
+            let expr = query::parse(&def.query).map_err(|e| query_error(e.column, e.message))?;
+            let mut leaves = Vec::new();
+            let root = lower(&expr, &mut builder, &gazetteer, &entity_atoms, &mut leaves)
+                .map_err(|(column, message)| query_error(column, message))?;
+            let mut positive = Vec::new();
+            positive_leaves(&root, false, &mut positive);
+            positive.sort_unstable();
+            positive.dedup();
+            let unanchored_error = fail(
+                "the query would match an article that contains none of its terms (a NOT on its own?)".into(),
+            );
+            let topic = Topic {
+                def,
+                leaves,
+                root,
+                positive,
+            };
+            if topic.positive.is_empty() || topic.eval(&topic.root, &Hits::default()) {
+                return Err(unanchored_error);
+            }
+            topics.push(topic);
         }
-        let slugs: HashSet<&str> = taxonomy.topics.iter().map(|t| t.def.slug.as_str()).collect();
-        for (index, topic) in taxonomy.topics.iter().enumerate() {
+        for (index, topic) in topics.iter().enumerate() {
             if let Some(parent) = &topic.def.parent {
                 if !slugs.contains(parent.as_str()) {
                     return Err(TaxonomyError::Topic {
@@ -184,14 +329,30 @@ impl Taxonomy {
                 }
             }
         }
-        for (i, term) in taxonomy.terms.iter().enumerate() {
-            if term.prefix_last && term.words.len() == 1 {
-                taxonomy.prefix_first.push(i);
-            } else {
-                taxonomy.by_first_word.entry(term.words[0].clone()).or_default().push(i);
+
+        let mut atom_topics = vec![Vec::new(); builder.atoms.len()];
+        for (t, topic) in topics.iter().enumerate() {
+            for leaf in &topic.leaves {
+                let list: &mut Vec<u32> = &mut atom_topics[leaf.atom as usize];
+                if list.last() != Some(&(t as u32)) {
+                    list.push(t as u32);
+                }
             }
         }
-        Ok(taxonomy)
+        atom_entities.resize(builder.atoms.len(), Vec::new());
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&builder.patterns)
+            .map_err(|e| TaxonomyError::Automaton(e.to_string()))?;
+        Ok(Taxonomy {
+            topics,
+            atoms: builder.atoms,
+            automaton,
+            atom_topics,
+            atom_entities,
+            gazetteer,
+            files: Vec::new(),
+        })
     }
 
     /// Number of topics.
@@ -203,58 +364,91 @@ impl Taxonomy {
         self.topics.is_empty()
     }
 
-    /// The topics that `fields` (name, text) match, best score first.
-    pub fn matches(&self, fields: &[(&str, &str)]) -> Vec<TopicMatch> {
-        // counts[term][field] = occurrences.
-        let mut counts: HashMap<usize, BTreeMap<&str, u32>> = HashMap::new();
-        for (field, text) in fields {
-            let words = words(text);
-            for (pos, word) in words.iter().enumerate() {
-                let candidates = self
-                    .by_first_word
-                    .get(word)
-                    .into_iter()
-                    .flatten()
-                    .chain(&self.prefix_first);
-                for &t in candidates {
-                    if self.terms[t].matches_at(&words, pos) {
-                        *counts.entry(t).or_default().entry(field).or_default() += 1;
+    /// The topics' definitions, in file order.
+    pub fn topics(&self) -> impl Iterator<Item = &TopicDef> {
+        self.topics.iter().map(|t| &t.def)
+    }
+
+    /// The files the taxonomy was loaded from: the taxonomy file, then its gazetteers.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// The gazetteer the taxonomy was compiled with.
+    pub fn gazetteer(&self) -> &Gazetteer {
+        &self.gazetteer
+    }
+
+    /// Finds every atom in the fields.
+    fn scan(&self, fields: &[(Field, &str)]) -> Hits {
+        let mut hits = Hits::default();
+        for &(field, text) in fields {
+            if text.is_empty() {
+                continue;
+            }
+            let tokens = text::tokenize(text);
+            for m in self.automaton.find_overlapping_iter(&tokens.norm) {
+                let atom_id = m.pattern().as_u32();
+                let atom = &self.atoms[atom_id as usize];
+                let Some(first) = tokens.at_norm(m.start() + 1) else {
+                    continue;
+                };
+                let last = first + atom.words as usize - 1;
+                if last >= tokens.tokens.len() {
+                    continue;
+                }
+                if let Some(cased) = &atom.cased {
+                    if !cased_at(&tokens, text, first, cased) {
+                        continue;
                     }
                 }
+                hits.by_atom.entry(atom_id).or_default().push(Hit {
+                    field,
+                    tok: first as u32,
+                    len: atom.words,
+                    start: tokens.tokens[first].start,
+                    end: tokens.tokens[last].end,
+                });
             }
         }
-        let weight = |field: &str| FIELD_WEIGHTS.iter().find(|(f, _)| *f == field).map_or(1.0, |(_, w)| *w);
+        hits
+    }
+
+    /// The topics, entities and focus countries of an article's fields.
+    pub fn tag(&self, fields: &[(Field, &str)]) -> Tags {
+        let hits = self.scan(fields);
+        let (entities, focus_countries) = self.entities(&hits);
+        Tags {
+            topics: self.topics_of(&hits),
+            entities,
+            focus_countries,
+        }
+    }
+
+    /// The topics the fields match, best score first.
+    pub fn matches(&self, fields: &[(Field, &str)]) -> Vec<TopicMatch> {
+        self.topics_of(&self.scan(fields))
+    }
+
+    fn candidates(&self, hits: &Hits) -> Vec<u32> {
+        let mut candidates: Vec<u32> = hits
+            .by_atom
+            .keys()
+            .flat_map(|&a| self.atom_topics[a as usize].iter().copied())
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+    }
+
+    fn topics_of(&self, hits: &Hits) -> Vec<TopicMatch> {
         let mut out = Vec::new();
-        for topic in &self.topics {
-            if topic.none_of.iter().any(|t| counts.contains_key(t)) {
+        for t in self.candidates(hits) {
+            let topic = &self.topics[t as usize];
+            if !topic.eval(&topic.root, hits) {
                 continue;
             }
-            let groups_ok = topic.groups.iter().all(|group| {
-                let mentions: u32 = group
-                    .iter()
-                    .filter_map(|t| counts.get(t))
-                    .flat_map(|f| f.values())
-                    .sum();
-                mentions >= topic.def.min_mentions
-            });
-            if !groups_ok {
-                continue;
-            }
-            let mut matches = Vec::new();
-            let mut score = 0.0;
-            let mut terms: Vec<usize> = topic.groups.iter().flatten().copied().collect();
-            terms.sort_unstable();
-            terms.dedup();
-            for t in terms {
-                for (field, &count) in counts.get(&t).into_iter().flatten() {
-                    score += weight(field) * f64::from(count);
-                    matches.push(TermMatch {
-                        term: self.terms[t].text.clone(),
-                        field: field.to_string(),
-                        count,
-                    });
-                }
-            }
+            let (score, matches) = topic.evidence(hits);
             if score >= topic.def.min_score {
                 out.push(TopicMatch {
                     slug: topic.def.slug.clone(),
@@ -267,136 +461,363 @@ impl Taxonomy {
         out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.slug.cmp(&b.slug)));
         out
     }
-}
 
-impl Term {
-    fn matches_at(&self, words: &[String], pos: usize) -> bool {
-        let Some(window) = words.get(pos..pos + self.words.len()) else {
-            return false;
-        };
-        let last = self.words.len() - 1;
-        self.words.iter().zip(window).enumerate().all(|(i, (want, got))| {
-            if i == last && self.prefix_last {
-                got.starts_with(want.as_str())
-            } else {
-                got == want
+    /// Entity mentions (longest alias wins where aliases overlap) and focus countries.
+    fn entities(&self, hits: &Hits) -> (Vec<Entity>, Vec<String>) {
+        let mut mentions: Vec<(Hit, u32)> = Vec::new();
+        for (&atom, list) in &hits.by_atom {
+            if self.atom_entities[atom as usize].is_empty() {
+                continue;
             }
-        })
+            mentions.extend(list.iter().map(|h| (*h, atom)));
+        }
+        mentions.sort_by_key(|(h, _)| (h.field, h.tok, std::cmp::Reverse(h.len)));
+        let mut by_entity: BTreeMap<u32, Vec<Hit>> = BTreeMap::new();
+        let mut taken_until: Option<(Field, u32)> = None;
+        for (hit, atom) in mentions {
+            if taken_until.is_some_and(|(f, end)| f == hit.field && hit.tok < end) {
+                continue;
+            }
+            taken_until = Some((hit.field, hit.tok + hit.len));
+            for &e in &self.atom_entities[atom as usize] {
+                by_entity.entry(e).or_default().push(hit);
+            }
+        }
+        let mut country_weight: HashMap<&str, f64> = HashMap::new();
+        let mut entities: Vec<Entity> = by_entity
+            .into_iter()
+            .map(|(e, hits)| {
+                let entity = &self.gazetteer.entities[e as usize];
+                if entity.kind != EntityKind::Organisation {
+                    if let Some(code) = entity.country() {
+                        *country_weight.entry(code).or_default() += hits.iter().map(Hit::weight).sum::<f64>();
+                    }
+                }
+                Entity {
+                    id: entity.def.id.clone(),
+                    name: entity.def.name.clone(),
+                    kind: entity.kind,
+                    count: hits.len() as u32,
+                    country: entity.country().map(str::to_string),
+                    mentions: hits
+                        .iter()
+                        .map(|h| Mention {
+                            field: h.field.as_str().to_string(),
+                            start: h.start,
+                            end: h.end,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        entities.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+        (entities, focus(country_weight))
+    }
+
+    /// How each candidate topic's query evaluates on the fields, node by node, for `--explain`.
+    pub fn explain(&self, fields: &[(Field, &str)]) -> String {
+        let hits = self.scan(fields);
+        let candidates = self.candidates(&hits);
+        let mut out = String::new();
+        for (t, topic) in self.topics.iter().enumerate() {
+            let matched = topic.eval(&topic.root, &hits);
+            let (score, _) = topic.evidence(&hits);
+            let verdict = match (matched, score >= topic.def.min_score) {
+                (true, true) => "MATCH",
+                (true, false) => "below min_score",
+                (false, _) => "no match",
+            };
+            let _ = writeln!(
+                out,
+                "{}: {verdict} (score {score:.1}, min_score {:.1})",
+                topic.def.slug, topic.def.min_score
+            );
+            // Topics none of whose terms occur were never evaluated: no tree to show.
+            if candidates.binary_search(&(t as u32)).is_ok() {
+                topic.explain(&topic.root, &hits, 1, &mut out);
+            }
+        }
+        out
     }
 }
 
-fn compile_term(text: &str) -> Option<Term> {
-    let trimmed = text.trim();
-    let prefix_last = trimmed.ends_with('*');
-    let words = words(trimmed.trim_end_matches('*'));
-    if words.is_empty() {
-        return None;
-    }
-    Some(Term {
-        text: trimmed.to_string(),
-        words,
-        prefix_last,
+/// The countries an article is about: those whose weighted mentions (the country, its
+/// capital and demonyms, and its people; title 3, summary and lead 2, body 1) reach at least
+/// 3 (a headline mention, or two mentions) and at least 40% of the top country's weight; four
+/// at most.
+fn focus(weights: HashMap<&str, f64>) -> Vec<String> {
+    let top = weights.values().copied().fold(0.0, f64::max);
+    let mut focus: Vec<(&str, f64)> = weights
+        .into_iter()
+        .filter(|(_, w)| *w >= 3.0 && *w >= 0.4 * top)
+        .collect();
+    focus.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    focus.into_iter().take(4).map(|(c, _)| c.to_string()).collect()
+}
+
+fn cased_at(tokens: &Tokens, text: &str, first: usize, cased: &[String]) -> bool {
+    cased.iter().enumerate().all(|(i, want)| {
+        tokens
+            .tokens
+            .get(first + i)
+            .is_some_and(|t| &text[t.bytes.0..t.bytes.1] == want)
     })
 }
 
-/// Lower-cased words: maximal runs of letters and digits.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+type LowerError = (usize, String);
+
+fn lower(
+    expr: &Expr,
+    builder: &mut Builder,
+    gazetteer: &Gazetteer,
+    entity_atoms: &[Vec<(u32, String)>],
+    leaves: &mut Vec<Leaf>,
+) -> Result<Node, LowerError> {
+    let leaf = |atom: u32, field: Option<Field>, display: String, leaves: &mut Vec<Leaf>| {
+        let display = match field {
+            Some(f) => format!("{}:{display}", f.as_str()),
+            None => display,
+        };
+        leaves.push(Leaf { atom, field, display });
+        (leaves.len() - 1) as u32
+    };
+    Ok(match expr {
+        Expr::Term {
+            text,
+            words,
+            prefix,
+            field,
+        } => {
+            let atom = builder.atom(words, *prefix, None);
+            Node::Leaf(leaf(atom, *field, text.clone(), leaves))
+        }
+        Expr::Entity {
+            kind,
+            key,
+            field,
+            position,
+        } => {
+            let want = match kind {
+                EntityRef::Country | EntityRef::Actors => Some(EntityKind::Country),
+                EntityRef::Person => Some(EntityKind::Person),
+                EntityRef::Organisation => Some(EntityKind::Organisation),
+                EntityRef::Any => None,
+            };
+            let found = gazetteer.resolve(want, key);
+            let entity = match found.as_slice() {
+                [one] => *one,
+                [] => {
+                    return Err((
+                        position + 1,
+                        format!("{}:{key:?} is not in the gazetteer", kind.as_str()),
+                    ));
+                }
+                many => {
+                    let ids: Vec<&str> = many.iter().map(|&e| gazetteer.entities[e].def.id.as_str()).collect();
+                    return Err((
+                        position + 1,
+                        format!(
+                            "{}:{key:?} is ambiguous ({}); use its id, e.g. entity:{}",
+                            kind.as_str(),
+                            ids.join(", "),
+                            ids[0]
+                        ),
+                    ));
+                }
+            };
+            let mut members = vec![entity];
+            if *kind == EntityRef::Actors {
+                let code = gazetteer.entities[entity].country();
+                members.extend(
+                    (0..gazetteer.entities.len()).filter(|&e| e != entity && gazetteer.entities[e].country() == code),
+                );
+            }
+            let items = members
+                .iter()
+                .flat_map(|&e| &entity_atoms[e])
+                .map(|(atom, name)| Node::Leaf(leaf(*atom, *field, format!("{}:{key}={name}", kind.as_str()), leaves)))
+                .collect();
+            Node::Or(items)
+        }
+        Expr::And(items) => Node::And(
+            items
+                .iter()
+                .map(|e| lower(e, builder, gazetteer, entity_atoms, leaves))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Or(items) => Node::Or(
+            items
+                .iter()
+                .map(|e| lower(e, builder, gazetteer, entity_atoms, leaves))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Not(inner) => Node::Not(Box::new(lower(inner, builder, gazetteer, entity_atoms, leaves)?)),
+        Expr::Near { left, right, distance } => {
+            let mut side = |e: &Expr| -> Result<Vec<u32>, LowerError> {
+                let node = lower(e, builder, gazetteer, entity_atoms, leaves)?;
+                let mut out = Vec::new();
+                positive_leaves(&node, false, &mut out);
+                Ok(out)
+            };
+            Node::Near {
+                left: side(left)?,
+                right: side(right)?,
+                distance: *distance,
+            }
+        }
+    })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn positive_leaves(node: &Node, negated: bool, out: &mut Vec<u32>) {
+    match node {
+        Node::Leaf(l) if !negated => out.push(*l),
+        Node::Leaf(_) => {}
+        Node::And(items) | Node::Or(items) => items.iter().for_each(|n| positive_leaves(n, negated, out)),
+        Node::Not(inner) => positive_leaves(inner, !negated, out),
+        Node::Near { left, right, .. } if !negated => out.extend(left.iter().chain(right)),
+        Node::Near { .. } => {}
+    }
+}
 
-    const TAXONOMY: &str = r#"
-topics:
-  - slug: russia-china
-    label: Russia–China relations
-    all_of:
-      - [russia, russian, moscow, kremlin, putin]
-      - [china, chinese, beijing, xi jinping, xi]
-    min_mentions: 2
-  - slug: sanctions
-    label: Sanctions
-    all_of: [[sanction*, embargo]]
-    none_of: [sanctioned goal]
-"#;
-
-    fn slugs(taxonomy: &Taxonomy, title: &str, text: &str) -> Vec<String> {
-        taxonomy
-            .matches(&[("title", title), ("text", text)])
-            .into_iter()
-            .map(|m| m.slug)
-            .collect()
+impl Topic {
+    fn eval(&self, node: &Node, hits: &Hits) -> bool {
+        match node {
+            Node::Leaf(l) => hits.of(&self.leaves[*l as usize]).next().is_some(),
+            Node::And(items) => items.iter().all(|n| self.eval(n, hits)),
+            Node::Or(items) => items.iter().any(|n| self.eval(n, hits)),
+            Node::Not(inner) => !self.eval(inner, hits),
+            Node::Near { left, right, distance } => self.near(left, right, *distance, hits).is_some(),
+        }
     }
 
-    #[test]
-    fn groups_phrases_prefixes_and_boundaries() {
-        let t = Taxonomy::parse(TAXONOMY).unwrap();
-        assert_eq!(
-            slugs(&t, "Putin meets Xi Jinping", "Russia's ties with China."),
-            vec!["russia-china"]
-        );
-        assert!(
-            slugs(&t, "Putin speaks", "Moscow said nothing about China.").is_empty(),
-            "China mentioned once"
-        );
-        assert!(
-            slugs(&t, "Xinjiang report", "Russia and Russia, nothing else").is_empty(),
-            "xi is not in xinjiang"
-        );
-        assert_eq!(slugs(&t, "", "New SANCTIONS announced"), vec!["sanctions"]);
-        assert!(
-            slugs(&t, "", "a sanctioned goal, then sanctions").is_empty(),
-            "none_of rules it out"
-        );
-    }
-
-    #[test]
-    fn matches_say_why_with_weighted_scores() {
-        let t = Taxonomy::parse(TAXONOMY).unwrap();
-        let m = &t.matches(&[("title", "Putin and Xi"), ("text", "Russia and China. China.")])[0];
-        assert_eq!(m.slug, "russia-china");
-        // title: putin, xi (3 each); text: russia (1), china (2).
-        assert_eq!(m.score, 3.0 + 3.0 + 1.0 + 2.0);
-        assert!(
-            m.matches
+    /// The first pair of occurrences within `distance` words of each other in one field.
+    fn near(&self, left: &[u32], right: &[u32], distance: u32, hits: &Hits) -> Option<(Hit, Hit)> {
+        let side = |leaves: &[u32]| -> Vec<Hit> {
+            leaves
                 .iter()
-                .any(|x| x.term == "china" && x.field == "text" && x.count == 2)
-        );
+                .flat_map(|l| hits.of(&self.leaves[*l as usize]).copied())
+                .collect()
+        };
+        let (a, b) = (side(left), side(right));
+        for x in &a {
+            for y in &b {
+                if x.field != y.field {
+                    continue;
+                }
+                // Words from the end of the first occurrence to the start of the second:
+                // adjacent words are 1 apart. Overlapping occurrences do not count.
+                let gap = if x.tok + x.len <= y.tok {
+                    y.tok - (x.tok + x.len - 1)
+                } else if y.tok + y.len <= x.tok {
+                    x.tok - (y.tok + y.len - 1)
+                } else {
+                    continue;
+                };
+                if gap <= distance {
+                    return Some((*x, *y));
+                }
+            }
+        }
+        None
     }
 
-    #[test]
-    fn cyrillic_words_match() {
-        let t = Taxonomy::parse("topics:\n  - slug: putin\n    label: P\n    all_of: [[путин*]]\n").unwrap();
-        assert_eq!(slugs(&t, "Путина встретили", ""), vec!["putin"]);
+    /// The score and the highlights: every occurrence of a positive term, once.
+    fn evidence(&self, hits: &Hits) -> (f64, Vec<TermMatch>) {
+        let mut seen: HashSet<(u32, Field, u32)> = HashSet::new();
+        let mut grouped: BTreeMap<(String, Field), Vec<Span>> = BTreeMap::new();
+        let mut score = 0.0;
+        for &l in &self.positive {
+            let leaf = &self.leaves[l as usize];
+            for hit in hits.of(leaf) {
+                if !seen.insert((leaf.atom, hit.field, hit.tok)) {
+                    continue;
+                }
+                score += hit.weight();
+                grouped
+                    .entry((leaf.display.clone(), hit.field))
+                    .or_default()
+                    .push(Span {
+                        start: hit.start,
+                        end: hit.end,
+                    });
+            }
+        }
+        let mut matches: Vec<TermMatch> = grouped
+            .into_iter()
+            .map(|((term, field), offsets)| TermMatch {
+                term,
+                field: field.as_str().to_string(),
+                count: offsets.len() as u32,
+                offsets,
+            })
+            .collect();
+        matches.sort_by_key(|m| (Field::ALL.iter().position(|f| f.as_str() == m.field), m.offsets[0].start));
+        (score, matches)
     }
 
-    #[test]
-    fn bad_taxonomies_name_the_topic() {
-        let err = Taxonomy::parse("topics:\n  - slug: Bad Slug\n    label: x\n    all_of: [[a]]\n").unwrap_err();
-        assert!(err.to_string().contains("topic 0 (\"Bad Slug\")"), "{err}");
-        let err = Taxonomy::parse("topics:\n  - slug: a\n    label: x\n    all_of: [[]]\n").unwrap_err();
-        assert!(err.to_string().contains("\"a\""), "{err}");
-        let err = Taxonomy::parse("topics:\n  - slug: a\n    label: x\n    all_of: [[' * ']]\n").unwrap_err();
-        assert!(err.to_string().contains("no words"), "{err}");
-        let err =
-            Taxonomy::parse("topics:\n  - slug: a\n    label: x\n    all_of: [[b]]\n    parent: nope\n").unwrap_err();
-        assert!(err.to_string().contains("nope"), "{err}");
-        assert!(Taxonomy::parse("topics:\n  - slug: a\n    lable: x\n    all_of: [[b]]\n").is_err());
-    }
-
-    #[test]
-    fn the_shipped_taxonomy_compiles() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
-        let t = Taxonomy::load(&path).unwrap();
-        let slugs: Vec<&str> = t.topics.iter().map(|t| t.def.slug.as_str()).collect();
-        assert!(
-            slugs.contains(&"russia-china") && slugs.contains(&"ukraine"),
-            "{slugs:?}"
-        );
+    fn explain(&self, node: &Node, hits: &Hits, depth: usize, out: &mut String) {
+        let mark = if self.eval(node, hits) { "+" } else { "-" };
+        let indent = "  ".repeat(depth);
+        match node {
+            Node::Leaf(l) => {
+                let leaf = &self.leaves[*l as usize];
+                let found: Vec<String> = hits
+                    .of(leaf)
+                    .map(|h| format!("{}[{}..{}]", h.field.as_str(), h.start, h.end))
+                    .collect();
+                if found.is_empty() {
+                    let _ = writeln!(out, "{indent}{mark} {}", leaf.display);
+                } else {
+                    let _ = writeln!(out, "{indent}{mark} {}  at {}", leaf.display, found.join(" "));
+                }
+            }
+            Node::And(items) | Node::Or(items) => {
+                let op = if matches!(node, Node::And(_)) { "AND" } else { "OR" };
+                let _ = writeln!(out, "{indent}{mark} {op}");
+                // A long OR (an entity's aliases) shows only the branches that matched.
+                let matched = items.iter().filter(|n| self.eval(n, hits)).count();
+                for item in items {
+                    if op == "AND" || items.len() <= 6 || self.eval(item, hits) {
+                        self.explain(item, hits, depth + 1, out);
+                    }
+                }
+                if op == "OR" && items.len() > 6 && matched < items.len() {
+                    let _ = writeln!(out, "{indent}  ({} more that did not match)", items.len() - matched);
+                }
+            }
+            Node::Not(inner) => {
+                let _ = writeln!(out, "{indent}{mark} NOT");
+                self.explain(inner, hits, depth + 1, out);
+            }
+            Node::Near { left, right, distance } => {
+                let pair = self.near(left, right, *distance, hits);
+                let names = |side: &[u32]| {
+                    let mut names: Vec<&str> = side.iter().map(|l| self.leaves[*l as usize].display.as_str()).collect();
+                    if names.len() > 4 {
+                        names.truncate(4);
+                        names.push("...");
+                    }
+                    names.join(" | ")
+                };
+                match pair {
+                    Some((a, b)) => {
+                        let _ = writeln!(
+                            out,
+                            "{indent}{mark} ({}) NEAR/{distance} ({})  at {}[{}..{}] and [{}..{}]",
+                            names(left),
+                            names(right),
+                            a.field.as_str(),
+                            a.start,
+                            a.end,
+                            b.start,
+                            b.end
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(out, "{indent}{mark} ({}) NEAR/{distance} ({})", names(left), names(right));
+                    }
+                }
+            }
+        }
     }
 }

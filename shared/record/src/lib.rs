@@ -261,6 +261,30 @@ pub struct TermMatch {
     pub field: String,
     /// How many times it occurs there.
     pub count: u32,
+    /// Where: character offsets `[start, end)` into the field (Unicode scalar values, not
+    /// bytes), one per occurrence, for highlighting.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offsets: Vec<Span>,
+}
+
+/// A range of characters `[start, end)` in a field (counted in Unicode scalar values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Span {
+    /// The first character.
+    pub start: u32,
+    /// One past the last character.
+    pub end: u32,
+}
+
+/// One mention of an entity: the field and the characters it occupies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Mention {
+    /// `title`, `summary` or `text`.
+    pub field: String,
+    /// The first character.
+    pub start: u32,
+    /// One past the last character.
+    pub end: u32,
 }
 
 /// A topic the article was tagged with.
@@ -296,6 +320,13 @@ pub struct Entity {
     pub kind: EntityKind,
     /// Mentions in the article.
     pub count: u32,
+    /// The entity's country (ISO 3166-1 alpha-2): the country itself, or a person's or an
+    /// organisation's home country, when the gazetteer gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Where each mention is, for highlighting.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<Mention>,
 }
 
 /// `news.enriched`: the record users consume. One object per article revision.
@@ -311,6 +342,10 @@ pub struct EnrichedRecord {
     pub topics: Vec<TopicMatch>,
     /// People, countries and organisations mentioned.
     pub entities: Vec<Entity>,
+    /// The countries the article is about (ISO 3166-1 alpha-2, most prominent first): not
+    /// every country it mentions, only those weighing most in its title, lead and text.
+    #[serde(default)]
+    pub focus_countries: Vec<String>,
 }
 
 impl Record for EnrichedRecord {

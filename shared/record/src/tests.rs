@@ -46,6 +46,7 @@ fn enriched_record_is_flat_json_with_rfc3339_utc_times() {
         },
         topics: vec![],
         entities: vec![],
+        focus_countries: vec!["RU".into()],
     };
     let value = serde_json::to_value(&record).unwrap();
     assert_eq!(value["schema_version"], 1);

@@ -222,19 +222,25 @@ fn process_batch<S: Stage>(
         let started = Instant::now();
         let result = decode::<S::Input>(message)
             .and_then(|input| stage.process(input))
-            .and_then(|outputs| encode_all(outputs, max_record_bytes(&run.kafka)));
+            .and_then(|outputs| {
+                let routes: Vec<Vec<String>> = outputs.iter().map(|output| stage.routes(output)).collect();
+                Ok((encode_all(outputs, max_record_bytes(&run.kafka))?, routes))
+            });
         metrics.record_seconds.observe(started.elapsed().as_secs_f64());
         match result {
-            Ok(outputs) => {
+            Ok((outputs, routes)) => {
                 if outputs.is_empty() {
                     metrics.records_dropped.inc();
                 }
-                for (key, payload) in &outputs {
+                for ((key, payload), routes) in outputs.iter().zip(&routes) {
                     send(
                         producer,
                         BaseRecord::to(&run.output_topic).key(key.as_str()).payload(payload),
                     )?;
                     metrics.records_out.inc();
+                    for route in routes {
+                        send(producer, BaseRecord::to(route).key(key.as_str()).payload(payload))?;
+                    }
                 }
             }
             Err(err) => {

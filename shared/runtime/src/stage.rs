@@ -21,6 +21,12 @@ pub trait Stage: Send + 'static {
     /// stage goes on with the next record.
     fn process(&mut self, input: Self::Input) -> Result<Vec<Self::Output>, StageError>;
 
+    /// Further topics an output is also published to (in the same transaction as the
+    /// output topic), e.g. the tagger's `news.topic.<slug>`. None by default.
+    fn routes(&self, _output: &Self::Output) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The state changes made since the last call.
     fn take_state_changes(&mut self) -> Vec<StateChange> {
         Vec::new()

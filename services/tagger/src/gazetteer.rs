@@ -1,0 +1,221 @@
+//! Gazetteers: the countries, people and organisations the tagger recognises, as data files
+//! (`deploy/gazetteer/*.yaml`) that analysts extend without touching code.
+//!
+//! ```yaml
+//! kind: country            # country | person | organisation
+//! entities:
+//!   - id: Q159             # a Wikidata QID where one exists, else a stable local id
+//!     name: Russia         # the preferred name (also an alias)
+//!     code: RU             # countries: ISO 3166-1 alpha-2
+//!     country: RU          # people and organisations: their home country, if any
+//!     aliases: [Russian Federation, Russian, Moscow, Kremlin, Россия, 俄罗斯]
+//!     cased: [RF]          # aliases matched only with exactly this case
+//! ```
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use record::EntityKind;
+use serde::Deserialize;
+
+use crate::text;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GazetteerFile {
+    kind: Kind,
+    entities: Vec<EntityDef>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    Country,
+    Person,
+    Organisation,
+}
+
+/// One entity as written in a gazetteer file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntityDef {
+    /// `id`: a Wikidata QID (`Q159`) where one exists, else a stable local id (`nw:...`).
+    pub id: String,
+    /// `name`: the preferred name; it is an alias too.
+    pub name: String,
+    /// `code`: for a country, its ISO 3166-1 alpha-2 code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// `country`: for a person or an organisation, the ISO code of its home country.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// `role`: what the entity is (free text, for the reader).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// `aliases`: other names, matched case-insensitively on word boundaries.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// `cased`: names matched only with exactly this case (`US`, `Xi`).
+    #[serde(default)]
+    pub cased: Vec<String>,
+}
+
+/// A loaded entity.
+#[derive(Debug, Clone)]
+pub struct GazEntity {
+    pub def: EntityDef,
+    pub kind: EntityKind,
+}
+
+impl GazEntity {
+    /// The entity's country: its own code, or its home country.
+    pub fn country(&self) -> Option<&str> {
+        self.def.code.as_deref().or(self.def.country.as_deref())
+    }
+
+    /// Every name to match: (text, case-sensitive).
+    pub fn names(&self) -> impl Iterator<Item = (&str, bool)> {
+        std::iter::once((self.def.name.as_str(), false))
+            .chain(self.def.aliases.iter().map(|a| (a.as_str(), false)))
+            .chain(self.def.cased.iter().map(|a| (a.as_str(), true)))
+    }
+}
+
+/// Every entity of every gazetteer file.
+#[derive(Debug, Clone, Default)]
+pub struct Gazetteer {
+    pub entities: Vec<GazEntity>,
+}
+
+/// A gazetteer that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum GazetteerError {
+    #[error("cannot read the gazetteer {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("invalid gazetteer {path}: {source}")]
+    Parse { path: String, source: serde_yaml::Error },
+    #[error("invalid gazetteer {path}: entity {id:?}: {message}")]
+    Entity { path: String, id: String, message: String },
+}
+
+impl Gazetteer {
+    /// Reads gazetteer files.
+    pub fn load(paths: &[impl AsRef<Path>]) -> Result<Gazetteer, GazetteerError> {
+        let mut gazetteer = Gazetteer::default();
+        for path in paths {
+            let path = path.as_ref();
+            let text = std::fs::read_to_string(path).map_err(|source| GazetteerError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            gazetteer.add(&path.display().to_string(), &text)?;
+        }
+        Ok(gazetteer)
+    }
+
+    /// Adds the entities of one gazetteer file (`name` is used in errors).
+    pub fn add(&mut self, name: &str, yaml: &str) -> Result<(), GazetteerError> {
+        let file: GazetteerFile = serde_yaml::from_str(yaml).map_err(|source| GazetteerError::Parse {
+            path: name.to_string(),
+            source,
+        })?;
+        let mut ids: HashSet<String> = self.entities.iter().map(|e| e.def.id.clone()).collect();
+        for def in file.entities {
+            let fail = |message: &str| GazetteerError::Entity {
+                path: name.to_string(),
+                id: def.id.clone(),
+                message: message.to_string(),
+            };
+            if def.id.trim().is_empty() || def.name.trim().is_empty() {
+                return Err(fail("an entity needs an id and a name"));
+            }
+            if !ids.insert(def.id.clone()) {
+                return Err(fail("the id is used twice"));
+            }
+            let kind = match file.kind {
+                Kind::Country => {
+                    let ok = def
+                        .code
+                        .as_deref()
+                        .is_some_and(|c| c.len() == 2 && c.chars().all(|c| c.is_ascii_uppercase()));
+                    if !ok {
+                        return Err(fail("a country needs `code`, its ISO 3166-1 alpha-2 code (upper case)"));
+                    }
+                    EntityKind::Country
+                }
+                Kind::Person => EntityKind::Person,
+                Kind::Organisation => EntityKind::Organisation,
+            };
+            let entity = GazEntity { def, kind };
+            if let Some((bad, _)) = entity.names().find(|(n, _)| text::words(n).is_empty()) {
+                return Err(GazetteerError::Entity {
+                    path: name.to_string(),
+                    id: entity.def.id.clone(),
+                    message: format!("the alias {bad:?} has no letters or digits"),
+                });
+            }
+            self.entities.push(entity);
+        }
+        Ok(())
+    }
+
+    /// The entities an entity reference in a query names: by id, by ISO code (countries), or
+    /// by any of their names (case-insensitive).
+    pub fn resolve(&self, kind: Option<EntityKind>, key: &str) -> Vec<usize> {
+        let key_words = text::words(key);
+        let found: Vec<usize> = self
+            .entities
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| kind.is_none_or(|k| e.kind == k))
+            .filter(|(_, e)| {
+                e.def.id.eq_ignore_ascii_case(key)
+                    || e.def.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(key))
+                    || e.names().any(|(n, _)| text::words(n) == key_words)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        // A name shared by several entities is ambiguous; an id or code never is.
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PEOPLE: &str = "kind: person\nentities:\n  - id: Q7747\n    name: Vladimir Putin\n    country: RU\n    aliases: [Putin, Путин, 普京]\n";
+
+    #[test]
+    fn resolves_by_id_code_and_any_name() {
+        let mut g = Gazetteer::default();
+        g.add("c", "kind: country\nentities:\n  - id: Q159\n    name: Russia\n    code: RU\n    aliases: [Moscow]\n")
+            .unwrap();
+        g.add("p", PEOPLE).unwrap();
+        assert_eq!(g.resolve(Some(EntityKind::Country), "ru"), vec![0]);
+        assert_eq!(g.resolve(Some(EntityKind::Country), "MOSCOW"), vec![0]);
+        assert_eq!(g.resolve(Some(EntityKind::Person), "vladimir putin"), vec![1]);
+        assert_eq!(g.resolve(Some(EntityKind::Person), "Путин"), vec![1]);
+        assert_eq!(g.resolve(None, "Q7747"), vec![1]);
+        assert!(g.resolve(Some(EntityKind::Person), "RU").is_empty());
+        assert_eq!(g.entities[1].country(), Some("RU"));
+    }
+
+    #[test]
+    fn bad_files_name_the_entity() {
+        let mut g = Gazetteer::default();
+        let err = g
+            .add("c.yaml", "kind: country\nentities:\n  - id: Q1\n    name: Nowhere\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("c.yaml: entity \"Q1\": a country needs `code`"), "{err}");
+        g.add("p", PEOPLE).unwrap();
+        let err = g.add("p2", PEOPLE).unwrap_err();
+        assert!(err.to_string().contains("used twice"), "{err}");
+        let err = g
+            .add("o", "kind: organisation\nentities:\n  - id: X\n    name: X\n    aliases: ['--']\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("no letters"), "{err}");
+        let err = g.add("o", "kind: planet\nentities: []\n").unwrap_err();
+        assert!(err.to_string().contains("unknown variant"), "{err}");
+    }
+}

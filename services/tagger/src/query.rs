@@ -1,0 +1,515 @@
+//! The query language analysts write topics in (see `docs/query-language.md`).
+//!
+//! ```text
+//! query   := or
+//! or      := and ("OR" and)*
+//! and     := unary (["AND"] "NOT" unary | "AND" unary)*
+//! unary   := "NOT" unary | near
+//! near    := primary ("NEAR/n" primary)?
+//! primary := "(" or ")" | FIELD ":" primary | ENTITY ":" (WORD | PHRASE) | WORD | PHRASE
+//! ```
+//!
+//! Operators are upper-case (`and` is a word); two terms side by side without an operator are
+//! an error rather than a guess. `NEAR/n` binds tightest, then `NOT`, `AND`, `OR`.
+
+use std::fmt;
+
+use crate::text;
+
+/// A field of an article a term can be scoped to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    Title,
+    Summary,
+    Text,
+}
+
+impl Field {
+    /// Every field, in the order they are matched.
+    pub const ALL: [Field; 3] = [Field::Title, Field::Summary, Field::Text];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Title => "title",
+            Field::Summary => "summary",
+            Field::Text => "text",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    fn parse(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+/// The kind of entity an entity reference names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntityRef {
+    Country,
+    Person,
+    Organisation,
+    /// `entity:Q159`: any kind, by id.
+    Any,
+    /// `actors:RU`: a country and every person and organisation of the gazetteer whose
+    /// country it is (Russia, Moscow, Putin, Lavrov, Gazprom...).
+    Actors,
+}
+
+impl EntityRef {
+    fn parse(name: &str) -> Option<EntityRef> {
+        match name {
+            "country" => Some(EntityRef::Country),
+            "person" => Some(EntityRef::Person),
+            "org" => Some(EntityRef::Organisation),
+            "entity" => Some(EntityRef::Any),
+            "actors" => Some(EntityRef::Actors),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityRef::Country => "country",
+            EntityRef::Person => "person",
+            EntityRef::Organisation => "org",
+            EntityRef::Any => "entity",
+            EntityRef::Actors => "actors",
+        }
+    }
+}
+
+/// A parsed query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// A word, a phrase (several words in a row) or a prefix (`sanction*`).
+    Term {
+        /// The term as written, for explanations.
+        text: String,
+        /// Its lower-cased words.
+        words: Vec<String>,
+        /// Whether the last word is a prefix.
+        prefix: bool,
+        field: Option<Field>,
+    },
+    /// `country:RU`, `person:"Vladimir Putin"`: any alias of a gazetteer entity.
+    Entity {
+        kind: EntityRef,
+        key: String,
+        field: Option<Field>,
+        /// Character position of the reference in the query, for resolution errors.
+        position: usize,
+    },
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    /// Both sides occur in the same field, at most `distance` words apart, in either order.
+    Near {
+        left: Box<Expr>,
+        right: Box<Expr>,
+        distance: u32,
+    },
+}
+
+/// A query that does not parse: what is wrong and where (a 1-based character column).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("at column {column}: {message}")]
+pub struct QueryError {
+    pub column: usize,
+    pub message: String,
+}
+
+/// The largest `NEAR/n` distance accepted.
+pub const MAX_NEAR: u32 = 100;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    LParen,
+    RParen,
+    And,
+    Or,
+    Not,
+    Near(u32),
+    /// `title:`, `country:`...
+    Scope(String),
+    Word(String),
+    Phrase(String),
+}
+
+impl fmt::Display for Tok {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tok::LParen => write!(f, "'('"),
+            Tok::RParen => write!(f, "')'"),
+            Tok::And => write!(f, "AND"),
+            Tok::Or => write!(f, "OR"),
+            Tok::Not => write!(f, "NOT"),
+            Tok::Near(n) => write!(f, "NEAR/{n}"),
+            Tok::Scope(s) => write!(f, "'{s}:'"),
+            Tok::Word(w) => write!(f, "'{w}'"),
+            Tok::Phrase(p) => write!(f, "\"{p}\""),
+        }
+    }
+}
+
+fn err<T>(position: usize, message: impl Into<String>) -> Result<T, QueryError> {
+    Err(QueryError {
+        column: position + 1,
+        message: message.into(),
+    })
+}
+
+fn lex(query: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
+    let chars: Vec<char> = query.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '(' {
+            out.push((i, Tok::LParen));
+            i += 1;
+        } else if c == ')' {
+            out.push((i, Tok::RParen));
+            i += 1;
+        } else if c == '"' || c == '\u{201C}' || c == '\u{201D}' {
+            let start = i;
+            i += 1;
+            let mut phrase = String::new();
+            while i < chars.len() && !matches!(chars[i], '"' | '\u{201C}' | '\u{201D}') {
+                phrase.push(chars[i]);
+                i += 1;
+            }
+            if i == chars.len() {
+                return err(start, "this quote is never closed");
+            }
+            i += 1;
+            out.push((start, Tok::Phrase(phrase)));
+        } else {
+            let start = i;
+            let mut word = String::new();
+            while i < chars.len() && !chars[i].is_whitespace() && !matches!(chars[i], '(' | ')' | '"') {
+                if chars[i] == ':' && !word.is_empty() && word.chars().all(|c| c.is_ascii_alphabetic()) {
+                    break;
+                }
+                word.push(chars[i]);
+                i += 1;
+            }
+            if i < chars.len() && chars[i] == ':' {
+                i += 1;
+                out.push((start, Tok::Scope(word)));
+                continue;
+            }
+            let tok = match word.as_str() {
+                "AND" => Tok::And,
+                "OR" => Tok::Or,
+                "NOT" => Tok::Not,
+                "NEAR" => return err(start, "NEAR needs a distance in words, e.g. NEAR/5"),
+                w if w.starts_with("NEAR/") => match w["NEAR/".len()..].parse::<u32>() {
+                    Ok(n) if (1..=MAX_NEAR).contains(&n) => Tok::Near(n),
+                    _ => return err(start, format!("NEAR/n needs a whole number n from 1 to {MAX_NEAR}")),
+                },
+                _ => Tok::Word(word),
+            };
+            out.push((start, tok));
+        }
+    }
+    Ok(out)
+}
+
+/// Parses a query.
+pub fn parse(query: &str) -> Result<Expr, QueryError> {
+    let tokens = lex(query)?;
+    if tokens.is_empty() {
+        return err(0, "the query is empty");
+    }
+    let mut parser = Parser {
+        tokens,
+        at: 0,
+        end: query.chars().count(),
+    };
+    let expr = parser.or(None)?;
+    if let Some((pos, tok)) = parser.peek() {
+        let message = if *tok == Tok::RParen {
+            "this ')' has no matching '('".to_string()
+        } else {
+            format!("expected AND, OR, NOT or NEAR/n before {tok}")
+        };
+        return err(*pos, message);
+    }
+    Ok(expr)
+}
+
+struct Parser {
+    tokens: Vec<(usize, Tok)>,
+    at: usize,
+    end: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&(usize, Tok)> {
+        self.tokens.get(self.at)
+    }
+
+    fn next(&mut self) -> Option<(usize, Tok)> {
+        let tok = self.tokens.get(self.at).cloned();
+        self.at += 1;
+        tok
+    }
+
+    fn or(&mut self, field: Option<Field>) -> Result<Expr, QueryError> {
+        let mut items = vec![self.and(field)?];
+        while matches!(self.peek(), Some((_, Tok::Or))) {
+            self.next();
+            items.push(self.and(field)?);
+        }
+        Ok(if items.len() == 1 { items.remove(0) } else { Expr::Or(items) })
+    }
+
+    fn and(&mut self, field: Option<Field>) -> Result<Expr, QueryError> {
+        let mut items = vec![self.unary(field)?];
+        loop {
+            match self.peek() {
+                Some((_, Tok::And)) => {
+                    self.next();
+                    items.push(self.unary(field)?);
+                }
+                // `a NOT b` reads as `a AND NOT b`.
+                Some((_, Tok::Not)) => items.push(self.unary(field)?),
+                _ => break,
+            }
+        }
+        Ok(if items.len() == 1 { items.remove(0) } else { Expr::And(items) })
+    }
+
+    fn unary(&mut self, field: Option<Field>) -> Result<Expr, QueryError> {
+        if matches!(self.peek(), Some((_, Tok::Not))) {
+            self.next();
+            return Ok(Expr::Not(Box::new(self.unary(field)?)));
+        }
+        self.near(field)
+    }
+
+    fn near(&mut self, field: Option<Field>) -> Result<Expr, QueryError> {
+        let left_at = self.peek().map_or(self.end, |(p, _)| *p);
+        let left = self.primary(field)?;
+        let Some(&(_, Tok::Near(distance))) = self.peek() else {
+            return Ok(left);
+        };
+        self.next();
+        let right_at = self.peek().map_or(self.end, |(p, _)| *p);
+        let right = self.primary(field)?;
+        for (side, at) in [(&left, left_at), (&right, right_at)] {
+            if !is_span(side) {
+                return err(
+                    at,
+                    "NEAR/n joins terms, phrases, entity references or OR-groups of them (not AND, NOT or NEAR)",
+                );
+            }
+        }
+        if let Some(&(next, Tok::Near(_))) = self.peek() {
+            return err(next, "NEAR/n cannot be chained; group with parentheses and AND instead");
+        }
+        Ok(Expr::Near {
+            left: Box::new(left),
+            right: Box::new(right),
+            distance,
+        })
+    }
+
+    fn primary(&mut self, field: Option<Field>) -> Result<Expr, QueryError> {
+        let Some((pos, tok)) = self.next() else {
+            return err(self.end, "the query ends where a term was expected");
+        };
+        match tok {
+            Tok::LParen => {
+                if matches!(self.peek(), Some((_, Tok::RParen))) {
+                    return err(pos, "empty parentheses");
+                }
+                let inner = self.or(field)?;
+                match self.next() {
+                    Some((_, Tok::RParen)) => Ok(inner),
+                    Some((p, t)) => err(p, format!("expected ')' or an operator, found {t}")),
+                    None => err(pos, "this '(' is never closed"),
+                }
+            }
+            Tok::Scope(name) => {
+                if let Some(scope) = Field::parse(&name) {
+                    if field.is_some_and(|f| f != scope) {
+                        return err(pos, format!("'{name}:' inside a scope on another field"));
+                    }
+                    self.primary(Some(scope))
+                } else if let Some(kind) = EntityRef::parse(&name) {
+                    match self.next() {
+                        Some((_, Tok::Word(key) | Tok::Phrase(key))) if !key.trim().is_empty() => Ok(Expr::Entity {
+                            kind,
+                            key: key.trim().to_string(),
+                            field,
+                            position: pos,
+                        }),
+                        _ => err(pos, format!("'{name}:' needs a name or code, e.g. {name}:\"...\"")),
+                    }
+                } else {
+                    err(
+                        pos,
+                        format!(
+                            "unknown field '{name}:' (fields: title, summary, text; entities: country, person, org, entity, actors)"
+                        ),
+                    )
+                }
+            }
+            Tok::Word(word) => term(&word, false, field, pos),
+            Tok::Phrase(phrase) => term(&phrase, true, field, pos),
+            Tok::RParen => err(pos, "')' where a term was expected"),
+            other => err(pos, format!("{other} where a term was expected")),
+        }
+    }
+}
+
+fn is_span(expr: &Expr) -> bool {
+    match expr {
+        Expr::Term { .. } | Expr::Entity { .. } => true,
+        Expr::Or(items) => items.iter().all(is_span),
+        _ => false,
+    }
+}
+
+fn term(raw: &str, quoted: bool, field: Option<Field>, pos: usize) -> Result<Expr, QueryError> {
+    let prefix = raw.ends_with('*');
+    let body = raw.trim_end_matches('*');
+    if body.contains('*') || raw.ends_with("**") {
+        return err(pos, "a wildcard '*' may only end a term");
+    }
+    let words = text::words(body);
+    if words.is_empty() {
+        return err(pos, format!("{raw:?} has no letters or digits"));
+    }
+    if prefix && words.last().is_some_and(|w| w.chars().count() < 2) {
+        return err(pos, "a wildcard needs at least two characters before '*'");
+    }
+    if prefix && !body.ends_with(|c: char| c.is_alphanumeric()) {
+        return err(pos, "'*' must follow a letter or digit");
+    }
+    let text = if quoted { format!("\"{raw}\"") } else { raw.to_string() };
+    Ok(Expr::Term {
+        text,
+        words,
+        prefix,
+        field,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Renders a parsed query compactly, so that cases read as one line each.
+    fn show(expr: &Expr) -> String {
+        let scoped = |field: &Option<Field>, s: String| match field {
+            Some(f) => format!("{}:{s}", f.as_str()),
+            None => s,
+        };
+        let list = |items: &[Expr]| items.iter().map(show).collect::<Vec<_>>().join(" ");
+        match expr {
+            Expr::Term {
+                words, prefix, field, ..
+            } => scoped(field, format!("[{}{}]", words.join(" "), if *prefix { "*" } else { "" })),
+            Expr::Entity { kind, key, field, .. } => scoped(field, format!("<{}={key}>", kind.as_str())),
+            Expr::And(items) => format!("(AND {})", list(items)),
+            Expr::Or(items) => format!("(OR {})", list(items)),
+            Expr::Not(inner) => format!("(NOT {})", show(inner)),
+            Expr::Near { left, right, distance } => format!("(NEAR/{distance} {} {})", show(left), show(right)),
+        }
+    }
+
+    #[track_caller]
+    fn check(query: &str, expected: &str) {
+        match parse(query) {
+            Ok(expr) => assert_eq!(show(&expr), expected, "query {query:?}"),
+            Err(e) => assert_eq!(format!("error {e}"), expected, "query {query:?}"),
+        }
+    }
+
+    #[test]
+    fn operators_nesting_and_precedence() {
+        check("putin", "[putin]");
+        check("Putin AND Xi", "(AND [putin] [xi])");
+        check("putin OR xi OR lavrov", "(OR [putin] [xi] [lavrov])");
+        check("a OR b AND c", "(OR [a] (AND [b] [c]))");
+        check("(a OR b) AND c", "(AND (OR [a] [b]) [c])");
+        check("a NOT b", "(AND [a] (NOT [b]))");
+        check("a AND NOT b", "(AND [a] (NOT [b]))");
+        check("NOT NOT a", "(NOT (NOT [a]))");
+        check("a AND (b OR (c AND NOT d))", "(AND [a] (OR [b] (AND [c] (NOT [d]))))");
+        check("a and b", "error at column 3: expected AND, OR, NOT or NEAR/n before 'and'");
+        check("\"Xi Jinping\" OR sanction*", "(OR [xi jinping] [sanction*])");
+        check("\u{201C}Xi Jinping\u{201D}", "[xi jinping]");
+        check("\"Nord Stream*\"", "[nord stream*]");
+        check("U.S.", "[u s]");
+    }
+
+    #[test]
+    fn near() {
+        check("putin NEAR/5 xi", "(NEAR/5 [putin] [xi])");
+        check("(putin OR kremlin) NEAR/3 \"xi jinping\"", "(NEAR/3 (OR [putin] [kremlin]) [xi jinping])");
+        check("a NEAR/2 b AND c", "(AND (NEAR/2 [a] [b]) [c])");
+        check("NOT a NEAR/2 b", "(NOT (NEAR/2 [a] [b]))");
+        check("a NEAR/2 country:RU", "(NEAR/2 [a] <country=RU>)");
+        check("a NEAR b", "error at column 3: NEAR needs a distance in words, e.g. NEAR/5");
+        check("a NEAR/0 b", "error at column 3: NEAR/n needs a whole number n from 1 to 100");
+        check("a NEAR/101 b", "error at column 3: NEAR/n needs a whole number n from 1 to 100");
+        check("a NEAR/x b", "error at column 3: NEAR/n needs a whole number n from 1 to 100");
+        check(
+            "(a AND b) NEAR/2 c",
+            "error at column 1: NEAR/n joins terms, phrases, entity references or OR-groups of them (not AND, NOT or NEAR)",
+        );
+        check(
+            "a NEAR/2 (b OR NOT c)",
+            "error at column 10: NEAR/n joins terms, phrases, entity references or OR-groups of them (not AND, NOT or NEAR)",
+        );
+        check(
+            "a NEAR/2 b NEAR/2 c",
+            "error at column 12: NEAR/n cannot be chained; group with parentheses and AND instead",
+        );
+        check("a NEAR/2", "error at column 9: the query ends where a term was expected");
+    }
+
+    #[test]
+    fn scripts() {
+        check("путин* AND (си OR \"Си Цзиньпин\")", "(AND [путин*] (OR [си] [си цзиньпин]))");
+        check("Зеленськ*", "[зеленськ*]");
+        check("习近平 OR 普京", "(OR [习 近 平] [普 京])");
+        check("\"中俄 关系\"", "[中 俄 关 系]");
+    }
+
+    #[test]
+    fn fields_and_entities() {
+        check("title:putin", "title:[putin]");
+        check("title:(putin OR xi) AND text:\"power of siberia\"", "(AND (OR title:[putin] title:[xi]) text:[power of siberia])");
+        check("title:country:CN", "title:<country=CN>");
+        check("person:\"Vladimir Putin\" AND org:NATO", "(AND <person=Vladimir Putin> <org=NATO>)");
+        check("entity:Q159", "<entity=Q159>");
+        check("title:(a OR text:b)", "error at column 13: 'text:' inside a scope on another field");
+        check("body:putin", "error at column 1: unknown field 'body:' (fields: title, summary, text; entities: country, person, org, entity, actors)");
+        check("country:", "error at column 1: 'country:' needs a name or code, e.g. country:\"...\"");
+        check("10:30", "[10 30]");
+    }
+
+    #[test]
+    fn errors_name_the_position() {
+        check("", "error at column 1: the query is empty");
+        check("a AND", "error at column 6: the query ends where a term was expected");
+        check("(a OR b", "error at column 1: this '(' is never closed");
+        check("a OR b)", "error at column 7: this ')' has no matching '('");
+        check("()", "error at column 1: empty parentheses");
+        check("a OR \"b c", "error at column 6: this quote is never closed");
+        check("sanc*tion", "error at column 1: a wildcard '*' may only end a term");
+        check("*", "error at column 1: \"*\" has no letters or digits");
+        check("s*", "error at column 1: a wildcard needs at least two characters before '*'");
+        check("a OR OR b", "error at column 6: OR where a term was expected");
+        check("(a) (b)", "error at column 5: expected AND, OR, NOT or NEAR/n before '('");
+    }
+}

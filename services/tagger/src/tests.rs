@@ -1,0 +1,379 @@
+use std::path::Path;
+
+use super::*;
+
+fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+fn shipped() -> Taxonomy {
+    Taxonomy::load(&repo().join("deploy/taxonomy.yaml")).unwrap()
+}
+
+const GAZETTEER: &[(&str, &str)] = &[
+    (
+        "countries",
+        "kind: country\nentities:\n\
+         \x20 - {id: Q159, name: Russia, code: RU, aliases: [Russian, Moscow, Kremlin, Россия, России, 俄罗斯]}\n\
+         \x20 - {id: Q148, name: China, code: CN, aliases: [Chinese, Beijing, 中国, 北京]}\n\
+         \x20 - {id: Q30, name: United States, code: US, aliases: [U.S., Washington], cased: [US]}\n",
+    ),
+    (
+        "people",
+        "kind: person\nentities:\n\
+         \x20 - {id: Q7747, name: Vladimir Putin, country: RU, aliases: [Putin, Путин, 普京]}\n\
+         \x20 - {id: Q15031, name: Xi Jinping, country: CN, aliases: [习近平], cased: [Xi]}\n",
+    ),
+    (
+        "organisations",
+        "kind: organisation\nentities:\n  - {id: Q7184, name: NATO, aliases: [НАТО, 北约]}\n",
+    ),
+];
+
+fn gazetteer() -> Gazetteer {
+    let mut g = Gazetteer::default();
+    for (name, yaml) in GAZETTEER {
+        g.add(name, yaml).unwrap();
+    }
+    g
+}
+
+fn one_topic(query: &str) -> Result<Taxonomy, TaxonomyError> {
+    Taxonomy::compile(
+        vec![TopicDef {
+            slug: "t".into(),
+            label: "T".into(),
+            description: String::new(),
+            parent: None,
+            query: query.into(),
+            min_score: 0.0,
+        }],
+        gazetteer(),
+    )
+}
+
+/// Whether `query` matches an article with this title and text.
+#[track_caller]
+fn check(query: &str, title: &str, text: &str, expected: bool) {
+    let taxonomy = one_topic(query).unwrap_or_else(|e| panic!("{query}: {e}"));
+    let got = !taxonomy.matches(&[(Field::Title, title), (Field::Text, text)]).is_empty();
+    assert_eq!(got, expected, "query {query:?} on title {title:?}, text {text:?}");
+}
+
+#[test]
+fn operators() {
+    check("putin", "Putin speaks", "", true);
+    check("putin", "Putins", "", false);
+    check("putin*", "Putinism", "", true);
+    check("putin AND xi", "Putin meets Xi", "", true);
+    check("putin AND xi", "Putin meets Biden", "", false);
+    check("putin OR xi", "Xi speaks", "", true);
+    check("putin NOT xi", "Putin meets Xi", "", false);
+    check("putin AND NOT biden", "Putin meets Xi", "", true);
+    check("(putin OR xi) AND (trade OR gas)", "Xi and Putin", "A gas deal.", true);
+    check("(putin OR xi) AND (trade OR gas)", "Xi and Putin", "A summit.", false);
+    check("putin AND (xi OR (biden AND NOT trump))", "Putin", "Biden, not the other", true);
+    check("putin AND (xi OR (biden AND NOT trump))", "Putin", "Biden and Trump", false);
+    check("\"power of siberia\"", "", "The Power of Siberia pipeline", true);
+    check("\"power of siberia\"", "", "power in Siberia", false);
+    check("\"nord stre*\"", "", "Nord Streams", true);
+    check("u.s.", "", "U.S. and allies", true);
+    check("russia", "", "Russia's war", true);
+    check("xi", "", "Xinjiang and Xi'an", false);
+}
+
+#[test]
+fn near_is_either_order_within_n_words() {
+    check("putin NEAR/2 xi", "Putin and Xi", "", true);
+    check("putin NEAR/2 xi", "Xi and Putin", "", true);
+    check("putin NEAR/1 xi", "Putin and Xi", "", false);
+    check("putin NEAR/1 xi", "Putin Xi", "", true);
+    check("putin NEAR/3 xi", "Putin said that he and Xi", "", false);
+    check("putin NEAR/5 xi", "Putin said that he and Xi", "", true);
+    check("putin NEAR/5 xi", "Putin", "Xi", false);
+    check("\"vladimir putin\" NEAR/2 \"xi jinping\"", "Vladimir Putin met Xi Jinping", "", true);
+    check("\"vladimir putin\" NEAR/1 \"xi jinping\"", "Vladimir Putin met Xi Jinping", "", false);
+    check("(putin OR kremlin) NEAR/3 (beijing OR xi)", "", "the Kremlin said Beijing", true);
+    check("putin NEAR/3 putin*", "Putin", "", false);
+    check("putin NEAR/3 putin*", "Putin, Putinism", "", true);
+    check("title:putin NEAR/3 xi", "Putin and Xi", "", true);
+    check("title:putin NEAR/3 xi", "", "Putin and Xi", false);
+}
+
+#[test]
+fn fields() {
+    check("title:putin", "Putin speaks", "", true);
+    check("title:putin", "A speech", "Putin speaks", false);
+    check("text:putin", "A speech", "Putin speaks", true);
+    check("title:(putin OR xi) AND text:gas", "Xi visits", "gas deal", true);
+    check("summary:putin", "Putin", "Putin", false);
+}
+
+#[test]
+fn cyrillic_and_cjk() {
+    check("путин*", "Путина встретили в Пекине", "", true);
+    check("путин", "Путина встретили", "", false);
+    check("санкци*", "", "Новые санкции против России", true);
+    check("习近平", "习近平会见普京", "", true);
+    check("习近平 AND 普京", "习近平会见普京", "", true);
+    check("\"中俄\"", "中俄关系", "", true);
+    check("普京 NEAR/3 习近平", "习近平会见普京", "", true);
+    check("普京 NEAR/1 习近平", "习近平会见普京", "", false);
+    check("北约", "NATO峰会与北约", "", true);
+}
+
+#[test]
+fn entity_references() {
+    check("country:RU", "Moscow warns", "", true);
+    check("country:RU", "", "Россия и Китай", true);
+    check("country:RU", "", "俄罗斯和中国", true);
+    check("country:RU", "Putin", "", false);
+    check("actors:RU", "Putin", "", true);
+    check("actors:RU", "普京", "", true);
+    check("person:\"Vladimir Putin\"", "Путин", "", true);
+    check("person:putin AND country:CN", "Putin in Beijing", "", true);
+    check("org:NATO", "НАТО", "", true);
+    check("entity:Q148", "", "Chinese exports", true);
+    check("country:US", "", "the US said", true);
+    check("country:US", "", "told us", false);
+    check("person:Xi", "XI", "", false);
+    check("title:country:RU", "", "Moscow", false);
+    for (query, message) in [
+        ("country:XX", "country:\"XX\" is not in the gazetteer"),
+        ("person:Russia", "person:\"Russia\" is not in the gazetteer"),
+        ("a OR org:Nowhere", "column 6: org:\"Nowhere\" is not in the gazetteer"),
+    ] {
+        let err = one_topic(query).unwrap_err().to_string();
+        assert!(err.contains(message), "{query}: {err}");
+    }
+}
+
+#[test]
+fn query_errors_name_the_topic_and_column() {
+    let err = one_topic("putin AND (xi OR").unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "invalid taxonomy: topic \"t\": query error at column 17: the query ends where a term was expected"
+    );
+    let err = one_topic("NOT putin").unwrap_err().to_string();
+    assert!(err.contains("none of its terms"), "{err}");
+    let err = one_topic("putin OR NOT xi").unwrap_err().to_string();
+    assert!(err.contains("none of its terms"), "{err}");
+}
+
+#[test]
+fn scores_weigh_title_and_lead_and_highlight_offsets() {
+    let t = one_topic("putin OR xi").unwrap();
+    let filler = "word ".repeat(70);
+    let text = format!("Xi spoke. {filler} Putin answered.");
+    let m = &t.matches(&[(Field::Title, "Putin and Xi"), (Field::Summary, "Putin"), (Field::Text, &text)])[0];
+    // Title 3 + 3, summary 2, lead 2 (Xi, first word), body tail 1 (Putin after 70 words).
+    assert_eq!(m.score, 3.0 + 3.0 + 2.0 + 2.0 + 1.0);
+    let putin_text = m.matches.iter().find(|x| x.term == "putin" && x.field == "text").unwrap();
+    let at = putin_text.offsets[0];
+    assert_eq!(text.chars().skip(at.start as usize).take((at.end - at.start) as usize).collect::<String>(), "Putin");
+    let title = m.matches.iter().find(|x| x.term == "xi" && x.field == "title").unwrap();
+    assert_eq!((title.offsets[0].start, title.offsets[0].end), (10, 12));
+    // Terms under NOT neither score nor show.
+    let t = one_topic("putin NOT biden").unwrap();
+    assert!(t.matches(&[(Field::Title, "Putin")])[0].matches.iter().all(|m| m.term == "putin"));
+}
+
+#[test]
+fn min_score_filters_weak_matches() {
+    let mut t = Taxonomy::parse(
+        "topics:\n  - {slug: a, label: A, query: putin, min_score: 3}\n",
+        gazetteer(),
+    )
+    .unwrap();
+    assert!(t.matches(&[(Field::Text, "Putin")]).is_empty());
+    assert_eq!(t.matches(&[(Field::Title, "Putin")]).len(), 1);
+    t = Taxonomy::parse("topics:\n  - {slug: a, label: A, query: putin, min_score: -1}\n", gazetteer())
+        .map(|_| panic!("a negative min_score is refused"))
+        .unwrap_or_else(|e| {
+            assert!(e.to_string().contains("min_score"), "{e}");
+            t
+        });
+    assert_eq!(t.len(), 1);
+}
+
+#[test]
+fn entities_with_offsets_longest_alias_first() {
+    let t = one_topic("putin").unwrap();
+    let tags = t.tag(&[
+        (Field::Title, "Vladimir Putin hosts Xi in Moscow"),
+        (Field::Text, "Путин и 习近平. Russia and China; the US and NATO. Tell us."),
+    ]);
+    let by_id = |id: &str| tags.entities.iter().find(|e| e.id == id).unwrap_or_else(|| panic!("{id}: {tags:?}"));
+    let putin = by_id("Q7747");
+    assert_eq!(putin.count, 2, "'Vladimir Putin' is one mention, not two");
+    assert_eq!(putin.kind, record::EntityKind::Person);
+    assert_eq!(putin.country.as_deref(), Some("RU"));
+    assert_eq!((putin.mentions[0].field.as_str(), putin.mentions[0].start, putin.mentions[0].end), ("title", 0, 14));
+    assert_eq!((putin.mentions[1].field.as_str(), putin.mentions[1].start, putin.mentions[1].end), ("text", 0, 5));
+    assert_eq!(by_id("Q15031").count, 2);
+    assert_eq!(by_id("Q159").count, 2, "Moscow and Russia");
+    assert_eq!(by_id("Q30").count, 1, "US but not 'us'");
+    assert_eq!(by_id("Q7184").kind, record::EntityKind::Organisation);
+    assert_eq!(tags.focus_countries, vec!["RU", "CN"]);
+}
+
+#[test]
+fn focus_countries_are_the_ones_the_article_is_about() {
+    let t = one_topic("putin").unwrap();
+    let tags = t.tag(&[
+        (Field::Title, "Putin hosts Xi in Moscow"),
+        (Field::Summary, "The Kremlin said Russia and China agreed."),
+        (Field::Text, &format!("{} The US was not told.", "word ".repeat(80))),
+    ]);
+    assert_eq!(tags.focus_countries, vec!["RU", "CN"], "{:?}", tags.entities);
+    let tags = t.tag(&[(Field::Text, "The US was not told.")]);
+    assert!(tags.focus_countries.is_empty(), "one passing body mention is not focus");
+}
+
+/// The article the project started from: Putin and Xi's December 2021 call.
+#[test]
+fn the_seed_article_is_russia_china() {
+    let seed = repo().join("../shared/corpus/seed/independent-putin-xi-2021-12-15.txt");
+    let text = std::fs::read_to_string(&seed).unwrap();
+    let (title, body) = text.split_once('\n').unwrap();
+    let tags = shipped().tag(&[(Field::Title, title), (Field::Text, body)]);
+    let slugs: Vec<&str> = tags.topics.iter().map(|t| t.slug.as_str()).collect();
+    assert_eq!(slugs.first(), Some(&"russia-china"), "{slugs:?}");
+    assert!(slugs.contains(&"ukraine") && slugs.contains(&"sanctions"), "{slugs:?}");
+    assert!(!slugs.contains(&"taiwan"), "{slugs:?}");
+    assert_eq!(&tags.focus_countries[..2], ["RU", "CN"], "{:?}", tags.focus_countries);
+    let ids: Vec<&str> = tags.entities.iter().map(|e| e.id.as_str()).collect();
+    assert!(ids.contains(&"Q7747") && ids.contains(&"Q15031"), "{ids:?}");
+}
+
+#[test]
+fn unrelated_news_gets_no_topic() {
+    let topics = shipped().matches(&[
+        (Field::Title, "Storm brings floods to the east coast"),
+        (Field::Text, "Heavy rain closed roads and schools on Tuesday, officials said."),
+    ]);
+    assert!(topics.is_empty(), "{topics:?}");
+}
+
+#[test]
+fn the_shipped_taxonomy_has_every_default_topic_with_a_definition() {
+    let t = shipped();
+    for slug in [
+        "russia-china",
+        "ukraine",
+        "us-china",
+        "us-russia",
+        "sanctions",
+        "taiwan",
+        "nato",
+        "xinjiang-hong-kong",
+        "energy-security",
+    ] {
+        let def = t.topics().find(|d| d.slug == slug).unwrap_or_else(|| panic!("{slug} missing"));
+        assert!(def.description.len() > 80, "{slug} needs a written definition");
+    }
+    assert!(t.gazetteer().entities.len() > 150, "{}", t.gazetteer().entities.len());
+}
+
+#[test]
+fn explain_shows_each_node() {
+    let t = one_topic("(putin OR kremlin) AND NOT biden").unwrap();
+    let out = t.explain(&[(Field::Title, "Putin speaks")]);
+    assert!(out.contains("t: MATCH"), "{out}");
+    assert!(out.contains("+ putin  at title[0..5]"), "{out}");
+    assert!(out.contains("- kremlin"), "{out}");
+    assert!(out.contains("+ NOT"), "{out}");
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+/// A changed taxonomy file is picked up; an invalid one is rejected and the old one stays.
+#[test]
+fn hot_reload_keeps_the_old_taxonomy_when_the_new_one_is_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("taxonomy.yaml");
+    let gazetteer = dir.path().join("people.yaml");
+    write(&gazetteer, GAZETTEER[1].1);
+    write(&file, "gazetteers: [people.yaml]\ntopics:\n  - {slug: a, label: A, query: putin}\n");
+    let shared = SharedTaxonomy::new(Taxonomy::load(&file).unwrap());
+    let mut tagger = Tagger::shared(shared.clone()).with_topic_routing("news.topic.");
+    let mut reloader = Reloader::new(&file, shared.clone());
+    let metrics = TaggerMetrics::get();
+    let (ok0, invalid0) = (
+        metrics.reloads.with_label_values(&["ok"]).get(),
+        metrics.reloads.with_label_values(&["invalid"]).get(),
+    );
+    let slugs = |tagger: &mut Tagger, title: &str| -> Vec<String> {
+        let out = tagger.process(unique(title)).unwrap().remove(0);
+        assert_eq!(
+            tagger.routes(&out),
+            out.topics.iter().map(|t| format!("news.topic.{}", t.slug)).collect::<Vec<_>>()
+        );
+        out.topics.into_iter().map(|t| t.slug).collect()
+    };
+    assert!(matches!(reloader.check(), ReloadOutcome::Unchanged));
+    assert_eq!(slugs(&mut tagger, "Xi and Putin"), vec!["a"]);
+
+    write(
+        &file,
+        "gazetteers: [people.yaml]\ntopics:\n  - {slug: a, label: A, query: putin}\n  - {slug: b, label: B, query: 'person:\"Xi Jinping\"'}\n",
+    );
+    assert!(matches!(reloader.check(), ReloadOutcome::Reloaded(2)));
+    assert_eq!(slugs(&mut tagger, "Xi and Putin"), vec!["a", "b"]);
+
+    write(&file, "gazetteers: [people.yaml]\ntopics:\n  - {slug: c, label: C, query: 'putin AND ('}\n");
+    match reloader.check() {
+        ReloadOutcome::Invalid(err) => assert!(err.to_string().contains("topic \"c\""), "{err}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(reloader.check(), ReloadOutcome::Unchanged), "a rejected version is reported once");
+    assert_eq!(slugs(&mut tagger, "Xi and Putin"), vec!["a", "b"], "the old taxonomy stays");
+
+    // A change to a gazetteer counts as a change of the taxonomy.
+    write(&file, "gazetteers: [people.yaml]\ntopics:\n  - {slug: b, label: B, query: 'person:\"Xi Jinping\"'}\n");
+    assert!(matches!(reloader.check(), ReloadOutcome::Reloaded(1)));
+    assert!(slugs(&mut tagger, "Си speaks").is_empty());
+    write(&gazetteer, &GAZETTEER[1].1.replace("aliases: [习近平]", "aliases: [习近平, Си]"));
+    assert!(matches!(reloader.check(), ReloadOutcome::Reloaded(1)));
+    assert_eq!(slugs(&mut tagger, "Си speaks"), vec!["b"]);
+    assert_eq!(metrics.topics.get(), 1);
+    assert!(metrics.reloads.with_label_values(&["ok"]).get() >= ok0 + 3);
+    assert!(metrics.reloads.with_label_values(&["invalid"]).get() > invalid0);
+}
+
+fn unique(title: &str) -> UniqueRecord {
+    serde_json::from_value(serde_json::json!({
+        "schema_version": 1,
+        "id": "a1",
+        "feed": {"url": "http://feed.test/rss"},
+        "source": {"domain": "feed.test"},
+        "title": title,
+        "fetched_at": "2023-03-21T10:00:00Z",
+        "text": "",
+        "word_count": 0,
+        "fingerprints": {"content_sha256": "00"},
+        "story_id": "a1",
+        "revision": 1,
+    }))
+    .unwrap()
+}
+
+/// Topic counts count a story once: not its near-duplicates nor its later revisions.
+#[test]
+fn topic_counts_count_each_story_once() {
+    let t = Taxonomy::parse("topics:\n  - {slug: count-once, label: A, query: zanzibar}\n", gazetteer()).unwrap();
+    let mut tagger = Tagger::new(t);
+    let counter = TaggerMetrics::get().topic_articles.with_label_values(&["count-once"]);
+    let before = counter.get();
+    let mut first = unique("Zanzibar");
+    tagger.process(first.clone()).unwrap();
+    first.story.revision = 2;
+    tagger.process(first.clone()).unwrap();
+    first.story.revision = 1;
+    first.story.duplicate_of = Some("other".into());
+    tagger.process(first).unwrap();
+    assert_eq!(counter.get(), before + 1);
+}

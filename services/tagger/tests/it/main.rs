@@ -1,0 +1,3 @@
+//! The tagger's integration tests: one binary (see STYLE.md).
+
+mod eval;
