@@ -131,7 +131,10 @@ async fn execute(command: Command) -> anyhow::Result<()> {
         }
         Command::Tag(options) => {
             let summary = newswire::tag::run(&options, &mut std::io::stdout().lock())?;
-            eprintln!("newswire: {} records tagged, {} invalid lines skipped", summary.tagged, summary.invalid);
+            eprintln!(
+                "newswire: {} records tagged, {} invalid lines skipped",
+                summary.tagged, summary.invalid
+            );
             Ok(())
         }
         Command::ParseFeed { file, base_url } => {

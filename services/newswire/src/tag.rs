@@ -111,8 +111,17 @@ mod tests {
             .collect();
         assert_eq!(lines[0]["link"], "x", "the input's fields are kept");
         assert_eq!(lines[0]["topics"][0]["slug"], "russia-china", "{}", lines[0]);
-        assert!(lines[0]["topics"][0]["matches"][0]["offsets"].is_array(), "{}", lines[0]);
-        assert_eq!(lines[0]["focus_countries"], serde_json::json!(["RU", "CN"]), "{}", lines[0]);
+        assert!(
+            lines[0]["topics"][0]["matches"][0]["offsets"].is_array(),
+            "{}",
+            lines[0]
+        );
+        assert_eq!(
+            lines[0]["focus_countries"],
+            serde_json::json!(["RU", "CN"]),
+            "{}",
+            lines[0]
+        );
         assert_eq!(lines[1]["topics"], serde_json::json!([]));
     }
 }

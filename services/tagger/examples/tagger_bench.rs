@@ -18,13 +18,73 @@ use serde_json::{Value, json};
 use tagger::{Field, Gazetteer, Taxonomy};
 
 const KEYWORDS: &[&str] = &[
-    "summit", "talks", "sanction*", "trade", "gas", "oil", "missile*", "election*", "protest*", "attack*", "deal",
-    "visit*", "minister", "military", "troops", "border", "nuclear", "drone*", "economy", "inflation", "tariff*",
-    "export*", "import*", "pipeline*", "energy", "court", "arrest*", "police", "war", "ceasefire", "peace",
-    "negotiat*", "alliance", "exercise*", "navy", "army", "spy", "hack*", "cyber*", "vaccine*", "covid", "climate",
-    "refugee*", "aid", "loan*", "bank*", "market*", "price*", "strike*", "invasion", "occupation", "crackdown",
-    "human rights", "security council", "foreign minister", "prime minister", "joint statement", "state visit",
-    "interest rates", "supply chain", "grain", "wheat", "chip*", "semiconductor*", "embargo", "veto", "treaty",
+    "summit",
+    "talks",
+    "sanction*",
+    "trade",
+    "gas",
+    "oil",
+    "missile*",
+    "election*",
+    "protest*",
+    "attack*",
+    "deal",
+    "visit*",
+    "minister",
+    "military",
+    "troops",
+    "border",
+    "nuclear",
+    "drone*",
+    "economy",
+    "inflation",
+    "tariff*",
+    "export*",
+    "import*",
+    "pipeline*",
+    "energy",
+    "court",
+    "arrest*",
+    "police",
+    "war",
+    "ceasefire",
+    "peace",
+    "negotiat*",
+    "alliance",
+    "exercise*",
+    "navy",
+    "army",
+    "spy",
+    "hack*",
+    "cyber*",
+    "vaccine*",
+    "covid",
+    "climate",
+    "refugee*",
+    "aid",
+    "loan*",
+    "bank*",
+    "market*",
+    "price*",
+    "strike*",
+    "invasion",
+    "occupation",
+    "crackdown",
+    "human rights",
+    "security council",
+    "foreign minister",
+    "prime minister",
+    "joint statement",
+    "state visit",
+    "interest rates",
+    "supply chain",
+    "grain",
+    "wheat",
+    "chip*",
+    "semiconductor*",
+    "embargo",
+    "veto",
+    "treaty",
 ];
 
 /// A query as a syntax tree, rendered both in the query language and as JSON for Lucene.
@@ -110,14 +170,23 @@ fn generate(gazetteer_dir: &Path, items: &Path, out: &Path, sizes: &[usize]) -> 
         let mut yaml = String::from("topics:\n");
         let mut trees = Vec::new();
         for i in 0..size {
-            let kw = |rng: &mut Rng, k: usize| -> Vec<Q> { (0..k).map(|_| Q::word(KEYWORDS[rng.next(KEYWORDS.len())])).collect() };
+            let kw = |rng: &mut Rng, k: usize| -> Vec<Q> {
+                (0..k).map(|_| Q::word(KEYWORDS[rng.next(KEYWORDS.len())])).collect()
+            };
             let a = rng.next(entities.len());
             let b = (a + 1 + rng.next(entities.len() - 1)) % entities.len();
             let q = match i % 4 {
                 0 => Q::And(vec![Q::Or(names(a)), Q::Or(names(b))]),
                 1 => Q::Near(names(a), kw(&mut rng, 3), 10),
-                2 => Q::And(vec![Q::Or(names(a)), Q::Or(kw(&mut rng, 4)), Q::Not(Box::new(Q::Or(kw(&mut rng, 2))))]),
-                _ => Q::And(vec![Q::Or(names(a).into_iter().chain(kw(&mut rng, 1)).collect()), Q::Or(names(b))]),
+                2 => Q::And(vec![
+                    Q::Or(names(a)),
+                    Q::Or(kw(&mut rng, 4)),
+                    Q::Not(Box::new(Q::Or(kw(&mut rng, 2)))),
+                ]),
+                _ => Q::And(vec![
+                    Q::Or(names(a).into_iter().chain(kw(&mut rng, 1)).collect()),
+                    Q::Or(names(b)),
+                ]),
             };
             let query = q.render().replace('\'', "''");
             writeln!(yaml, "  - {{slug: t{i}, label: T{i}, query: '{query}'}}")?;
@@ -162,9 +231,18 @@ fn run(taxonomy: &Path, docs: &Path, runs: usize) -> anyhow::Result<()> {
     let compile_seconds = started.elapsed().as_secs_f64();
     let docs: Vec<String> = std::fs::read_to_string(docs)?
         .lines()
-        .map(|l| Ok(serde_json::from_str::<Value>(l)?["body"].as_str().unwrap_or_default().to_string()))
+        .map(|l| {
+            Ok(serde_json::from_str::<Value>(l)?["body"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string())
+        })
         .collect::<anyhow::Result<_>>()?;
-    let pass = || -> usize { docs.iter().map(|d| taxonomy.matches(&[(Field::Text, d.as_str())]).len()).sum() };
+    let pass = || -> usize {
+        docs.iter()
+            .map(|d| taxonomy.matches(&[(Field::Text, d.as_str())]).len())
+            .sum()
+    };
     let mut matches = pass(); // warm-up
     let mut rates = Vec::new();
     for _ in 0..runs {
@@ -197,6 +275,8 @@ fn main() -> anyhow::Result<()> {
             generate(Path::new(&args[1]), Path::new(&args[2]), Path::new(&args[3]), &sizes)
         }
         Some("run") if args.len() == 4 => run(Path::new(&args[1]), Path::new(&args[2]), args[3].parse()?),
-        _ => anyhow::bail!("usage: tagger_bench generate GAZETTEER_DIR ITEMS.jsonl OUT_DIR N... | run TAXONOMY DOCS RUNS"),
+        _ => anyhow::bail!(
+            "usage: tagger_bench generate GAZETTEER_DIR ITEMS.jsonl OUT_DIR N... | run TAXONOMY DOCS RUNS"
+        ),
     }
 }

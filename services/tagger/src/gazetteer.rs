@@ -189,8 +189,11 @@ mod tests {
     #[test]
     fn resolves_by_id_code_and_any_name() {
         let mut g = Gazetteer::default();
-        g.add("c", "kind: country\nentities:\n  - id: Q159\n    name: Russia\n    code: RU\n    aliases: [Moscow]\n")
-            .unwrap();
+        g.add(
+            "c",
+            "kind: country\nentities:\n  - id: Q159\n    name: Russia\n    code: RU\n    aliases: [Moscow]\n",
+        )
+        .unwrap();
         g.add("p", PEOPLE).unwrap();
         assert_eq!(g.resolve(Some(EntityKind::Country), "ru"), vec![0]);
         assert_eq!(g.resolve(Some(EntityKind::Country), "MOSCOW"), vec![0]);
@@ -207,12 +210,19 @@ mod tests {
         let err = g
             .add("c.yaml", "kind: country\nentities:\n  - id: Q1\n    name: Nowhere\n")
             .unwrap_err();
-        assert!(err.to_string().contains("c.yaml: entity \"Q1\": a country needs `code`"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("c.yaml: entity \"Q1\": a country needs `code`"),
+            "{err}"
+        );
         g.add("p", PEOPLE).unwrap();
         let err = g.add("p2", PEOPLE).unwrap_err();
         assert!(err.to_string().contains("used twice"), "{err}");
         let err = g
-            .add("o", "kind: organisation\nentities:\n  - id: X\n    name: X\n    aliases: ['--']\n")
+            .add(
+                "o",
+                "kind: organisation\nentities:\n  - id: X\n    name: X\n    aliases: ['--']\n",
+            )
             .unwrap_err();
         assert!(err.to_string().contains("no letters"), "{err}");
         let err = g.add("o", "kind: planet\nentities: []\n").unwrap_err();

@@ -43,7 +43,8 @@ impl TaggerMetrics {
                 &["outcome"],
             )
             .expect("valid metric");
-            let topics = IntGauge::new("newswire_tagger_topics", "Topics in the taxonomy in force.").expect("valid metric");
+            let topics =
+                IntGauge::new("newswire_tagger_topics", "Topics in the taxonomy in force.").expect("valid metric");
             for collector in [
                 Box::new(topic_articles.clone()) as Box<dyn prometheus::core::Collector>,
                 Box::new(reloads.clone()),

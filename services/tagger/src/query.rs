@@ -266,7 +266,11 @@ impl Parser {
             self.next();
             items.push(self.and(field)?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::Or(items)
+        })
     }
 
     fn and(&mut self, field: Option<Field>) -> Result<Expr, QueryError> {
@@ -282,7 +286,11 @@ impl Parser {
                 _ => break,
             }
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::And(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::And(items)
+        })
     }
 
     fn unary(&mut self, field: Option<Field>) -> Result<Expr, QueryError> {
@@ -416,7 +424,10 @@ mod tests {
         match expr {
             Expr::Term {
                 words, prefix, field, ..
-            } => scoped(field, format!("[{}{}]", words.join(" "), if *prefix { "*" } else { "" })),
+            } => scoped(
+                field,
+                format!("[{}{}]", words.join(" "), if *prefix { "*" } else { "" }),
+            ),
             Expr::Entity { kind, key, field, .. } => scoped(field, format!("<{}={key}>", kind.as_str())),
             Expr::And(items) => format!("(AND {})", list(items)),
             Expr::Or(items) => format!("(OR {})", list(items)),
@@ -444,7 +455,10 @@ mod tests {
         check("a AND NOT b", "(AND [a] (NOT [b]))");
         check("NOT NOT a", "(NOT (NOT [a]))");
         check("a AND (b OR (c AND NOT d))", "(AND [a] (OR [b] (AND [c] (NOT [d]))))");
-        check("a and b", "error at column 3: expected AND, OR, NOT or NEAR/n before 'and'");
+        check(
+            "a and b",
+            "error at column 3: expected AND, OR, NOT or NEAR/n before 'and'",
+        );
         check("\"Xi Jinping\" OR sanction*", "(OR [xi jinping] [sanction*])");
         check("\u{201C}Xi Jinping\u{201D}", "[xi jinping]");
         check("\"Nord Stream*\"", "[nord stream*]");
@@ -454,14 +468,29 @@ mod tests {
     #[test]
     fn near() {
         check("putin NEAR/5 xi", "(NEAR/5 [putin] [xi])");
-        check("(putin OR kremlin) NEAR/3 \"xi jinping\"", "(NEAR/3 (OR [putin] [kremlin]) [xi jinping])");
+        check(
+            "(putin OR kremlin) NEAR/3 \"xi jinping\"",
+            "(NEAR/3 (OR [putin] [kremlin]) [xi jinping])",
+        );
         check("a NEAR/2 b AND c", "(AND (NEAR/2 [a] [b]) [c])");
         check("NOT a NEAR/2 b", "(NOT (NEAR/2 [a] [b]))");
         check("a NEAR/2 country:RU", "(NEAR/2 [a] <country=RU>)");
-        check("a NEAR b", "error at column 3: NEAR needs a distance in words, e.g. NEAR/5");
-        check("a NEAR/0 b", "error at column 3: NEAR/n needs a whole number n from 1 to 100");
-        check("a NEAR/101 b", "error at column 3: NEAR/n needs a whole number n from 1 to 100");
-        check("a NEAR/x b", "error at column 3: NEAR/n needs a whole number n from 1 to 100");
+        check(
+            "a NEAR b",
+            "error at column 3: NEAR needs a distance in words, e.g. NEAR/5",
+        );
+        check(
+            "a NEAR/0 b",
+            "error at column 3: NEAR/n needs a whole number n from 1 to 100",
+        );
+        check(
+            "a NEAR/101 b",
+            "error at column 3: NEAR/n needs a whole number n from 1 to 100",
+        );
+        check(
+            "a NEAR/x b",
+            "error at column 3: NEAR/n needs a whole number n from 1 to 100",
+        );
         check(
             "(a AND b) NEAR/2 c",
             "error at column 1: NEAR/n joins terms, phrases, entity references or OR-groups of them (not AND, NOT or NEAR)",
@@ -474,12 +503,18 @@ mod tests {
             "a NEAR/2 b NEAR/2 c",
             "error at column 12: NEAR/n cannot be chained; group with parentheses and AND instead",
         );
-        check("a NEAR/2", "error at column 9: the query ends where a term was expected");
+        check(
+            "a NEAR/2",
+            "error at column 9: the query ends where a term was expected",
+        );
     }
 
     #[test]
     fn scripts() {
-        check("путин* AND (си OR \"Си Цзиньпин\")", "(AND [путин*] (OR [си] [си цзиньпин]))");
+        check(
+            "путин* AND (си OR \"Си Цзиньпин\")",
+            "(AND [путин*] (OR [си] [си цзиньпин]))",
+        );
         check("Зеленськ*", "[зеленськ*]");
         check("习近平 OR 普京", "(OR [习 近 平] [普 京])");
         check("\"中俄 关系\"", "[中 俄 关 系]");
@@ -488,13 +523,28 @@ mod tests {
     #[test]
     fn fields_and_entities() {
         check("title:putin", "title:[putin]");
-        check("title:(putin OR xi) AND text:\"power of siberia\"", "(AND (OR title:[putin] title:[xi]) text:[power of siberia])");
+        check(
+            "title:(putin OR xi) AND text:\"power of siberia\"",
+            "(AND (OR title:[putin] title:[xi]) text:[power of siberia])",
+        );
         check("title:country:CN", "title:<country=CN>");
-        check("person:\"Vladimir Putin\" AND org:NATO", "(AND <person=Vladimir Putin> <org=NATO>)");
+        check(
+            "person:\"Vladimir Putin\" AND org:NATO",
+            "(AND <person=Vladimir Putin> <org=NATO>)",
+        );
         check("entity:Q159", "<entity=Q159>");
-        check("title:(a OR text:b)", "error at column 13: 'text:' inside a scope on another field");
-        check("body:putin", "error at column 1: unknown field 'body:' (fields: title, summary, text; entities: country, person, org, entity, actors)");
-        check("country:", "error at column 1: 'country:' needs a name or code, e.g. country:\"...\"");
+        check(
+            "title:(a OR text:b)",
+            "error at column 13: 'text:' inside a scope on another field",
+        );
+        check(
+            "body:putin",
+            "error at column 1: unknown field 'body:' (fields: title, summary, text; entities: country, person, org, entity, actors)",
+        );
+        check(
+            "country:",
+            "error at column 1: 'country:' needs a name or code, e.g. country:\"...\"",
+        );
         check("10:30", "[10 30]");
     }
 
@@ -508,8 +558,14 @@ mod tests {
         check("a OR \"b c", "error at column 6: this quote is never closed");
         check("sanc*tion", "error at column 1: a wildcard '*' may only end a term");
         check("*", "error at column 1: \"*\" has no letters or digits");
-        check("s*", "error at column 1: a wildcard needs at least two characters before '*'");
+        check(
+            "s*",
+            "error at column 1: a wildcard needs at least two characters before '*'",
+        );
         check("a OR OR b", "error at column 6: OR where a term was expected");
-        check("(a) (b)", "error at column 5: expected AND, OR, NOT or NEAR/n before '('");
+        check(
+            "(a) (b)",
+            "error at column 5: expected AND, OR, NOT or NEAR/n before '('",
+        );
     }
 }

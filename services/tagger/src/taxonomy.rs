@@ -112,7 +112,11 @@ enum Node {
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
-    Near { left: Vec<u32>, right: Vec<u32>, distance: u32 },
+    Near {
+        left: Vec<u32>,
+        right: Vec<u32>,
+        distance: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -304,9 +308,8 @@ impl Taxonomy {
             positive_leaves(&root, false, &mut positive);
             positive.sort_unstable();
             positive.dedup();
-            let unanchored_error = fail(
-                "the query would match an article that contains none of its terms (a NOT on its own?)".into(),
-            );
+            let unanchored_error =
+                fail("the query would match an article that contains none of its terms (a NOT on its own?)".into());
             let topic = Topic {
                 def,
                 leaves,
@@ -751,7 +754,12 @@ impl Topic {
                 offsets,
             })
             .collect();
-        matches.sort_by_key(|m| (Field::ALL.iter().position(|f| f.as_str() == m.field), m.offsets[0].start));
+        matches.sort_by_key(|m| {
+            (
+                Field::ALL.iter().position(|f| f.as_str() == m.field),
+                m.offsets[0].start,
+            )
+        });
         (score, matches)
     }
 
@@ -814,7 +822,12 @@ impl Topic {
                         );
                     }
                     None => {
-                        let _ = writeln!(out, "{indent}{mark} ({}) NEAR/{distance} ({})", names(left), names(right));
+                        let _ = writeln!(
+                            out,
+                            "{indent}{mark} ({}) NEAR/{distance} ({})",
+                            names(left),
+                            names(right)
+                        );
                     }
                 }
             }

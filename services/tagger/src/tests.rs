@@ -56,7 +56,9 @@ fn one_topic(query: &str) -> Result<Taxonomy, TaxonomyError> {
 #[track_caller]
 fn check(query: &str, title: &str, text: &str, expected: bool) {
     let taxonomy = one_topic(query).unwrap_or_else(|e| panic!("{query}: {e}"));
-    let got = !taxonomy.matches(&[(Field::Title, title), (Field::Text, text)]).is_empty();
+    let got = !taxonomy
+        .matches(&[(Field::Title, title), (Field::Text, text)])
+        .is_empty();
     assert_eq!(got, expected, "query {query:?} on title {title:?}, text {text:?}");
 }
 
@@ -72,8 +74,18 @@ fn operators() {
     check("putin AND NOT biden", "Putin meets Xi", "", true);
     check("(putin OR xi) AND (trade OR gas)", "Xi and Putin", "A gas deal.", true);
     check("(putin OR xi) AND (trade OR gas)", "Xi and Putin", "A summit.", false);
-    check("putin AND (xi OR (biden AND NOT trump))", "Putin", "Biden, not the other", true);
-    check("putin AND (xi OR (biden AND NOT trump))", "Putin", "Biden and Trump", false);
+    check(
+        "putin AND (xi OR (biden AND NOT trump))",
+        "Putin",
+        "Biden, not the other",
+        true,
+    );
+    check(
+        "putin AND (xi OR (biden AND NOT trump))",
+        "Putin",
+        "Biden and Trump",
+        false,
+    );
     check("\"power of siberia\"", "", "The Power of Siberia pipeline", true);
     check("\"power of siberia\"", "", "power in Siberia", false);
     check("\"nord stre*\"", "", "Nord Streams", true);
@@ -91,9 +103,24 @@ fn near_is_either_order_within_n_words() {
     check("putin NEAR/3 xi", "Putin said that he and Xi", "", false);
     check("putin NEAR/5 xi", "Putin said that he and Xi", "", true);
     check("putin NEAR/5 xi", "Putin", "Xi", false);
-    check("\"vladimir putin\" NEAR/2 \"xi jinping\"", "Vladimir Putin met Xi Jinping", "", true);
-    check("\"vladimir putin\" NEAR/1 \"xi jinping\"", "Vladimir Putin met Xi Jinping", "", false);
-    check("(putin OR kremlin) NEAR/3 (beijing OR xi)", "", "the Kremlin said Beijing", true);
+    check(
+        "\"vladimir putin\" NEAR/2 \"xi jinping\"",
+        "Vladimir Putin met Xi Jinping",
+        "",
+        true,
+    );
+    check(
+        "\"vladimir putin\" NEAR/1 \"xi jinping\"",
+        "Vladimir Putin met Xi Jinping",
+        "",
+        false,
+    );
+    check(
+        "(putin OR kremlin) NEAR/3 (beijing OR xi)",
+        "",
+        "the Kremlin said Beijing",
+        true,
+    );
     check("putin NEAR/3 putin*", "Putin", "", false);
     check("putin NEAR/3 putin*", "Putin, Putinism", "", true);
     check("title:putin NEAR/3 xi", "Putin and Xi", "", true);
@@ -166,17 +193,36 @@ fn scores_weigh_title_and_lead_and_highlight_offsets() {
     let t = one_topic("putin OR xi").unwrap();
     let filler = "word ".repeat(70);
     let text = format!("Xi spoke. {filler} Putin answered.");
-    let m = &t.matches(&[(Field::Title, "Putin and Xi"), (Field::Summary, "Putin"), (Field::Text, &text)])[0];
+    let m = &t.matches(&[
+        (Field::Title, "Putin and Xi"),
+        (Field::Summary, "Putin"),
+        (Field::Text, &text),
+    ])[0];
     // Title 3 + 3, summary 2, lead 2 (Xi, first word), body tail 1 (Putin after 70 words).
     assert_eq!(m.score, 3.0 + 3.0 + 2.0 + 2.0 + 1.0);
-    let putin_text = m.matches.iter().find(|x| x.term == "putin" && x.field == "text").unwrap();
+    let putin_text = m
+        .matches
+        .iter()
+        .find(|x| x.term == "putin" && x.field == "text")
+        .unwrap();
     let at = putin_text.offsets[0];
-    assert_eq!(text.chars().skip(at.start as usize).take((at.end - at.start) as usize).collect::<String>(), "Putin");
+    assert_eq!(
+        text.chars()
+            .skip(at.start as usize)
+            .take((at.end - at.start) as usize)
+            .collect::<String>(),
+        "Putin"
+    );
     let title = m.matches.iter().find(|x| x.term == "xi" && x.field == "title").unwrap();
     assert_eq!((title.offsets[0].start, title.offsets[0].end), (10, 12));
     // Terms under NOT neither score nor show.
     let t = one_topic("putin NOT biden").unwrap();
-    assert!(t.matches(&[(Field::Title, "Putin")])[0].matches.iter().all(|m| m.term == "putin"));
+    assert!(
+        t.matches(&[(Field::Title, "Putin")])[0]
+            .matches
+            .iter()
+            .all(|m| m.term == "putin")
+    );
 }
 
 #[test]
@@ -188,12 +234,15 @@ fn min_score_filters_weak_matches() {
     .unwrap();
     assert!(t.matches(&[(Field::Text, "Putin")]).is_empty());
     assert_eq!(t.matches(&[(Field::Title, "Putin")]).len(), 1);
-    t = Taxonomy::parse("topics:\n  - {slug: a, label: A, query: putin, min_score: -1}\n", gazetteer())
-        .map(|_| panic!("a negative min_score is refused"))
-        .unwrap_or_else(|e| {
-            assert!(e.to_string().contains("min_score"), "{e}");
-            t
-        });
+    t = Taxonomy::parse(
+        "topics:\n  - {slug: a, label: A, query: putin, min_score: -1}\n",
+        gazetteer(),
+    )
+    .map(|_| panic!("a negative min_score is refused"))
+    .unwrap_or_else(|e| {
+        assert!(e.to_string().contains("min_score"), "{e}");
+        t
+    });
     assert_eq!(t.len(), 1);
 }
 
@@ -202,15 +251,37 @@ fn entities_with_offsets_longest_alias_first() {
     let t = one_topic("putin").unwrap();
     let tags = t.tag(&[
         (Field::Title, "Vladimir Putin hosts Xi in Moscow"),
-        (Field::Text, "Путин и 习近平. Russia and China; the US and NATO. Tell us."),
+        (
+            Field::Text,
+            "Путин и 习近平. Russia and China; the US and NATO. Tell us.",
+        ),
     ]);
-    let by_id = |id: &str| tags.entities.iter().find(|e| e.id == id).unwrap_or_else(|| panic!("{id}: {tags:?}"));
+    let by_id = |id: &str| {
+        tags.entities
+            .iter()
+            .find(|e| e.id == id)
+            .unwrap_or_else(|| panic!("{id}: {tags:?}"))
+    };
     let putin = by_id("Q7747");
     assert_eq!(putin.count, 2, "'Vladimir Putin' is one mention, not two");
     assert_eq!(putin.kind, record::EntityKind::Person);
     assert_eq!(putin.country.as_deref(), Some("RU"));
-    assert_eq!((putin.mentions[0].field.as_str(), putin.mentions[0].start, putin.mentions[0].end), ("title", 0, 14));
-    assert_eq!((putin.mentions[1].field.as_str(), putin.mentions[1].start, putin.mentions[1].end), ("text", 0, 5));
+    assert_eq!(
+        (
+            putin.mentions[0].field.as_str(),
+            putin.mentions[0].start,
+            putin.mentions[0].end
+        ),
+        ("title", 0, 14)
+    );
+    assert_eq!(
+        (
+            putin.mentions[1].field.as_str(),
+            putin.mentions[1].start,
+            putin.mentions[1].end
+        ),
+        ("text", 0, 5)
+    );
     assert_eq!(by_id("Q15031").count, 2);
     assert_eq!(by_id("Q159").count, 2, "Moscow and Russia");
     assert_eq!(by_id("Q30").count, 1, "US but not 'us'");
@@ -251,7 +322,10 @@ fn the_seed_article_is_russia_china() {
 fn unrelated_news_gets_no_topic() {
     let topics = shipped().matches(&[
         (Field::Title, "Storm brings floods to the east coast"),
-        (Field::Text, "Heavy rain closed roads and schools on Tuesday, officials said."),
+        (
+            Field::Text,
+            "Heavy rain closed roads and schools on Tuesday, officials said.",
+        ),
     ]);
     assert!(topics.is_empty(), "{topics:?}");
 }
@@ -270,7 +344,10 @@ fn the_shipped_taxonomy_has_every_default_topic_with_a_definition() {
         "xinjiang-hong-kong",
         "energy-security",
     ] {
-        let def = t.topics().find(|d| d.slug == slug).unwrap_or_else(|| panic!("{slug} missing"));
+        let def = t
+            .topics()
+            .find(|d| d.slug == slug)
+            .unwrap_or_else(|| panic!("{slug} missing"));
         assert!(def.description.len() > 80, "{slug} needs a written definition");
     }
     assert!(t.gazetteer().entities.len() > 150, "{}", t.gazetteer().entities.len());
@@ -297,7 +374,10 @@ fn hot_reload_keeps_the_old_taxonomy_when_the_new_one_is_invalid() {
     let file = dir.path().join("taxonomy.yaml");
     let gazetteer = dir.path().join("people.yaml");
     write(&gazetteer, GAZETTEER[1].1);
-    write(&file, "gazetteers: [people.yaml]\ntopics:\n  - {slug: a, label: A, query: putin}\n");
+    write(
+        &file,
+        "gazetteers: [people.yaml]\ntopics:\n  - {slug: a, label: A, query: putin}\n",
+    );
     let shared = SharedTaxonomy::new(Taxonomy::load(&file).unwrap());
     let mut tagger = Tagger::shared(shared.clone()).with_topic_routing("news.topic.");
     let mut reloader = Reloader::new(&file, shared.clone());
@@ -310,7 +390,10 @@ fn hot_reload_keeps_the_old_taxonomy_when_the_new_one_is_invalid() {
         let out = tagger.process(unique(title)).unwrap().remove(0);
         assert_eq!(
             tagger.routes(&out),
-            out.topics.iter().map(|t| format!("news.topic.{}", t.slug)).collect::<Vec<_>>()
+            out.topics
+                .iter()
+                .map(|t| format!("news.topic.{}", t.slug))
+                .collect::<Vec<_>>()
         );
         out.topics.into_iter().map(|t| t.slug).collect()
     };
@@ -324,19 +407,35 @@ fn hot_reload_keeps_the_old_taxonomy_when_the_new_one_is_invalid() {
     assert!(matches!(reloader.check(), ReloadOutcome::Reloaded(2)));
     assert_eq!(slugs(&mut tagger, "Xi and Putin"), vec!["a", "b"]);
 
-    write(&file, "gazetteers: [people.yaml]\ntopics:\n  - {slug: c, label: C, query: 'putin AND ('}\n");
+    write(
+        &file,
+        "gazetteers: [people.yaml]\ntopics:\n  - {slug: c, label: C, query: 'putin AND ('}\n",
+    );
     match reloader.check() {
         ReloadOutcome::Invalid(err) => assert!(err.to_string().contains("topic \"c\""), "{err}"),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(reloader.check(), ReloadOutcome::Unchanged), "a rejected version is reported once");
-    assert_eq!(slugs(&mut tagger, "Xi and Putin"), vec!["a", "b"], "the old taxonomy stays");
+    assert!(
+        matches!(reloader.check(), ReloadOutcome::Unchanged),
+        "a rejected version is reported once"
+    );
+    assert_eq!(
+        slugs(&mut tagger, "Xi and Putin"),
+        vec!["a", "b"],
+        "the old taxonomy stays"
+    );
 
     // A change to a gazetteer counts as a change of the taxonomy.
-    write(&file, "gazetteers: [people.yaml]\ntopics:\n  - {slug: b, label: B, query: 'person:\"Xi Jinping\"'}\n");
+    write(
+        &file,
+        "gazetteers: [people.yaml]\ntopics:\n  - {slug: b, label: B, query: 'person:\"Xi Jinping\"'}\n",
+    );
     assert!(matches!(reloader.check(), ReloadOutcome::Reloaded(1)));
     assert!(slugs(&mut tagger, "Си speaks").is_empty());
-    write(&gazetteer, &GAZETTEER[1].1.replace("aliases: [习近平]", "aliases: [习近平, Си]"));
+    write(
+        &gazetteer,
+        &GAZETTEER[1].1.replace("aliases: [习近平]", "aliases: [习近平, Си]"),
+    );
     assert!(matches!(reloader.check(), ReloadOutcome::Reloaded(1)));
     assert_eq!(slugs(&mut tagger, "Си speaks"), vec!["b"]);
     assert_eq!(metrics.topics.get(), 1);
@@ -364,7 +463,11 @@ fn unique(title: &str) -> UniqueRecord {
 /// Topic counts count a story once: not its near-duplicates nor its later revisions.
 #[test]
 fn topic_counts_count_each_story_once() {
-    let t = Taxonomy::parse("topics:\n  - {slug: count-once, label: A, query: zanzibar}\n", gazetteer()).unwrap();
+    let t = Taxonomy::parse(
+        "topics:\n  - {slug: count-once, label: A, query: zanzibar}\n",
+        gazetteer(),
+    )
+    .unwrap();
     let mut tagger = Tagger::new(t);
     let counter = TaggerMetrics::get().topic_articles.with_label_values(&["count-once"]);
     let before = counter.get();
