@@ -2,3 +2,4 @@
 
 pub mod standalone;
 pub mod tag;
+pub mod topics;

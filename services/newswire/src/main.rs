@@ -47,10 +47,14 @@ enum Command {
 enum TopicsCommand {
     /// Create every topic the pipeline uses (existing topics are left as they are).
     Create {
-        /// Kafka bootstrap servers.
-        #[arg(long, env = "NEWSWIRE_KAFKA_BOOTSTRAP")]
-        kafka: String,
-        /// A prefix for every topic name.
+        /// Kafka bootstrap servers (replaces the configuration file's).
+        #[arg(long, env = "NEWSWIRE_KAFKA_BOOTSTRAP", required_unless_present = "config")]
+        kafka: Option<String>,
+        /// A service-style configuration file whose `kafka:` section (TLS, SASL, topic names)
+        /// is used; `NEWSWIRE__KAFKA__...` environment variables override it.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// A prefix for every topic name (replaces the configuration file's names).
         #[arg(long, default_value = "")]
         prefix: String,
         /// Partitions of the data topics (the state changelogs get one).
@@ -104,16 +108,13 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             command:
                 TopicsCommand::Create {
                     kafka,
+                    config,
                     prefix,
                     partitions,
                     replication,
                 },
         } => {
-            let config = config::KafkaConfig {
-                bootstrap_servers: kafka,
-                topics: config::TopicNames::with_prefix(&prefix),
-                ..Default::default()
-            };
+            let config = newswire::topics::kafka_config(config.as_deref(), kafka, &prefix)?;
             runtime::create_topics(
                 &config,
                 &runtime::pipeline_topics(&config.topics, partitions, replication),
