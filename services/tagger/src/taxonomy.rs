@@ -333,13 +333,21 @@ impl Taxonomy {
             }
         }
 
+        // Index each topic under the atoms of which a match needs at least one (for an AND,
+        // only its most selective operand's), as Lucene Monitor's presearcher does: an article
+        // then wakes up far fewer topics than it has words in common with them.
         let mut atom_topics = vec![Vec::new(); builder.atoms.len()];
         for (t, topic) in topics.iter().enumerate() {
-            for leaf in &topic.leaves {
-                let list: &mut Vec<u32> = &mut atom_topics[leaf.atom as usize];
-                if list.last() != Some(&(t as u32)) {
-                    list.push(t as u32);
-                }
+            // Without anchors (`NOT NOT a`), every atom of the query: it cannot match an article
+            // that has none of them, since it does not match an empty one.
+            let mut anchors = match topic.anchors(&topic.root, &builder) {
+                Some((_, anchors)) => anchors,
+                None => topic.leaves.iter().map(|l| l.atom).collect(),
+            };
+            anchors.sort_unstable();
+            anchors.dedup();
+            for atom in anchors {
+                atom_topics[atom as usize].push(t as u32);
             }
         }
         atom_entities.resize(builder.atoms.len(), Vec::new());
@@ -683,6 +691,48 @@ fn positive_leaves(node: &Node, negated: bool, out: &mut Vec<u32>) {
 }
 
 impl Topic {
+    /// Atoms of which every match of `node` contains at least one, and how costly they are
+    /// as a filter (common short words cost most); `None` when no such set exists (a NOT).
+    fn anchors(&self, node: &Node, builder: &Builder) -> Option<(f64, Vec<u32>)> {
+        let atom_cost = |atom: u32| -> f64 {
+            let pattern = &builder.patterns[atom as usize];
+            let words = builder.atoms[atom as usize].words;
+            let chars = pattern.trim().chars().count().max(1) as f64;
+            let prefix = !pattern.ends_with(' ');
+            match (words, prefix) {
+                (1, true) => 30.0 / chars,
+                (1, false) => 10.0 / chars,
+                _ => 2.0 / chars,
+            }
+        };
+        let leaves = |ids: &[u32]| -> (f64, Vec<u32>) {
+            let atoms: Vec<u32> = ids.iter().map(|l| self.leaves[*l as usize].atom).collect();
+            (atoms.iter().map(|a| atom_cost(*a)).sum(), atoms)
+        };
+        match node {
+            Node::Leaf(l) => Some(leaves(&[*l])),
+            Node::Or(items) => {
+                let mut cost = 0.0;
+                let mut atoms = Vec::new();
+                for item in items {
+                    let (c, a) = self.anchors(item, builder)?;
+                    cost += c;
+                    atoms.extend(a);
+                }
+                Some((cost, atoms))
+            }
+            Node::And(items) => items
+                .iter()
+                .filter_map(|item| self.anchors(item, builder))
+                .min_by(|a, b| a.0.total_cmp(&b.0)),
+            Node::Not(_) => None,
+            Node::Near { left, right, .. } => {
+                let (l, r) = (leaves(left), leaves(right));
+                Some(if l.0 <= r.0 { l } else { r })
+            }
+        }
+    }
+
     fn eval(&self, node: &Node, hits: &Hits) -> bool {
         match node {
             Node::Leaf(l) => hits.of(&self.leaves[*l as usize]).next().is_some(),

@@ -1,3 +1,4 @@
 //! The tagger's integration tests: one binary (see STYLE.md).
 
 mod eval;
+mod kafka;
