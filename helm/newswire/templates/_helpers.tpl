@@ -34,7 +34,7 @@ Labels on every object. Called with (dict "root" $ "component" "fetcher"); the c
 optional for chart-wide objects.
 */}}
 {{- define "newswire.labels" -}}
-{{- $root := .root }}
+{{- $root := .root -}}
 helm.sh/chart: {{ include "newswire.chart" $root }}
 {{ include "newswire.selectorLabels" . }}
 app.kubernetes.io/version: {{ $root.Values.image.tag | default $root.Chart.AppVersion | quote }}
