@@ -4,7 +4,8 @@
 #   2. helm lint --strict with every ci/ variant (ci/default-values.yaml: the defaults)
 #   3. helm template of every ci/ variant, validated against the
 #      Kubernetes JSON schemas of a current release (kubernetes-validate, strict: no unknown fields)
-#   4. helm-unittest suites (helm/newswire/tests)
+#   4. helm-unittest suites (helm/newswire/tests), and every rendered configuration, feeds and
+#      taxonomy file loaded by the services' own parsers (newswire check-config)
 #   5. checkov on the rendered manifests and the Dockerfile; the only skipped checks are the
 #      ones listed, each with its reason, in helm/newswire/checkov-skips.yaml
 #   6. docker-compose.yaml against the compose-spec JSON schema, and in step with the chart
@@ -30,6 +31,7 @@ step() { # name command...
   echo "helm-check: $name" >&2
   if "$@" >"$work/step.log" 2>&1; then
     passed=$((passed + 1))
+    grep "^NOT CHECKED" "$work/step.log" >&2 || true
   else
     failed=$((failed + 1))
     echo "helm-check: FAILED: $name" >&2
@@ -63,6 +65,23 @@ validate() {
 step "kubernetes-validate (Kubernetes $KUBERNETES_VERSION, strict)" validate
 
 step "helm unittest" helm unittest --strict "$chart"
+
+check_configs() {
+  # The rendered configuration, feeds and taxonomy files, parsed by the services' own code.
+  local newswire="${CARGO_TARGET_DIR:-target}/debug/newswire" kind
+  [[ -x "$newswire" ]] || cargo build --locked -p newswire --bin newswire
+  rm -rf "$work/configs"
+  python3 scripts/rendered-configs.py "$work/configs" "$work"/rendered/*.yaml
+  for dir in "$work"/configs/*/; do
+    kind=$(basename "$dir")
+    if ! "$newswire" check-config -h | grep -q "possible values:.*\b$kind\b"; then
+      echo "NOT CHECKED: newswire check-config has no kind '$kind' in this build" >&2
+      continue
+    fi
+    "$newswire" check-config --kind "$kind" "$dir"*.yaml
+  done
+}
+step "rendered configurations load in the services (newswire check-config)" check_configs
 
 checkov_skips() {
   python3 - "$chart/checkov-skips.yaml" <<'PY'

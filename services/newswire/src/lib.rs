@@ -1,4 +1,5 @@
 //! The `newswire` command: the standalone pipeline and offline tools.
 
+pub mod check_config;
 pub mod standalone;
 pub mod topics;

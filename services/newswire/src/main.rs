@@ -31,6 +31,15 @@ enum Command {
         #[arg(long, default_value = "deploy/schemas")]
         out: PathBuf,
     },
+    /// Check configuration, feeds or taxonomy files with the services' own parsers.
+    CheckConfig {
+        /// What the files are.
+        #[arg(long, value_enum)]
+        kind: newswire::check_config::Kind,
+        /// The files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Parse a feed file and print its items as raw records (JSON lines).
     ParseFeed {
         /// The feed document (RSS, Atom or JSON Feed).
@@ -128,6 +137,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::CheckConfig { kind, files } => newswire::check_config::run(kind, &files),
         Command::ParseFeed { file, base_url } => {
             let body = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let feed = fetcher::FeedEntry {
