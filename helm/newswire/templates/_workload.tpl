@@ -114,7 +114,7 @@ spec:
               readOnly: true
             {{- end }}
             {{- with include "newswire.kafkaSecretMounts" $root }}
-            {{- . | nindent 12 }}
+            {{- . | trim | nindent 12 }}
             {{- end }}
       volumes:
         - name: config
@@ -134,7 +134,7 @@ spec:
             name: {{ include "newswire.taxonomyConfigMap" $root }}
         {{- end }}
         {{- with include "newswire.kafkaSecretVolumes" $root }}
-        {{- . | nindent 8 }}
+        {{- . | trim | nindent 8 }}
         {{- end }}
       {{- with $values.nodeSelector }}
       nodeSelector:
