@@ -151,7 +151,12 @@ services' own keys (shared/config): secrets are referred to by their mounted pat
 {{- $topics := dict "raw" $names.raw "cleaned" $names.cleaned "unique" $names.unique "enriched" $names.enriched "dlq" $names.dlq "fetcher_state" $names.fetcherState "deduper_state" $names.deduperState }}
 {{- $_ := set $config "topics" $topics }}
 {{- with $kafka.librdkafka }}
-{{- $_ := set $config "librdkafka" . }}
+{{- /* librdkafka properties are strings to the services: 100 and true are sent as "100", "true". */}}
+{{- $properties := dict }}
+{{- range $key, $value := . }}
+{{- $_ := set $properties $key (toString $value) }}
+{{- end }}
+{{- $_ := set $config "librdkafka" $properties }}
 {{- end }}
 {{- toYaml $config }}
 {{- end }}
