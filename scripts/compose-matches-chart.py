@@ -2,7 +2,8 @@
 
 Both deploy the same services from the same image, scrape the same port and ship the same
 rules and dashboard files; this checks the parts a change to one is likely to forget in the
-other. Run by scripts/helm-check.sh.
+other. Run by scripts/helm-check.sh. `--env SERVICE` prints one service's environment
+instead (KEY=VALUE lines), which helm-check.sh loads with `newswire check-config`.
 """
 
 import pathlib
@@ -16,6 +17,12 @@ compose = yaml.safe_load((root / "deploy/docker-compose.yaml").read_text())
 values = yaml.safe_load((root / "helm/newswire/values.yaml").read_text())
 prometheus = yaml.safe_load((root / "deploy/prometheus/prometheus.yml").read_text())
 templates = root / "helm/newswire/templates"
+
+if len(sys.argv) == 3 and sys.argv[1] == "--env":
+    # KEY=VALUE lines of one compose service's environment, for `newswire check-config`.
+    for key, value in (compose["services"][sys.argv[2]].get("environment") or {}).items():
+        print(f"{key}={value}")
+    sys.exit(0)
 
 errors = []
 chart_components = {d.name for d in templates.iterdir() if (d / "deployment.yaml").is_file()}
