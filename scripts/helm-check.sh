@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks of the deployment files (called from scripts/test.sh; runs on its own too):
 #   1. the chart's copies of deploy/ files are byte-identical to deploy/ (sync-deploy-files.sh)
-#   2. helm lint --strict with every ci/ variant (ci/default-values.yaml: the defaults)
+#   2. helm lint --strict with every ci/ variant (ci/default-values.yaml: the defaults) and the
+#      README's install example
 #   3. helm template of every ci/ variant, validated against the
 #      Kubernetes JSON schemas of a current release (kubernetes-validate, strict: no unknown fields)
 #   4. helm-unittest suites (helm/newswire/tests), and every rendered configuration, feeds and
@@ -39,7 +40,16 @@ step() { # name command...
   fi
 }
 
-variants=("$chart"/ci/*-values.yaml)
+# The ci/ variants, and the values file of the README's TLS+SASL install example (the first
+# yaml block of helm/newswire/README.md), so that the documented install keeps working.
+python3 - "$chart/README.md" "$work/readme-example-values.yaml" <<'PY'
+import re, sys
+blocks = re.findall(r"```yaml\n(.*?)```", open(sys.argv[1]).read(), re.S)
+if not blocks:
+    sys.exit("helm-check: no yaml example in the chart README")
+open(sys.argv[2], "w").write(blocks[0])
+PY
+variants=("$chart"/ci/*-values.yaml "$work/readme-example-values.yaml")
 render() { # variant -> $work/rendered/<name>.yaml
   local variant=$1 name args
   name=$(basename "$variant" -values.yaml)
