@@ -9,6 +9,10 @@
 set -euo pipefail
 
 HELM_VERSION=v3.22.0
+# The Kubernetes minor version helm assumes when no cluster is asked (helm template/lint
+# capabilities, deprecation checks); helm's own Makefile sets it from its k8s.io modules
+# (v0.37 in helm v3.22.0). Keep it equal to KUBERNETES_VERSION in scripts/helm-check.sh.
+HELM_KUBERNETES_MINOR=37
 HELM_UNITTEST_VERSION=v1.1.2
 # Python tools, pinned; the venv directory is keyed by this list.
 PY_REQUIREMENTS="kubernetes-validate==1.37.0 checkov==3.3.30 check-jsonschema==0.39.0"
@@ -20,29 +24,41 @@ export GOMODCACHE="$cache/go-mod" GOCACHE="$cache/go-build" GOFLAGS=-mod=mod CGO
 
 log() { echo "deploy-tools: $*" >&2; }
 
-go_install() { # dir module@version
-  local dir=$1 module=$2
+go_install() { # dir module@version [ldflags]
+  local dir=$1 module=$2 ldflags=${3:-}
   [[ -f "$dir/.complete" ]] && return 0
   command -v go >/dev/null || { log "go is required to build $module"; exit 1; }
   log "building $module"
   rm -rf "$dir" "$dir.tmp"
-  GOBIN="$dir.tmp" go install "$module"
+  GOBIN="$dir.tmp" go install -ldflags "$ldflags" "$module"
   touch "$dir.tmp/.complete"
   mv "$dir.tmp" "$dir"
 }
 
-helm_dir="$cache/helm-$HELM_VERSION"
-go_install "$helm_dir" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+helm_dir="$cache/helm-$HELM_VERSION-k8s1.$HELM_KUBERNETES_MINOR"
+go_install "$helm_dir" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" "\
+-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION \
+-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 \
+-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$HELM_KUBERNETES_MINOR \
+-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 \
+-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$HELM_KUBERNETES_MINOR"
 
-# helm-unittest as a plugin: a directory holding plugin.yaml and the binary it names.
+# helm-unittest as a plugin: a directory holding plugin.yaml and the binary it names. Its
+# go.mod has replace directives, which `go install module@version` refuses: build it from the
+# module's source (fetched from the Go module proxy) as the main module instead.
 unittest_dir="$cache/helm-plugins-unittest-$HELM_UNITTEST_VERSION"
 if [[ ! -f "$unittest_dir/unittest/.complete" ]]; then
-  go_install "$cache/helm-unittest-$HELM_UNITTEST_VERSION" \
-    "github.com/helm-unittest/helm-unittest/cmd/helm-unittest@$HELM_UNITTEST_VERSION"
-  rm -rf "$unittest_dir"
-  mkdir -p "$unittest_dir/unittest"
-  cp "$cache/helm-unittest-$HELM_UNITTEST_VERSION/helm-unittest" "$unittest_dir/unittest/untt"
-  cat > "$unittest_dir/unittest/plugin.yaml" <<PLUGIN
+  module=github.com/helm-unittest/helm-unittest@$HELM_UNITTEST_VERSION
+  log "building $module"
+  source_dir=$(go mod download -json "$module" | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+  build_dir=$(mktemp -d)
+  cp -r "$source_dir/." "$build_dir"
+  chmod -R u+w "$build_dir"
+  rm -rf "$unittest_dir" "$unittest_dir.tmp"
+  mkdir -p "$unittest_dir.tmp/unittest"
+  (cd "$build_dir" && go build -trimpath -o "$unittest_dir.tmp/unittest/untt" ./cmd/helm-unittest)
+  rm -rf "$build_dir"
+  cat > "$unittest_dir.tmp/unittest/plugin.yaml" <<PLUGIN
 name: unittest
 version: "${HELM_UNITTEST_VERSION#v}"
 usage: unittest for helm charts
@@ -50,7 +66,8 @@ description: Unit test for helm charts in YAML (built from the Go module).
 ignoreFlags: false
 command: "\$HELM_PLUGIN_DIR/untt"
 PLUGIN
-  touch "$unittest_dir/unittest/.complete"
+  touch "$unittest_dir.tmp/unittest/.complete"
+  mv "$unittest_dir.tmp" "$unittest_dir"
 fi
 
 venv="$cache/venv-$(echo "$PY_REQUIREMENTS" | sha256sum | cut -c1-12)"

@@ -9,6 +9,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # The integration tests run the service binaries as separate processes: build them all.
 cargo build --workspace --bins --locked
 
+# --- deployment (issue 8): Helm chart, docker-compose, Dockerfile --------------------------------
+# helm lint/template, Kubernetes schema validation, helm-unittest, checkov, compose schema.
+# The tools (helm, helm-unittest, a Python venv) are built once into $NEWSWIRE_CACHE_DIR.
+scripts/helm-check.sh
+# --- end deployment ----------------------------------------------------------------------------
+
 log=$(mktemp)
 trap 'deploy/kafka.sh stop; rm -f "$log"' EXIT
 broker_env=$(deploy/kafka.sh start)

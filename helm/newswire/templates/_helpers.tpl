@@ -34,7 +34,7 @@ Labels on every object. Called with (dict "root" $ "component" "fetcher"); the c
 optional for chart-wide objects.
 */}}
 {{- define "newswire.labels" -}}
-{{- $root := .root }}
+{{- $root := .root -}}
 helm.sh/chart: {{ include "newswire.chart" $root }}
 {{ include "newswire.selectorLabels" . }}
 app.kubernetes.io/version: {{ $root.Values.image.tag | default $root.Chart.AppVersion | quote }}
@@ -151,7 +151,12 @@ services' own keys (shared/config): secrets are referred to by their mounted pat
 {{- $topics := dict "raw" $names.raw "cleaned" $names.cleaned "unique" $names.unique "enriched" $names.enriched "dlq" $names.dlq "fetcher_state" $names.fetcherState "deduper_state" $names.deduperState }}
 {{- $_ := set $config "topics" $topics }}
 {{- with $kafka.librdkafka }}
-{{- $_ := set $config "librdkafka" . }}
+{{- /* librdkafka properties are strings to the services: 100 and true are sent as "100", "true". */}}
+{{- $properties := dict }}
+{{- range $key, $value := . }}
+{{- $_ := set $properties $key (toString $value) }}
+{{- end }}
+{{- $_ := set $config "librdkafka" $properties }}
 {{- end }}
 {{- toYaml $config }}
 {{- end }}

@@ -11,7 +11,6 @@ HorizontalPodAutoscaler.
 {{- $paths := include "newswire.paths" $root | fromYaml }}
 {{- $kafka := $root.Values.kafka }}
 {{- $autoscaled := and (hasKey $values "autoscaling") $values.autoscaling.enabled }}
-{{- include "newswire.validate" $root }}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -114,7 +113,9 @@ spec:
               mountPath: {{ $paths.taxonomy }}
               readOnly: true
             {{- end }}
-            {{- include "newswire.kafkaSecretMounts" $root | nindent 12 }}
+            {{- with include "newswire.kafkaSecretMounts" $root }}
+            {{- . | trim | nindent 12 }}
+            {{- end }}
       volumes:
         - name: config
           configMap:
@@ -132,7 +133,9 @@ spec:
           configMap:
             name: {{ include "newswire.taxonomyConfigMap" $root }}
         {{- end }}
-        {{- include "newswire.kafkaSecretVolumes" $root | nindent 8 }}
+        {{- with include "newswire.kafkaSecretVolumes" $root }}
+        {{- . | trim | nindent 8 }}
+        {{- end }}
       {{- with $values.nodeSelector }}
       nodeSelector:
         {{- toYaml . | nindent 8 }}

@@ -33,6 +33,15 @@ enum Command {
     },
     /// Tag articles (JSON lines with title, summary, text) with topics, entities and focus countries.
     Tag(newswire::tag::Options),
+    /// Check configuration, feeds or taxonomy files with the services' own parsers.
+    CheckConfig {
+        /// What the files are.
+        #[arg(long, value_enum)]
+        kind: newswire::check_config::Kind,
+        /// The files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Parse a feed file and print its items as raw records (JSON lines).
     ParseFeed {
         /// The feed document (RSS, Atom or JSON Feed).
@@ -138,6 +147,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::CheckConfig { kind, files } => newswire::check_config::run(kind, &files),
         Command::ParseFeed { file, base_url } => {
             let body = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let feed = fetcher::FeedEntry {

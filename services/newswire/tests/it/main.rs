@@ -2,6 +2,7 @@
 
 mod kafka;
 mod support;
+mod topics;
 
 use std::collections::HashSet;
 use std::process::Command;
