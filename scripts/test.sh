@@ -9,6 +9,11 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # The integration tests run the service binaries as separate processes: build them all.
 cargo build --workspace --bins --locked
 
+# --- observability: Prometheus rules (promtool, Debian package `prometheus`) ---
+promtool check rules deploy/prometheus/newswire.rules.yaml
+promtool test rules deploy/prometheus/tests/*.test.yaml
+# --- end observability ---
+
 log=$(mktemp)
 trap 'deploy/kafka.sh stop; rm -f "$log"' EXIT
 broker_env=$(deploy/kafka.sh start)

@@ -31,6 +31,9 @@ enum Command {
         #[arg(long, default_value = "deploy/schemas")]
         out: PathBuf,
     },
+    /// Run the spike detector over enriched records (JSON lines) in time order and print its
+    /// events (JSON lines).
+    Alerts(newswire::alerts::Options),
     /// Parse a feed file and print its items as raw records (JSON lines).
     ParseFeed {
         /// The feed document (RSS, Atom or JSON Feed).
@@ -125,6 +128,14 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 std::fs::write(&path, schema).with_context(|| format!("writing {}", path.display()))?;
                 eprintln!("wrote {}", path.display());
             }
+            Ok(())
+        }
+        Command::Alerts(options) => {
+            let summary = newswire::alerts::run(&options, &mut std::io::stdout().lock())?;
+            eprintln!(
+                "newswire alerts: {} records, {} events, {} bad lines",
+                summary.records, summary.events, summary.bad_lines
+            );
             Ok(())
         }
         Command::ParseFeed { file, base_url } => {

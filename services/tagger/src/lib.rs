@@ -74,6 +74,14 @@ impl Stage for Tagger {
     fn process(&mut self, input: UniqueRecord) -> Result<Vec<EnrichedRecord>, StageError> {
         Ok(vec![self.tag(input, Utc::now())])
     }
+
+    /// End-to-end latency: from the fetcher's first sighting to this commit.
+    fn committed(&mut self, outputs: &[EnrichedRecord]) {
+        let (now, histogram) = (Utc::now(), telemetry::end_to_end_seconds());
+        for record in outputs {
+            histogram.observe((now - record.article.fetched_at).as_seconds_f64().max(0.0));
+        }
+    }
 }
 
 /// Runs the tagger service until `shutdown` is cancelled.
