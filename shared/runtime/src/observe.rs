@@ -38,16 +38,39 @@ impl ProducerContext for ProducerObserver {
     }
 }
 
-/// The consumer lag of every partition in `statistics` that the consumer fetches.
+/// The lag of every partition the consumer is assigned: records on the partition (up to the
+/// last stable offset, as the consumer reads committed records only) that the stage has not
+/// taken yet.
+///
+/// librdkafka's own `consumer_lag` counts from the consumer's committed offset, which a
+/// transactional stage never updates (its offsets are committed by the producer), and a
+/// consumer at the end of a transactional topic is always one short of it (the commit
+/// marker). So the lag is counted from the offset after the last record handed to the stage,
+/// and a partition whose fetch position reached the end with nothing queued has a lag of 0.
 pub(crate) fn consumer_lags(statistics: &Statistics) -> Vec<(String, i32, i64)> {
     let mut lags = Vec::new();
     for (topic, stats) in &statistics.topics {
         for (partition, p) in &stats.partitions {
-            // Partition -1 is librdkafka's internal "unassigned" queue; a lag of -1 is unknown
-            // (the partition is not fetched by this consumer).
-            if *partition >= 0 && p.consumer_lag >= 0 {
-                lags.push((topic.clone(), *partition, p.consumer_lag));
+            // Partition -1 is librdkafka's internal "unassigned" queue.
+            if *partition < 0 || !p.desired {
+                continue;
             }
+            let end = if p.ls_offset >= 0 { p.ls_offset } else { p.hi_offset };
+            if end < 0 {
+                continue;
+            }
+            let at_end = p.fetchq_cnt == 0 && p.next_offset >= end;
+            let taken = if p.app_offset >= 0 {
+                p.app_offset
+            } else {
+                p.committed_offset
+            };
+            let lag = match (at_end, taken >= 0) {
+                (true, _) => 0,
+                (false, true) => (end - taken).max(0),
+                (false, false) => continue,
+            };
+            lags.push((topic.clone(), *partition, lag));
         }
     }
     lags.sort();

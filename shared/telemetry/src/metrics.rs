@@ -61,7 +61,7 @@ impl StageMetrics {
             register(Box::new(h.clone()));
             h
         };
-        StageMetrics {
+        let metrics = StageMetrics {
             records_in: counter("records_in_total", "Records taken from the stage's input."),
             records_out: counter("records_out_total", "Records the stage produced."),
             records_dropped: counter(
@@ -84,7 +84,16 @@ impl StageMetrics {
                 "Time from a batch's first record to its commit.",
                 prometheus::exponential_buckets(0.001, 4.0, 10).expect("valid buckets"),
             ),
+        };
+        // Every series of the fixed label sets exists from the start, at 0, so that rules see
+        // the first error or abort as an increase (`rate()` needs a previous sample).
+        for kind in ["decode", "content", "internal"] {
+            metrics.records_errored.with_label_values(&[kind]);
         }
+        for outcome in ["committed", "aborted"] {
+            metrics.transactions.with_label_values(&[outcome]);
+        }
+        metrics
     }
 }
 
