@@ -14,6 +14,10 @@ cargo build --workspace --bins --locked
 # The tools (helm, helm-unittest, a Python venv) are built once into $NEWSWIRE_CACHE_DIR.
 scripts/helm-check.sh
 # --- end deployment ----------------------------------------------------------------------------
+# --- observability: Prometheus rules (promtool, Debian package `prometheus`) ---
+promtool check rules deploy/prometheus/newswire.rules.yaml
+promtool test rules deploy/prometheus/tests/*.test.yaml
+# --- end observability ---
 
 log=$(mktemp)
 trap 'deploy/kafka.sh stop; rm -f "$log"' EXIT

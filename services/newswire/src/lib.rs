@@ -1,5 +1,6 @@
 //! The `newswire` command: the standalone pipeline and offline tools.
 
+pub mod alerts;
 pub mod check_config;
 pub mod standalone;
 pub mod tag;

@@ -42,6 +42,9 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run the spike detector over enriched records (JSON lines) in time order and print its
+    /// events (JSON lines).
+    Alerts(newswire::alerts::Options),
     /// Parse a feed file and print its items as raw records (JSON lines).
     ParseFeed {
         /// The feed document (RSS, Atom or JSON Feed).
@@ -148,6 +151,14 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CheckConfig { kind, files } => newswire::check_config::run(kind, &files),
+        Command::Alerts(options) => {
+            let summary = newswire::alerts::run(&options, &mut std::io::stdout().lock())?;
+            eprintln!(
+                "newswire alerts: {} records, {} events, {} bad lines",
+                summary.records, summary.events, summary.bad_lines
+            );
+            Ok(())
+        }
         Command::ParseFeed { file, base_url } => {
             let body = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let feed = fetcher::FeedEntry {

@@ -108,6 +108,7 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     );
 
     let sink = Sink::new(&options).await?;
+    telemetry::register_build_info("newswire");
     if let Some(addr) = &options.metrics_addr {
         let health = telemetry::Health::default();
         health.set_ready(true);
@@ -162,8 +163,13 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     let mut summary = Summary::default();
     let mut sink = sink;
     let dlq_path = options.data_dir.join("dlq.jsonl");
+    let end_to_end = telemetry::end_to_end_seconds();
     while let Some(batch) = enriched_rx.recv().await {
         sink.write(&batch.records).await?;
+        let now = chrono::Utc::now();
+        for record in &batch.records {
+            end_to_end.observe((now - record.article.fetched_at).as_seconds_f64().max(0.0));
+        }
         if !batch.dead.is_empty() {
             append_dead_letters(&dlq_path, &batch.dead)?;
         }

@@ -158,6 +158,14 @@ impl Stage for Tagger {
             None => Vec::new(),
         }
     }
+
+    /// End-to-end latency: from the fetcher's first sighting to this commit.
+    fn committed(&mut self, outputs: &[EnrichedRecord]) {
+        let (now, histogram) = (Utc::now(), telemetry::end_to_end_seconds());
+        for record in outputs {
+            histogram.observe((now - record.article.fetched_at).as_seconds_f64().max(0.0));
+        }
+    }
 }
 
 /// The per-topic topics of a taxonomy, to create before routing to them.

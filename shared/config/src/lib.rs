@@ -130,6 +130,10 @@ pub struct TopicNames {
     pub fetcher_state: String,
     /// `deduper_state`: the deduper's compacted state changelog.
     pub deduper_state: String,
+    /// `alerts`: topic-spike events, written by the alerter.
+    pub alerts: String,
+    /// `alerter_state`: the alerter's compacted state changelog.
+    pub alerter_state: String,
 }
 
 impl Default for TopicNames {
@@ -150,6 +154,8 @@ impl TopicNames {
             dlq: format!("{prefix}news.dlq"),
             fetcher_state: format!("{prefix}news.fetcher.state"),
             deduper_state: format!("{prefix}news.deduper.state"),
+            alerts: format!("{prefix}news.alerts"),
+            alerter_state: format!("{prefix}news.alerter.state"),
         }
     }
 }

@@ -29,6 +29,10 @@ pub mod topics {
     pub const FETCHER_STATE: &str = "news.fetcher.state";
     /// The deduper's fingerprint state (compacted changelog).
     pub const DEDUPER_STATE: &str = "news.deduper.state";
+    /// Topic-spike events, written by the alerter.
+    pub const ALERTS: &str = "news.alerts";
+    /// The alerter's per-topic rates and baselines (compacted changelog).
+    pub const ALERTER_STATE: &str = "news.alerter.state";
 }
 
 /// A record that travels on a Kafka topic.
@@ -355,6 +359,55 @@ impl Record for EnrichedRecord {
     }
 }
 
+/// Whether a spike event opens or closes a spike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    /// The topic's rate departed from its baseline: a new spike.
+    Spiking,
+    /// The spike is over: the rate came back near its baseline.
+    Resolved,
+}
+
+/// `news.alerts`: a topic's article rate departed from (or came back to) its baseline.
+///
+/// The key is the topic's slug, so that every event of one topic lands in one partition, in
+/// order. See the alerter's documentation for the method.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AlertEvent {
+    /// The version of this schema (1).
+    pub schema_version: u32,
+    /// A stable id of this event: `<topic>/<state>/<window_end>`, for downstream deduplication.
+    pub id: String,
+    /// The topic's slug, e.g. `russia-china`.
+    pub topic: String,
+    /// The topic's human label.
+    pub label: String,
+    /// Whether the spike starts or ends.
+    pub state: AlertState,
+    /// The start of the window the rate was measured over (inclusive).
+    pub window_start: DateTime<Utc>,
+    /// The end of the window (exclusive); also the time the detector judged it.
+    pub window_end: DateTime<Utc>,
+    /// The window's length in seconds.
+    pub window_secs: u64,
+    /// Stories of the topic in the window (each story counted once).
+    pub observed: u64,
+    /// Stories the baseline expected in a window this long.
+    pub expected: f64,
+    /// How far `observed` is above `expected`, in standard deviations (a z-score).
+    pub score: f64,
+    /// Ids of some of the window's articles, most recent first.
+    pub sample_article_ids: Vec<String>,
+}
+
+impl Record for AlertEvent {
+    const SCHEMA_VERSION: u32 = 1;
+    fn key(&self) -> &str {
+        &self.topic
+    }
+}
+
 /// The JSON Schema of every record, by file name under `deploy/schemas/`.
 pub fn schemas() -> Vec<(&'static str, String)> {
     fn one<T: JsonSchema>() -> String {
@@ -369,6 +422,7 @@ pub fn schemas() -> Vec<(&'static str, String)> {
         ("news.cleaned.schema.json", one::<CleanedRecord>()),
         ("news.unique.schema.json", one::<UniqueRecord>()),
         ("news.enriched.schema.json", one::<EnrichedRecord>()),
+        ("news.alerts.schema.json", one::<AlertEvent>()),
     ]
 }
 

@@ -23,8 +23,15 @@ pub struct TopicSpec {
 /// Every topic the pipeline uses. Changelogs get one partition: each is read whole by its
 /// single active owner (see ARCHITECTURE.md).
 pub fn pipeline_topics(names: &TopicNames, partitions: i32, replication: i32) -> Vec<TopicSpec> {
-    let data = [&names.raw, &names.cleaned, &names.unique, &names.enriched, &names.dlq];
-    let state = [&names.fetcher_state, &names.deduper_state];
+    let data = [
+        &names.raw,
+        &names.cleaned,
+        &names.unique,
+        &names.enriched,
+        &names.dlq,
+        &names.alerts,
+    ];
+    let state = [&names.fetcher_state, &names.deduper_state, &names.alerter_state];
     data.iter()
         .map(|name| TopicSpec {
             name: name.to_string(),

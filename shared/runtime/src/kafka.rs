@@ -55,6 +55,10 @@ pub(crate) fn transactional_producer_config(
         ("transactional.id", transactional_id.to_string()),
         ("transaction.timeout.ms", transaction_timeout_ms.to_string()),
         ("linger.ms", "5".to_string()),
+        (
+            "statistics.interval.ms",
+            crate::observe::STATISTICS_INTERVAL_MS.to_string(),
+        ),
     ];
     for (key, value) in defaults {
         if !kafka.librdkafka.contains_key(key) || key == "transactional.id" {
@@ -78,6 +82,7 @@ pub(crate) fn consumer_config(kafka: &KafkaConfig, group_id: &str, instance_id: 
         ("isolation.level", "read_committed"),
         ("auto.offset.reset", "earliest"),
         ("session.timeout.ms", "30000"),
+        ("statistics.interval.ms", crate::observe::STATISTICS_INTERVAL_MS),
     ];
     for (key, value) in defaults {
         if !kafka.librdkafka.contains_key(key) || key == "group.id" || key == "isolation.level" {

@@ -5,9 +5,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 use config::{KafkaConfig, RuntimeConfig};
 use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use telemetry::KafkaMetrics;
 
 use crate::kafka::transactional_producer_config;
+use crate::observe::{ProducerObserver, TRACEPARENT, TraceContext};
 use crate::run::{retrying, send, send_state};
 use crate::stage::StateChange;
 
@@ -33,8 +36,11 @@ pub struct OutgoingRecord {
 
 /// Publishes a batch of records and the state changes that go with it atomically: either
 /// all of them become visible to read_committed consumers, or none.
+///
+/// Each record starts a trace: it carries a new W3C `traceparent` header, which the stages
+/// downstream carry on.
 pub struct Publisher {
-    producer: BaseProducer,
+    producer: BaseProducer<ProducerObserver>,
     topic: String,
     state_topic: Option<String>,
 }
@@ -57,9 +63,11 @@ impl Publisher {
         state_topic: Option<&str>,
     ) -> anyhow::Result<Self> {
         let transactional_id = runtime.transactional_id(service);
-        let producer: BaseProducer =
+        let producer: BaseProducer<ProducerObserver> =
             transactional_producer_config(kafka, &transactional_id, runtime.transaction_timeout_ms)?
-                .create()
+                .create_with_context(ProducerObserver {
+                    metrics: KafkaMetrics::get(service),
+                })
                 .context("creating the Kafka producer")?;
         producer
             .init_transactions(KAFKA_CALL_TIMEOUT)
@@ -94,11 +102,19 @@ impl Publisher {
     fn try_publish(&self, records: &[OutgoingRecord], state: &[StateChange]) -> Result<(), KafkaError> {
         self.producer.begin_transaction()?;
         for record in records {
+            let trace = TraceContext::new_root();
+            let traceparent = trace.header();
+            tracing::trace!(trace_id = %trace.trace_id_hex(), key = %record.key, topic = %self.topic, "Record published.");
+            let headers = OwnedHeaders::new().insert(Header {
+                key: TRACEPARENT,
+                value: Some(traceparent.as_str()),
+            });
             send(
                 &self.producer,
                 BaseRecord::to(&self.topic)
                     .key(record.key.as_str())
-                    .payload(&record.payload),
+                    .payload(&record.payload)
+                    .headers(headers),
             )?;
         }
         match (&self.state_topic, state.is_empty()) {

@@ -13,11 +13,12 @@ use rdkafka::message::{Header, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use record::Record;
-use telemetry::{Health, StageMetrics};
+use telemetry::{Health, KafkaMetrics, StageMetrics};
 use tokio_util::sync::CancellationToken;
 
 use crate::dlq_headers;
 use crate::kafka::{consumer_config, transactional_producer_config};
+use crate::observe::{ProducerObserver, TRACEPARENT, TraceContext, consumer_lags};
 use crate::stage::{Stage, StageError, StateChange};
 use crate::state::restore_state;
 
@@ -35,12 +36,18 @@ pub struct StageRun {
 }
 
 /// Flags a new partition assignment, so that the loop can restore state and rewind before it
-/// processes anything under the new assignment.
+/// processes anything under the new assignment; exports the consumer lag from librdkafka's
+/// statistics.
 struct RebalanceFlag {
     assigned: Arc<AtomicBool>,
+    metrics: KafkaMetrics,
 }
 
-impl ClientContext for RebalanceFlag {}
+impl ClientContext for RebalanceFlag {
+    fn stats(&self, statistics: rdkafka::statistics::Statistics) {
+        self.metrics.set_consumer_lags(&consumer_lags(&statistics));
+    }
+}
 
 impl ConsumerContext for RebalanceFlag {
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -77,15 +84,17 @@ pub fn run_stage<S: Stage>(
     let group_id = run.runtime.group_id(name);
     let transactional_id = run.runtime.transactional_id(name);
 
+    let kafka_metrics = KafkaMetrics::get(name);
     let assigned = Arc::new(AtomicBool::new(false));
     let consumer: BaseConsumer<RebalanceFlag> = consumer_config(&run.kafka, &group_id, &instance)?
         .create_with_context(RebalanceFlag {
             assigned: assigned.clone(),
+            metrics: kafka_metrics.clone(),
         })
         .context("creating the Kafka consumer")?;
-    let producer: BaseProducer =
+    let producer: BaseProducer<ProducerObserver> =
         transactional_producer_config(&run.kafka, &transactional_id, run.runtime.transaction_timeout_ms)?
-            .create()
+            .create_with_context(ProducerObserver { metrics: kafka_metrics })
             .context("creating the Kafka producer")?;
     // Fences any earlier incarnation with the same transactional id and aborts its open
     // transaction, so downstream consumers do not wait for it to time out.
@@ -154,7 +163,8 @@ pub fn run_stage<S: Stage>(
         }
         let started = first_at.unwrap_or_else(Instant::now);
         match process_batch(&mut stage, &run, &producer, &consumer, &batch, &metrics) {
-            Ok(()) => {
+            Ok(outputs) => {
+                stage.committed(&outputs);
                 metrics.transactions.with_label_values(&["committed"]).inc();
                 metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
                 tracing::debug!(stage = name, records = batch.len(), "Batch committed.");
@@ -205,43 +215,74 @@ pub(crate) fn retrying(what: &str, mut call: impl FnMut() -> Result<(), KafkaErr
 }
 
 /// Runs the stage over a batch and commits outputs, DLQ records, state and offsets in one
-/// transaction.
+/// transaction. Returns the committed outputs.
 fn process_batch<S: Stage>(
     stage: &mut S,
     run: &StageRun,
-    producer: &BaseProducer,
+    producer: &BaseProducer<ProducerObserver>,
     consumer: &BaseConsumer<RebalanceFlag>,
     batch: &[OwnedMessage],
     metrics: &StageMetrics,
-) -> Result<(), KafkaError> {
+) -> Result<Vec<S::Output>, KafkaError> {
     producer.begin_transaction()?;
     let mut next_offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    let mut committed = Vec::new();
     for message in batch {
         next_offsets.insert((message.topic().to_string(), message.partition()), message.offset() + 1);
+        // The record's trace goes on under a span of this stage's own; a record without
+        // one (written by something else than newswire) starts a trace here.
+        let trace = TraceContext::of_message(message).map_or_else(TraceContext::new_root, |t| t.child());
+        let traceparent = trace.header();
+        let span = tracing::info_span!("record", trace_id = %trace.trace_id_hex(), stage = stage.name());
+        let _entered = span.enter();
         metrics.records_in.inc();
         let started = Instant::now();
         let result = decode::<S::Input>(message)
             .and_then(|input| stage.process(input))
             .and_then(|outputs| {
                 let routes: Vec<Vec<String>> = outputs.iter().map(|output| stage.routes(output)).collect();
-                Ok((encode_all(outputs, max_record_bytes(&run.kafka))?, routes))
+                let encoded = encode_all(&outputs, max_record_bytes(&run.kafka))?;
+                Ok((outputs, encoded, routes))
             });
         metrics.record_seconds.observe(started.elapsed().as_secs_f64());
         match result {
-            Ok((outputs, routes)) => {
-                if outputs.is_empty() {
+            Ok((outputs, encoded, routes)) => {
+                tracing::trace!(
+                    key = ?message.key().map(String::from_utf8_lossy),
+                    outputs = encoded.len(),
+                    "Record processed."
+                );
+                if encoded.is_empty() {
                     metrics.records_dropped.inc();
                 }
-                for ((key, payload), routes) in outputs.iter().zip(&routes) {
+                for ((key, payload), routes) in encoded.iter().zip(&routes) {
+                    let headers = OwnedHeaders::new().insert(Header {
+                        key: TRACEPARENT,
+                        value: Some(traceparent.as_str()),
+                    });
                     send(
                         producer,
-                        BaseRecord::to(&run.output_topic).key(key.as_str()).payload(payload),
+                        BaseRecord::to(&run.output_topic)
+                            .key(key.as_str())
+                            .payload(payload)
+                            .headers(headers),
                     )?;
                     metrics.records_out.inc();
                     for route in routes {
-                        send(producer, BaseRecord::to(route).key(key.as_str()).payload(payload))?;
+                        let headers = OwnedHeaders::new().insert(Header {
+                            key: TRACEPARENT,
+                            value: Some(traceparent.as_str()),
+                        });
+                        send(
+                            producer,
+                            BaseRecord::to(route)
+                                .key(key.as_str())
+                                .payload(payload)
+                                .headers(headers),
+                        )?;
                     }
                 }
+                committed.extend(outputs);
             }
             Err(err) => {
                 metrics.records_errored.with_label_values(&[err.kind.as_str()]).inc();
@@ -253,7 +294,14 @@ fn process_batch<S: Stage>(
                     error = %err,
                     "Record sent to the dead-letter topic."
                 );
-                send_to_dlq(producer, &run.kafka.topics.dlq, stage.name(), message, &err)?;
+                send_to_dlq(
+                    producer,
+                    &run.kafka.topics.dlq,
+                    stage.name(),
+                    message,
+                    &err,
+                    &traceparent,
+                )?;
             }
         }
     }
@@ -271,7 +319,7 @@ fn process_batch<S: Stage>(
         producer.send_offsets_to_transaction(&offsets, &metadata, KAFKA_CALL_TIMEOUT)
     })?;
     retrying("commit_transaction", || producer.commit_transaction(KAFKA_CALL_TIMEOUT))?;
-    Ok(())
+    Ok(committed)
 }
 
 /// The largest payload the producer accepts: librdkafka's `message.max.bytes` (1,000,000 by
@@ -286,7 +334,7 @@ fn max_record_bytes(kafka: &config::KafkaConfig) -> usize {
     limit.saturating_sub(4096)
 }
 
-fn encode_all<T: Record>(outputs: Vec<T>, max_bytes: usize) -> Result<Vec<(String, Vec<u8>)>, StageError> {
+fn encode_all<T: Record>(outputs: &[T], max_bytes: usize) -> Result<Vec<(String, Vec<u8>)>, StageError> {
     outputs
         .iter()
         .map(|output| {
@@ -309,11 +357,12 @@ fn decode<T: Record>(message: &OwnedMessage) -> Result<T, StageError> {
 }
 
 fn send_to_dlq(
-    producer: &BaseProducer,
+    producer: &BaseProducer<ProducerObserver>,
     dlq_topic: &str,
     stage: &str,
     message: &OwnedMessage,
     err: &StageError,
+    traceparent: &str,
 ) -> Result<(), KafkaError> {
     let partition = message.partition().to_string();
     let offset = message.offset().to_string();
@@ -325,6 +374,7 @@ fn send_to_dlq(
         (dlq_headers::ORIGIN_TOPIC, message.topic()),
         (dlq_headers::ORIGIN_PARTITION, partition.as_str()),
         (dlq_headers::ORIGIN_OFFSET, offset.as_str()),
+        (TRACEPARENT, traceparent),
     ];
     let headers = pairs.into_iter().fold(OwnedHeaders::new(), |headers, (key, value)| {
         headers.insert(Header {
@@ -343,7 +393,11 @@ fn send_to_dlq(
 }
 
 /// Sends state changes to a changelog topic: a value, or a tombstone for a deletion.
-pub(crate) fn send_state(producer: &BaseProducer, topic: &str, changes: &[StateChange]) -> Result<(), KafkaError> {
+pub(crate) fn send_state(
+    producer: &BaseProducer<ProducerObserver>,
+    topic: &str,
+    changes: &[StateChange],
+) -> Result<(), KafkaError> {
     for change in changes {
         let mut record = BaseRecord::<[u8], [u8]>::to(topic).key(&change.key[..]);
         if let Some(value) = &change.value {
@@ -355,7 +409,10 @@ pub(crate) fn send_state(producer: &BaseProducer, topic: &str, changes: &[StateC
 }
 
 /// Sends one record, waiting while the producer's queue is full (backpressure, never a drop).
-pub(crate) fn send<K, P>(producer: &BaseProducer, mut record: BaseRecord<'_, K, P>) -> Result<(), KafkaError>
+pub(crate) fn send<K, P>(
+    producer: &BaseProducer<ProducerObserver>,
+    mut record: BaseRecord<'_, K, P>,
+) -> Result<(), KafkaError>
 where
     K: rdkafka::message::ToBytes + ?Sized,
     P: rdkafka::message::ToBytes + ?Sized,
@@ -458,13 +515,13 @@ mod tests {
             id: "a".into(),
             body: "x".repeat(10),
         };
-        let encoded = encode_all(vec![small], 1000).unwrap();
+        let encoded = encode_all(&[small], 1000).unwrap();
         assert_eq!(encoded[0].0, "a");
         let big = Blob {
             id: "b".into(),
             body: "x".repeat(2000),
         };
-        let err = encode_all(vec![big], 1000).unwrap_err();
+        let err = encode_all(&[big], 1000).unwrap_err();
         assert_eq!(err.kind, crate::ErrorKind::Content);
         assert!(err.message.contains("record limit"), "{}", err.message);
 

@@ -33,6 +33,7 @@ where
         )
         .get_matches();
     telemetry::init_logging(telemetry::LogFormat::Json);
+    telemetry::register_build_info(service);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {

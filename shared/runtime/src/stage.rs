@@ -38,6 +38,11 @@ pub trait Stage: Send + 'static {
     /// Forgets all state, before a full restore (after a rebalance or an aborted batch).
     fn reset(&mut self) {}
 
+    /// Called with a batch's outputs once they are committed (cluster mode) — for what
+    /// should only count what really left the stage, such as end-to-end latency. It must not
+    /// fail and should be cheap.
+    fn committed(&mut self, _outputs: &[Self::Output]) {}
+
     /// Whether the stage keeps state at all (stateless stages skip restores).
     fn is_stateful(&self) -> bool {
         false

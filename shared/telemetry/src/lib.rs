@@ -10,7 +10,7 @@
 
 mod metrics;
 
-pub use metrics::StageMetrics;
+pub use metrics::{KafkaMetrics, StageMetrics, end_to_end_seconds, register_build_info, revision};
 pub use prometheus;
 
 use std::net::SocketAddr;
@@ -47,7 +47,14 @@ pub fn init_logging(format: LogFormat) {
         .with_writer(std::io::stderr);
     // A second call (tests that start several services in one process) keeps the first logger.
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        // The current span (e.g. a record's `trace_id`) goes into each line, so that one
+        // article can be followed across services with a log query.
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }

@@ -16,14 +16,14 @@ use record::EnrichedRecord;
 use crate::support::*;
 
 /// One service process, with its log file.
-struct Service {
-    name: &'static str,
+pub(crate) struct Service {
+    pub(crate) name: &'static str,
     child: Child,
     log: std::path::PathBuf,
 }
 
 impl Service {
-    fn start(name: &'static str, env: &[(String, String)], dir: &Path, generation: u32) -> Service {
+    pub(crate) fn start(name: &'static str, env: &[(String, String)], dir: &Path, generation: u32) -> Service {
         let log = dir.join(format!("{name}-{generation}.log"));
         let file = std::fs::File::create(&log).unwrap();
         let child = Command::new(binary(name))
@@ -35,12 +35,12 @@ impl Service {
         Service { name, child, log }
     }
 
-    fn signal(&self, signal: Signal) {
+    pub(crate) fn signal(&self, signal: Signal) {
         kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
     }
 
     /// Waits (bounded) for the process to exit and returns whether it exited with 0.
-    fn wait_exit(&mut self, limit: Duration) -> Option<bool> {
+    pub(crate) fn wait_exit(&mut self, limit: Duration) -> Option<bool> {
         let deadline = std::time::Instant::now() + limit;
         while std::time::Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -51,7 +51,7 @@ impl Service {
         None
     }
 
-    fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -123,7 +123,7 @@ impl Drop for Collector {
 }
 
 /// A plain HTTP/1.1 GET, enough for the health endpoints.
-fn http_get(addr: &str, path: &str) -> String {
+pub(crate) fn http_get(addr: &str, path: &str) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -137,7 +137,7 @@ fn http_get(addr: &str, path: &str) -> String {
     response
 }
 
-fn topic_env(prefix: &str) -> Vec<(String, String)> {
+pub(crate) fn topic_env(prefix: &str) -> Vec<(String, String)> {
     let names = config::TopicNames::with_prefix(prefix);
     [
         ("RAW", names.raw),
@@ -147,6 +147,8 @@ fn topic_env(prefix: &str) -> Vec<(String, String)> {
         ("DLQ", names.dlq),
         ("FETCHER_STATE", names.fetcher_state),
         ("DEDUPER_STATE", names.deduper_state),
+        ("ALERTS", names.alerts),
+        ("ALERTER_STATE", names.alerter_state),
     ]
     .into_iter()
     .map(|(key, value)| (format!("NEWSWIRE__KAFKA__TOPICS__{key}"), value))

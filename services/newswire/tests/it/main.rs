@@ -1,6 +1,7 @@
 //! Integration tests: the standalone command, and the four services on a real Kafka broker.
 
 mod kafka;
+mod metrics;
 mod support;
 mod topics;
 
