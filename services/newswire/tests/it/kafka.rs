@@ -196,6 +196,10 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
             "fetcher" => {
                 env.push(("NEWSWIRE__FEEDS_FILE".to_string(), feeds.display().to_string()));
                 env.push(("NEWSWIRE__FETCHER__MIN_INTERVAL_SECS".to_string(), "1".to_string()));
+                // Unreleased feeds answer 503; they must not back off past the test's patience.
+                env.push(("NEWSWIRE__FETCHER__MAX_BACKOFF_SECS".to_string(), "2".to_string()));
+                // The feed server is on loopback, which the fetcher refuses unless allowed.
+                env.push(("NEWSWIRE__NETWORK__ALLOW".to_string(), "[\"127.0.0.1/32\"]".to_string()));
             }
             "tagger" => env.push(("NEWSWIRE__TAXONOMY_FILE".to_string(), taxonomy.display().to_string())),
             _ => {}
@@ -367,6 +371,8 @@ async fn standalone_publishes_enriched_records_to_kafka() {
                     &bootstrap,
                     "--topic-prefix",
                     &prefix,
+                    "--allow-network",
+                    "127.0.0.1/32",
                     "--feeds",
                 ])
                 .arg(&feeds)
