@@ -660,11 +660,15 @@ fn encode_within_limit(mut record: RawRecord, metrics: &StageMetrics) -> Option<
 /// Feeds whose polls go into one Kafka transaction at most (their records and states).
 const FEEDS_PER_TRANSACTION: usize = 200;
 
-/// Runs the fetcher service until `shutdown`: restores the feeds' state from its changelog,
-/// then polls every feed on its schedule and publishes the polls' new items with the feeds'
-/// new states in transactions.
+/// Runs the fetcher service until `shutdown`.
+///
+/// Replicas share the feed list through Kafka: each publishes its feeds file to the
+/// compacted feeds topic (keyed by URL, so this is idempotent), joins the fetchers' consumer
+/// group over that topic, and polls the feeds of the partitions assigned to it. When it gains
+/// feeds (at start, or when another replica left) it restores their state from the changelog;
+/// feeds it loses are forgotten, and polls of feeds lost meanwhile are not published. New
+/// items are published with the feeds' new states in transactions.
 pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let feeds = FeedsFile::load(&config.feeds_file)?.feeds;
     let mut fetcher = Fetcher::new(&config.fetcher, &config.network)?;
     let health = Health::default();
     let http_shutdown = CancellationToken::new();
@@ -673,30 +677,46 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
     let metrics = StageMetrics::get("fetcher");
 
     let topics = config.kafka.topics.clone();
+    let file_feeds = if config.feeds_file.exists() {
+        FeedsFile::load(&config.feeds_file)?.feeds
+    } else {
+        tracing::warn!(file = %config.feeds_file.display(), "No feeds file; polling the feeds other replicas published.");
+        Vec::new()
+    };
     let (kafka, runtime) = (config.kafka.clone(), config.runtime.clone());
-    let (publisher, restored) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    let group = config.runtime.group_id("fetcher");
+    let (publisher, membership) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let entries: Vec<(String, Option<Vec<u8>>)> = file_feeds
+            .iter()
+            .map(|f| (f.url.clone(), serde_json::to_vec(f).ok()))
+            .collect();
+        runtime::publish_keyed(&kafka, &topics.feeds, &entries)?;
         let publisher = Publisher::new(&kafka, &runtime, "fetcher", &topics.raw, Some(&topics.fetcher_state))?;
-        let mut restored = Vec::new();
-        runtime::restore_state(&kafka, &topics.fetcher_state, |k, v| {
-            restored.push((k.to_vec(), v.map(<[u8]>::to_vec)))
-        })?;
-        Ok((publisher, restored))
+        let membership = runtime::Membership::join(&kafka, &group, &topics.feeds)?;
+        Ok((publisher, membership))
     })
     .await??;
-    for (key, value) in &restored {
-        fetcher.restore(key, value.as_deref());
-    }
     let publisher = Arc::new(publisher);
-    tracing::info!(feeds = feeds.len(), restored = restored.len(), "Fetcher started.");
-    health.set_ready(true);
+    let membership = Arc::new(membership);
+    tracing::info!(group = %config.runtime.group_id("fetcher"), "Fetcher started; waiting for its share of the feeds.");
 
+    let mut feeds: Vec<FeedEntry> = Vec::new();
     while !shutdown.is_cancelled() {
+        if let Some(owned) = membership.owned() {
+            let now_owned = owned_feeds(owned);
+            if now_owned != feeds {
+                feeds = take_over(&mut fetcher, &config.kafka, feeds, now_owned).await?;
+                health.set_ready(true);
+            }
+        }
         let due = fetcher.due(&feeds, Utc::now());
         let mut delivered: Vec<(FeedEntry, Polled)> = Vec::new();
         tokio::select! {
             () = poll_all(&fetcher, &due, |feed, polled| delivered.push((feed.clone(), polled))) => {}
             () = shutdown.cancelled() => break,
         }
+        // Feeds that moved to another replica while they were polled are its business now.
+        delivered.retain(|(feed, _)| membership.owns(&feed.url));
         while !delivered.is_empty() {
             let chunk: Vec<(FeedEntry, Polled)> =
                 delivered.drain(..delivered.len().min(FEEDS_PER_TRANSACTION)).collect();
@@ -733,7 +753,7 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
             }
         }
         fetcher.update_feed_gauges(&feeds);
-        let wait = fetcher.until_next_due(&feeds, Utc::now(), Duration::from_secs(60));
+        let wait = fetcher.until_next_due(&feeds, Utc::now(), Duration::from_secs(1));
         tokio::select! {
             () = tokio::time::sleep(wait.max(Duration::from_millis(200))) => {}
             () = shutdown.cancelled() => {}
@@ -741,6 +761,76 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
     }
     tracing::info!("Fetcher stopped.");
     Ok(())
+}
+
+/// The feeds of the owned entries of the feeds topic, in URL order; unreadable entries are
+/// logged and left out.
+fn owned_feeds(owned: Vec<(String, Vec<u8>)>) -> Vec<FeedEntry> {
+    let mut feeds: Vec<FeedEntry> = owned
+        .into_iter()
+        .filter_map(|(url, value)| match serde_json::from_slice::<FeedEntry>(&value) {
+            Ok(feed) if feed.url == url => Some(feed),
+            Ok(_) => {
+                tracing::warn!(feed = %url, "Feed entry whose key is not its URL ignored.");
+                None
+            }
+            Err(err) => {
+                tracing::warn!(feed = %url, error = %err, "Unreadable feed entry ignored.");
+                None
+            }
+        })
+        .collect();
+    feeds.sort_by(|a, b| a.url.cmp(&b.url));
+    feeds
+}
+
+/// A changelog entry: key, and value (`None`: deleted).
+type PersistedEntry = (Vec<u8>, Option<Vec<u8>>);
+
+/// Moves from the `old` feed list to `new`: forgets the state of feeds lost, restores the
+/// state of feeds gained from the changelog (another replica may have polled them until now).
+async fn take_over(
+    fetcher: &mut Fetcher,
+    kafka: &KafkaConfig,
+    old: Vec<FeedEntry>,
+    new: Vec<FeedEntry>,
+) -> anyhow::Result<Vec<FeedEntry>> {
+    let old_urls: HashSet<&str> = old.iter().map(|f| f.url.as_str()).collect();
+    let new_urls: HashSet<String> = new.iter().map(|f| f.url.clone()).collect();
+    for lost in old_urls.iter().filter(|u| !new_urls.contains(**u)) {
+        fetcher.forget(lost);
+    }
+    let gained: HashSet<String> = new_urls
+        .iter()
+        .filter(|u| !old_urls.contains(u.as_str()))
+        .cloned()
+        .collect();
+    if !gained.is_empty() {
+        let (kafka, topic, wanted) = (kafka.clone(), kafka.topics.fetcher_state.clone(), gained.clone());
+        let restored = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<PersistedEntry>> {
+            let mut restored = Vec::new();
+            runtime::restore_state(&kafka, &topic, |k, v| {
+                if std::str::from_utf8(k).is_ok_and(|k| wanted.contains(k)) {
+                    restored.push((k.to_vec(), v.map(<[u8]>::to_vec)));
+                }
+            })?;
+            Ok(restored)
+        })
+        .await??;
+        for url in &gained {
+            fetcher.forget(url);
+        }
+        for (key, value) in &restored {
+            fetcher.restore(key, value.as_deref());
+        }
+        tracing::info!(
+            gained = gained.len(),
+            restored = restored.len(),
+            feeds = new.len(),
+            "Took over feeds."
+        );
+    }
+    Ok(new)
 }
 
 #[cfg(test)]

@@ -130,6 +130,9 @@ pub struct TopicNames {
     pub fetcher_state: String,
     /// `deduper_state`: the deduper's compacted state changelog.
     pub deduper_state: String,
+    /// `feeds`: the compacted feed list (key: feed URL), shared by fetcher replicas; its
+    /// partitions, assigned by the fetchers' consumer group, decide which replica polls a feed.
+    pub feeds: String,
 }
 
 impl Default for TopicNames {
@@ -150,6 +153,7 @@ impl TopicNames {
             dlq: format!("{prefix}news.dlq"),
             fetcher_state: format!("{prefix}news.fetcher.state"),
             deduper_state: format!("{prefix}news.deduper.state"),
+            feeds: format!("{prefix}news.feeds"),
         }
     }
 }

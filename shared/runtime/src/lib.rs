@@ -11,6 +11,7 @@
 
 mod admin;
 mod kafka;
+mod membership;
 mod publisher;
 mod run;
 mod service;
@@ -19,6 +20,7 @@ mod state;
 
 pub use admin::{TopicSpec, create_topics, pipeline_topics};
 pub use kafka::client_config;
+pub use membership::{Membership, partition_for, publish_keyed};
 pub use publisher::{OutgoingRecord, PublishError, Publisher};
 pub use run::{StageRun, run_stage, serve_stage};
 pub use service::service_main;
