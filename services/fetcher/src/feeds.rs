@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The feeds file (`deploy/feeds.yaml`).
 #[derive(Debug, Clone, Deserialize)]
@@ -14,7 +14,7 @@ pub struct FeedsFile {
 }
 
 /// One feed.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeedEntry {
     /// `url`: the feed's http(s) URL (RSS, Atom or JSON Feed).

@@ -2,55 +2,91 @@
 //! has not emitted before.
 //!
 //! The logic is split so that it runs the same on Kafka and in the standalone pipeline:
-//! [`Fetcher::poll`] fetches and parses one feed and says what is new (no state changes);
+//! [`Fetcher::poll`] fetches and parses one feed and says what is new and what the feed's
+//! state becomes (its schedule, validators, errors); it changes nothing itself.
 //! [`Fetcher::commit`] records that the poll's records were delivered and returns the state
 //! change to persist with them. Cluster mode persists it in the same Kafka transaction as
 //! the records; standalone mode in the embedded store after the records are written.
 
 mod feeds;
+mod guard;
 mod http;
+mod limits;
+pub mod metrics;
 mod parse;
+mod robots;
 mod schedule;
 
 pub use feeds::{FeedEntry, FeedsError, FeedsFile};
-pub use http::{FetchError, Fetched, HttpClient};
-pub use parse::{ParseError, parse_feed};
-pub use schedule::Schedule;
+pub use guard::{NetworkPolicy, NetworkSettings, is_public};
+pub use http::{FetchError, Fetched, HttpClient, HttpSettings, Kind};
+pub use limits::HostLimits;
+pub use parse::{ParseError, ParsedFeed, decode, parse_document, parse_feed, plain_text};
+pub use schedule::{Health as FeedHealth, Observation, SchedulePolicy};
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use config::{KafkaConfig, RuntimeConfig};
 use record::{Page, RawRecord};
 use runtime::{OutgoingRecord, Publisher, StateChange};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use telemetry::{Health, StageMetrics};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use crate::robots::RobotsCache;
+
 /// How many item ids a feed remembers. Feeds list their latest 10–100 items; remembering
 /// many more than the feed shows means an item that drops out and comes back (a re-sorted
-/// feed) is still not emitted twice.
-const SEEN_PER_FEED: usize = 2_000;
+/// feed) is still not emitted twice. The state is rewritten after every poll, so this also
+/// bounds the changelog's volume (about 33 bytes per id).
+const SEEN_PER_FEED: usize = 1_000;
 
 /// The fetcher's settings (the `fetcher:` section of its configuration file, and the
 /// standalone command's defaults).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FetchSettings {
-    /// `user_agent`: sent with every request.
+    /// `user_agent`: sent with every request; its first word (before `/`) is the agent that
+    /// robots.txt rules are matched against.
     pub user_agent: String,
-    /// `request_timeout_secs`: a whole request, body included.
+    /// `connect_timeout_secs`: establishing a connection (TCP and TLS).
+    pub connect_timeout_secs: u64,
+    /// `header_timeout_secs`: from sending a request to its response headers.
+    pub header_timeout_secs: u64,
+    /// `request_timeout_secs`: a whole fetch, redirects and body included.
     pub request_timeout_secs: u64,
-    /// `max_body_bytes`: feeds and pages larger than this are refused.
+    /// `max_body_bytes`: feeds and pages larger than this (after decompression) are refused.
     pub max_body_bytes: usize,
-    /// `min_interval_secs`: default for feeds that do not set their own.
+    /// `max_redirects`: longer redirect chains are cut.
+    pub max_redirects: usize,
+    /// `min_interval_secs`: default shortest interval between polls of a feed.
     pub min_interval_secs: u64,
-    /// `max_concurrent_fetches`: requests in flight at once, over all feeds.
+    /// `max_interval_secs`: default longest interval between polls of a feed.
+    pub max_interval_secs: u64,
+    /// `jitter`: random spread of each interval, as a fraction (0.1 = ±10%).
+    pub jitter: f64,
+    /// `max_backoff_secs`: the longest wait after consecutive errors (unparked feeds).
+    pub max_backoff_secs: u64,
+    /// `park_after_errors`: consecutive errors before a feed can be parked ...
+    pub park_after_errors: u32,
+    /// `park_after_secs`: ... once it has been failing for this long.
+    pub park_after_secs: u64,
+    /// `parked_retry_secs`: how often a parked feed is tried.
+    pub parked_retry_secs: u64,
+    /// `max_concurrent_fetches`: requests in flight at once, over all hosts.
     pub max_concurrent_fetches: usize,
+    /// `per_host_concurrency`: requests in flight at once to one host.
+    pub per_host_concurrency: usize,
+    /// `per_host_requests_per_sec`: sustained request rate to one host ...
+    pub per_host_requests_per_sec: f64,
+    /// `per_host_burst`: ... after a burst of this many.
+    pub per_host_burst: u32,
 }
 
 impl Default for FetchSettings {
@@ -62,11 +98,79 @@ impl Default for FetchSettings {
                 " (+https://github.com/newswire)"
             )
             .to_string(),
+            connect_timeout_secs: 10,
+            header_timeout_secs: 20,
             request_timeout_secs: 30,
             max_body_bytes: 10 * 1024 * 1024,
-            min_interval_secs: 300,
-            max_concurrent_fetches: 16,
+            max_redirects: 5,
+            min_interval_secs: 900,
+            max_interval_secs: 6 * 3600,
+            jitter: 0.1,
+            max_backoff_secs: 24 * 3600,
+            park_after_errors: 10,
+            park_after_secs: 3 * 86_400,
+            parked_retry_secs: 7 * 86_400,
+            max_concurrent_fetches: 64,
+            per_host_concurrency: 2,
+            per_host_requests_per_sec: 1.0,
+            per_host_burst: 5,
         }
+    }
+}
+
+impl FetchSettings {
+    /// Checks the settings; says which one is wrong.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let checks = [
+            (
+                self.min_interval_secs == 0,
+                "fetcher.min_interval_secs must be at least 1",
+            ),
+            (
+                self.max_interval_secs < self.min_interval_secs,
+                "fetcher.max_interval_secs is below min_interval_secs",
+            ),
+            (!(0.0..0.5).contains(&self.jitter), "fetcher.jitter must be in [0, 0.5)"),
+            (self.max_body_bytes == 0, "fetcher.max_body_bytes must be positive"),
+            (
+                self.max_concurrent_fetches == 0,
+                "fetcher.max_concurrent_fetches must be positive",
+            ),
+            (
+                self.per_host_concurrency == 0,
+                "fetcher.per_host_concurrency must be positive",
+            ),
+            (
+                self.per_host_requests_per_sec.is_nan() || self.per_host_requests_per_sec <= 0.0,
+                "fetcher.per_host_requests_per_sec must be positive",
+            ),
+        ];
+        match checks.iter().find(|(bad, _)| *bad) {
+            Some((_, message)) => anyhow::bail!("{message}"),
+            None => Ok(()),
+        }
+    }
+
+    fn schedule(&self) -> SchedulePolicy {
+        SchedulePolicy {
+            min_interval: Duration::from_secs(self.min_interval_secs),
+            max_interval: Duration::from_secs(self.max_interval_secs),
+            max_backoff: Duration::from_secs(self.max_backoff_secs),
+            park_after_errors: self.park_after_errors,
+            park_after: Duration::from_secs(self.park_after_secs),
+            parked_retry: Duration::from_secs(self.parked_retry_secs),
+            jitter: self.jitter,
+        }
+    }
+
+    /// The product token robots.txt rules are matched against ("newswire").
+    fn robots_agent(&self) -> String {
+        self.user_agent
+            .split(['/', ' '])
+            .next()
+            .filter(|a| !a.is_empty())
+            .unwrap_or("newswire")
+            .to_string()
     }
 }
 
@@ -86,77 +190,135 @@ pub struct FetcherConfig {
     /// `fetcher`: polling settings.
     #[serde(default)]
     pub fetcher: FetchSettings,
+    /// `network`: private addresses the fetcher may reach (none by default).
+    #[serde(default)]
+    pub network: NetworkSettings,
 }
 
 fn default_feeds_file() -> PathBuf {
     PathBuf::from("deploy/feeds.yaml")
 }
 
-/// What the fetcher remembers about a feed.
+/// What the fetcher remembers about a feed. Everything a replica needs to take the feed over.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FeedState {
+    /// The URL polled now, when permanent redirects moved the feed away from its configured URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// The feed's last `ETag`, sent back as `If-None-Match`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
     /// The feed's last `Last-Modified`, sent back as `If-Modified-Since`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
+    /// Set once the server sent unchanged validators with a changed body: its validators are
+    /// not sent any more (the body hash still spares the parse of an unchanged document).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub validators_untrusted: bool,
+    /// SHA-256 (first 16 bytes, hex) of the last body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_hash: Option<String>,
     /// Ids of items already emitted, newest first.
     #[serde(default)]
     pub seen: Vec<String>,
+    /// The current interval between polls, as learned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_secs: Option<u64>,
+    /// When the feed is due next (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_poll: Option<i64>,
+    /// Consecutive failed polls.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub errors: u32,
+    /// When the current run of failures began (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<i64>,
+    /// The last successful poll (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success: Option<i64>,
+    /// Failing for long: tried only every `parked_retry_secs`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parked: bool,
 }
 
-/// The outcome of polling one feed.
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The outcome of polling one feed. A failed poll is an outcome too: it changes the feed's
+/// schedule, which is persisted like any other state.
 #[derive(Debug)]
 pub struct Polled {
     /// Records for the items not emitted before, in feed order.
     pub records: Vec<RawRecord>,
     /// The feed's state once these records are delivered; pass it to [`Fetcher::commit`].
     pub next_state: FeedState,
-    /// Items in the document (new or not); 0 when the feed was not modified.
+    /// Items in the document (new or not); 0 when the feed was not modified or failed.
     pub items: usize,
+    /// The `newswire_fetcher_polls_total` outcome.
+    pub outcome: &'static str,
+    /// The failure, for logs and tests.
+    pub error: Option<String>,
 }
 
-/// Why a poll failed.
-#[derive(Debug, thiserror::Error)]
-pub enum PollError {
-    #[error(transparent)]
-    Fetch(#[from] FetchError),
-    #[error(transparent)]
-    Parse(#[from] ParseError),
-}
-
-impl PollError {
-    /// The error kind, a small fixed set for metric labels.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            PollError::Fetch(err) => err.kind(),
-            PollError::Parse(_) => "parse",
-        }
+impl Polled {
+    /// Whether the poll worked (`ok` or `not_modified`).
+    pub fn is_success(&self) -> bool {
+        matches!(self.outcome, "ok" | "not_modified")
     }
+}
+
+/// What every poll needs; cheap to clone into a task.
+#[derive(Debug, Clone)]
+struct PollContext {
+    client: HttpClient,
+    schedule: Arc<SchedulePolicy>,
+    robots: RobotsCache,
+    robots_agent: Arc<str>,
 }
 
 /// The fetcher's logic and state.
 #[derive(Debug)]
 pub struct Fetcher {
-    client: HttpClient,
+    ctx: PollContext,
+    max_concurrent: usize,
     states: HashMap<String, FeedState>,
 }
 
 impl Fetcher {
-    pub fn new(settings: &FetchSettings) -> anyhow::Result<Self> {
+    /// A fetcher with `settings`, reaching private addresses only as `network` allows.
+    pub fn new(settings: &FetchSettings, network: &NetworkSettings) -> anyhow::Result<Self> {
+        settings.validate()?;
+        let policy = NetworkPolicy::new(&network.allow).map_err(anyhow::Error::msg)?;
         let client = HttpClient::new(
-            &settings.user_agent,
-            Duration::from_secs(settings.request_timeout_secs),
-            settings.max_body_bytes,
+            HttpSettings {
+                user_agent: settings.user_agent.clone(),
+                connect_timeout: Duration::from_secs(settings.connect_timeout_secs),
+                header_timeout: Duration::from_secs(settings.header_timeout_secs),
+                total_timeout: Duration::from_secs(settings.request_timeout_secs),
+                max_body_bytes: settings.max_body_bytes,
+                max_redirects: settings.max_redirects,
+            },
+            policy,
+            HostLimits::new(
+                settings.per_host_concurrency,
+                settings.per_host_requests_per_sec,
+                settings.per_host_burst,
+            ),
         )?;
         Ok(Self {
-            client,
+            ctx: PollContext {
+                client,
+                schedule: Arc::new(settings.schedule()),
+                robots: RobotsCache::default(),
+                robots_agent: settings.robots_agent().into(),
+            },
+            max_concurrent: settings.max_concurrent_fetches,
             states: HashMap::new(),
         })
     }
 
-    /// Applies one persisted state entry (key: feed URL; value: JSON [`FeedState`]).
+    /// Applies one persisted state entry (key: configured feed URL; value: JSON [`FeedState`]).
     pub fn restore(&mut self, key: &[u8], value: Option<&[u8]>) {
         let Ok(url) = std::str::from_utf8(key) else {
             return;
@@ -174,27 +336,75 @@ impl Fetcher {
         }
     }
 
+    /// Forgets a feed's state (it moved to another replica).
+    pub fn forget(&mut self, feed_url: &str) {
+        self.states.remove(feed_url);
+    }
+
     /// The remembered state of a feed (empty for a new feed).
     pub fn state(&self, feed_url: &str) -> FeedState {
         self.states.get(feed_url).cloned().unwrap_or_default()
     }
 
     /// Polls one feed with this fetcher's client and state. Changes no state.
-    pub async fn poll(&self, feed: &FeedEntry) -> Result<Polled, PollError> {
-        poll_feed(&self.client, feed, self.state(&feed.url)).await
+    pub async fn poll(&self, feed: &FeedEntry) -> Polled {
+        poll_feed(&self.ctx, feed, self.state(&feed.url)).await
     }
 
     /// Records that a poll's records were delivered; returns the change to persist.
-    pub fn commit(&mut self, feed_url: &str, state: FeedState) -> StateChange {
-        let change = state_change(feed_url, &state);
-        self.states.insert(feed_url.to_string(), state);
+    pub fn commit(&mut self, feed: &FeedEntry, state: FeedState) -> StateChange {
+        let change = state_change(&feed.url, &state);
+        metrics::get().feed_health(feed_label(feed), state.errors, state.last_success);
+        self.states.insert(feed.url.clone(), state);
         change
+    }
+
+    /// The feeds of `feeds` due at `now`.
+    pub fn due(&self, feeds: &[FeedEntry], now: DateTime<Utc>) -> Vec<FeedEntry> {
+        feeds
+            .iter()
+            .filter(|f| self.states.get(&f.url).is_none_or(|s| SchedulePolicy::due(s, now)))
+            .cloned()
+            .collect()
+    }
+
+    /// How long until the next of `feeds` is due (zero if one is), at most `cap`.
+    pub fn until_next_due(&self, feeds: &[FeedEntry], now: DateTime<Utc>, cap: Duration) -> Duration {
+        let next = feeds
+            .iter()
+            .map(|f| self.states.get(&f.url).and_then(|s| s.next_poll).unwrap_or(i64::MIN))
+            .min();
+        match next {
+            Some(at) if at > now.timestamp() => Duration::from_secs((at - now.timestamp()) as u64).min(cap),
+            Some(_) => Duration::ZERO,
+            None => cap,
+        }
+    }
+
+    /// Sets `newswire_fetcher_feeds{state}` from the states of `feeds`.
+    pub fn update_feed_gauges(&self, feeds: &[FeedEntry]) {
+        let mut counts = [0i64; 3];
+        for feed in feeds {
+            let health = self.states.get(&feed.url).map_or(FeedHealth::Active, FeedHealth::of);
+            counts[health as usize] += 1;
+        }
+        let gauges = &metrics::get().feeds;
+        for health in [FeedHealth::Active, FeedHealth::BackingOff, FeedHealth::Parked] {
+            gauges
+                .with_label_values(&[health.as_str()])
+                .set(counts[health as usize]);
+        }
     }
 }
 
-/// A feed's state as a persisted entry: key the feed URL, value the JSON [`FeedState`].
+/// The label of a feed in per-feed metrics: its configured name, else its URL.
+fn feed_label(feed: &FeedEntry) -> &str {
+    feed.name.as_deref().unwrap_or(&feed.url)
+}
+
+/// A feed's state as a persisted entry: key the configured feed URL, value the JSON [`FeedState`].
 pub fn state_change(feed_url: &str, state: &FeedState) -> StateChange {
-    // A FeedState (strings and a list of strings) always serialises.
+    // A FeedState (strings, numbers and a list of strings) always serialises.
     let value = serde_json::to_vec(state).unwrap_or_default();
     StateChange {
         key: feed_url.as_bytes().to_vec(),
@@ -202,58 +412,164 @@ pub fn state_change(feed_url: &str, state: &FeedState) -> StateChange {
     }
 }
 
-/// Fetches and parses `feed` given its `state`; says which items are new.
-pub async fn poll_feed(client: &HttpClient, feed: &FeedEntry, state: FeedState) -> Result<Polled, PollError> {
-    let fetched = client
-        .get(&feed.url, state.etag.as_deref(), state.last_modified.as_deref())
-        .await?;
-    let Fetched::Body {
-        body,
-        final_url,
-        etag,
-        last_modified,
-    } = fetched
-    else {
-        return Ok(Polled {
-            records: Vec::new(),
-            next_state: state,
-            items: 0,
-        });
-    };
+/// Fetches and parses `feed` given its `state`; says which items are new and what the
+/// feed's state becomes. Never fails: a failure is an outcome with a backed-off schedule.
+async fn poll_feed(ctx: &PollContext, feed: &FeedEntry, state: FeedState) -> Polled {
+    let metrics = metrics::get();
     let now = Utc::now();
-    let records = parse_feed(feed, &body, &final_url, now)?;
-    let items = records.len();
-    let (mut records, next_state) = new_items(records, &state);
-    let next_state = FeedState {
-        etag,
-        last_modified,
-        ..next_state
+    if let Some(at) = state.next_poll {
+        metrics.poll_lag_seconds.observe((now.timestamp() - at).max(0) as f64);
+    }
+    let url = state.url.clone().unwrap_or_else(|| feed.url.clone());
+    let (etag, last_modified) = if state.validators_untrusted {
+        (None, None)
+    } else {
+        (state.etag.as_deref(), state.last_modified.as_deref())
     };
-    if feed.fetch_article {
-        for record in &mut records {
-            record.page = fetch_page(client, record).await;
+    let started = std::time::Instant::now();
+    let fetched = ctx.client.get(&url, etag, last_modified, Kind::Feed).await;
+    metrics.request_seconds.observe(started.elapsed().as_secs_f64());
+    let mut next = state.clone();
+    let fetched = match fetched {
+        Ok(fetched) => fetched,
+        Err(err) => return failed(ctx, feed, next, err.kind(), err.to_string(), err.retry_after(), now),
+    };
+    metrics.response_bytes.inc_by(fetched.body.len() as u64);
+    if let Some(moved) = &fetched.permanent_url {
+        tracing::info!(feed = %feed.url, from = %url, to = %moved, "Feed moved permanently; polling the new URL from now on.");
+        next.url = Some(moved.clone()).filter(|m| *m != feed.url);
+    }
+    let mut seen = Observation {
+        first: state.last_success.is_none(),
+        server_hint: [fetched.max_age, fetched.retry_after].into_iter().flatten().max(),
+        ..Observation::default()
+    };
+    if fetched.not_modified {
+        seen.not_modified = true;
+        next.etag = fetched.etag.or(next.etag);
+        next.last_modified = fetched.last_modified.or(next.last_modified);
+        ctx.schedule.after_success(feed, &mut next, &seen, now);
+        return polled(Vec::new(), next, 0, "not_modified");
+    }
+    let hash = hex::encode(&Sha256::digest(&fetched.body)[..16]);
+    let same_body = state.body_hash.as_deref() == Some(hash.as_str());
+    let same_validators = (fetched.etag.is_some() && fetched.etag == state.etag)
+        || (fetched.last_modified.is_some() && fetched.last_modified == state.last_modified);
+    if !same_body && same_validators && state.body_hash.is_some() && !state.validators_untrusted {
+        tracing::info!(feed = %feed.url, "Feed changed without changing its validators; not trusting them any more.");
+        next.validators_untrusted = true;
+    }
+    next.etag = fetched.etag.clone();
+    next.last_modified = fetched.last_modified.clone();
+    next.body_hash = Some(hash);
+    if same_body {
+        // The server ignored the validators (or has none); the document is the same.
+        seen.not_modified = true;
+        ctx.schedule.after_success(feed, &mut next, &seen, now);
+        return polled(Vec::new(), next, 0, "not_modified");
+    }
+    let parsed = match parse_document(
+        feed,
+        &fetched.body,
+        fetched.content_type.as_deref(),
+        &fetched.final_url,
+        now,
+    ) {
+        Ok(parsed) => parsed,
+        Err(err) => return failed(ctx, feed, state, "parse_error", err.to_string(), None, now),
+    };
+    seen.items = parsed.records.len();
+    seen.published = parsed.published.iter().flatten().copied().collect();
+    seen.server_hint = seen.server_hint.max(parsed.ttl);
+    let own_dates: HashMap<String, DateTime<Utc>> = parsed
+        .records
+        .iter()
+        .zip(&parsed.published)
+        .filter_map(|(r, d)| d.map(|d| (r.id.clone(), d)))
+        .collect();
+    let (mut records, with_seen) = new_items(parsed.records, &next);
+    next.seen = with_seen.seen;
+    seen.new = records.len();
+    metrics.items_new.inc_by(records.len() as u64);
+    for record in &records {
+        if let Some(published) = own_dates.get(&record.id) {
+            metrics
+                .freshness_seconds
+                .observe((now - *published).num_milliseconds().max(0) as f64 / 1000.0);
         }
     }
-    Ok(Polled {
+    if feed.fetch_article {
+        for record in &mut records {
+            record.page = fetch_page(ctx, record).await;
+        }
+    }
+    ctx.schedule.after_success(feed, &mut next, &seen, now);
+    tracing::debug!(feed = %feed.url, items = seen.items, new = seen.new, "Feed polled.");
+    polled(records, next, seen.items, "ok")
+}
+
+fn polled(records: Vec<RawRecord>, next_state: FeedState, items: usize, outcome: &'static str) -> Polled {
+    Polled {
         records,
         next_state,
         items,
-    })
+        outcome,
+        error: None,
+    }
 }
 
-/// The article page for a record, or `None` (logged) when it cannot be had: the record
-/// still goes on with the feed's text.
-async fn fetch_page(client: &HttpClient, record: &RawRecord) -> Option<Page> {
+/// A failed poll: logged, and the feed backs off (from the state before the poll).
+fn failed(
+    ctx: &PollContext,
+    feed: &FeedEntry,
+    mut state: FeedState,
+    outcome: &'static str,
+    error: String,
+    retry_after: Option<Duration>,
+    now: DateTime<Utc>,
+) -> Polled {
+    ctx.schedule.after_error(feed, &mut state, retry_after, now);
+    tracing::warn!(
+        feed = %feed.url,
+        outcome,
+        error = %error,
+        consecutive_errors = state.errors,
+        parked = state.parked,
+        "Feed poll failed."
+    );
+    Polled {
+        records: Vec::new(),
+        next_state: state,
+        items: 0,
+        outcome,
+        error: Some(error),
+    }
+}
+
+/// The article page for a record, or `None` (counted and logged) when it cannot be had or
+/// robots.txt says no: the record still goes on with the feed's text.
+async fn fetch_page(ctx: &PollContext, record: &RawRecord) -> Option<Page> {
     let url = record.url.as_deref()?;
-    match client.get(url, None, None).await {
-        Ok(Fetched::Body { body, final_url, .. }) => Some(Page {
-            url: final_url,
-            html: String::from_utf8_lossy(&body).into_owned(),
-            fetched_at: Utc::now(),
-        }),
-        Ok(Fetched::NotModified) => None,
+    let articles = &metrics::get().articles;
+    if !ctx.robots.allowed(&ctx.client, &ctx.robots_agent, url).await {
+        articles.with_label_values(&["robots_denied"]).inc();
+        tracing::info!(url, "Article page not fetched: robots.txt disallows it.");
+        return None;
+    }
+    match ctx.client.get(url, None, None, Kind::Article).await {
+        Ok(fetched) => {
+            articles.with_label_values(&["ok"]).inc();
+            metrics::get().response_bytes.inc_by(fetched.body.len() as u64);
+            let (html, _) = decode(&fetched.body, fetched.content_type.as_deref());
+            Some(Page {
+                url: fetched.final_url,
+                html: html.into_owned(),
+                fetched_at: Utc::now(),
+            })
+        }
         Err(err) => {
-            tracing::warn!(url, error = %err, "Article page not fetched; using the feed's text.");
+            articles.with_label_values(&[err.kind()]).inc();
+            tracing::warn!(url, outcome = err.kind(), error = %err, "Article page not fetched; using the feed's text.");
             None
         }
     }
@@ -283,44 +599,36 @@ pub fn new_items(records: Vec<RawRecord>, state: &FeedState) -> (Vec<RawRecord>,
     )
 }
 
-/// Polls every feed once, concurrently (at most `max_concurrent` requests in flight), and
-/// hands each successful poll to `deliver` as it completes. Failures are counted and
-/// logged, and the other feeds go on.
-pub async fn poll_all<F>(fetcher: &Fetcher, feeds: &[FeedEntry], max_concurrent: usize, mut deliver: F)
+/// Polls every feed once, concurrently (at most `max_concurrent_fetches` requests in flight,
+/// and the per-host limits), and hands each poll, failed or not, to `deliver` as it
+/// completes. Failures are counted and logged, and the other feeds go on.
+pub async fn poll_all<F>(fetcher: &Fetcher, feeds: &[FeedEntry], mut deliver: F)
 where
     F: FnMut(&FeedEntry, Polled),
 {
-    let metrics = StageMetrics::get("fetcher");
-    let limit = Arc::new(Semaphore::new(max_concurrent.max(1)));
+    let stage = StageMetrics::get("fetcher");
+    let polls_total = &metrics::get().polls;
+    let limit = Arc::new(Semaphore::new(fetcher.max_concurrent.max(1)));
     let mut polls = tokio::task::JoinSet::new();
     for (index, feed) in feeds.iter().enumerate() {
-        let (client, feed, state) = (fetcher.client.clone(), feed.clone(), fetcher.state(&feed.url));
+        let (ctx, feed, state) = (fetcher.ctx.clone(), feed.clone(), fetcher.state(&feed.url));
         let limit = limit.clone();
         polls.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            (index, poll_feed(&client, &feed, state).await)
+            (index, poll_feed(&ctx, &feed, state).await)
         });
     }
     while let Some(joined) = polls.join_next().await {
-        let Ok((index, result)) = joined else {
+        let Ok((index, polled)) = joined else {
             tracing::error!("A feed poll panicked.");
             continue;
         };
-        let feed = &feeds[index];
-        match result {
-            Ok(polled) => {
-                metrics.records_in.inc_by(polled.items as u64);
-                metrics
-                    .records_dropped
-                    .inc_by((polled.items - polled.records.len()) as u64);
-                tracing::debug!(feed = %feed.url, items = polled.items, new = polled.records.len(), "Feed polled.");
-                deliver(feed, polled);
-            }
-            Err(err) => {
-                metrics.records_errored.with_label_values(&[err.kind()]).inc();
-                tracing::warn!(feed = %feed.url, kind = err.kind(), error = %err, "Feed poll failed.");
-            }
-        }
+        polls_total.with_label_values(&[polled.outcome]).inc();
+        stage.records_in.inc_by(polled.items as u64);
+        stage
+            .records_dropped
+            .inc_by(polled.items.saturating_sub(polled.records.len()) as u64);
+        deliver(&feeds[index], polled);
     }
 }
 
@@ -349,73 +657,94 @@ fn encode_within_limit(mut record: RawRecord, metrics: &StageMetrics) -> Option<
     Some(payload)
 }
 
-/// Runs the fetcher service until `shutdown`: restores the seen-state from its changelog,
-/// then polls every feed on its schedule ([`Schedule`]) and publishes each feed's new items with
-/// the feed's new state in one transaction.
+/// Feeds whose polls go into one Kafka transaction at most (their records and states).
+const FEEDS_PER_TRANSACTION: usize = 200;
+
+/// Runs the fetcher service until `shutdown`.
+///
+/// Replicas share the feed list through Kafka: each publishes its feeds file to the
+/// compacted feeds topic (keyed by URL, so this is idempotent), joins the fetchers' consumer
+/// group over that topic, and polls the feeds of the partitions assigned to it. When it gains
+/// feeds (at start, or when another replica left) it restores their state from the changelog;
+/// feeds it loses are forgotten, and polls of feeds lost meanwhile are not published. New
+/// items are published with the feeds' new states in transactions.
 pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let feeds = FeedsFile::load(&config.feeds_file)?.feeds;
+    let mut fetcher = Fetcher::new(&config.fetcher, &config.network)?;
     let health = Health::default();
     let http_shutdown = CancellationToken::new();
     telemetry::serve(&config.runtime.listen_addr, health.clone(), http_shutdown.clone()).await?;
     let _stop_http = http_shutdown.drop_guard();
     let metrics = StageMetrics::get("fetcher");
 
-    let mut fetcher = Fetcher::new(&config.fetcher)?;
     let topics = config.kafka.topics.clone();
+    let file_feeds = if config.feeds_file.exists() {
+        FeedsFile::load(&config.feeds_file)?.feeds
+    } else {
+        tracing::warn!(file = %config.feeds_file.display(), "No feeds file; polling the feeds other replicas published.");
+        Vec::new()
+    };
     let (kafka, runtime) = (config.kafka.clone(), config.runtime.clone());
-    let (publisher, restored) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    let group = config.runtime.group_id("fetcher");
+    let (publisher, membership) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let entries: Vec<(String, Option<Vec<u8>>)> = file_feeds
+            .iter()
+            .map(|f| (f.url.clone(), serde_json::to_vec(f).ok()))
+            .collect();
+        runtime::publish_keyed(&kafka, &topics.feeds, &entries)?;
         let publisher = Publisher::new(&kafka, &runtime, "fetcher", &topics.raw, Some(&topics.fetcher_state))?;
-        let mut restored = Vec::new();
-        runtime::restore_state(&kafka, &topics.fetcher_state, |k, v| {
-            restored.push((k.to_vec(), v.map(<[u8]>::to_vec)))
-        })?;
-        Ok((publisher, restored))
+        let membership = runtime::Membership::join(&kafka, &group, &topics.feeds)?;
+        Ok((publisher, membership))
     })
     .await??;
-    for (key, value) in &restored {
-        fetcher.restore(key, value.as_deref());
-    }
     let publisher = Arc::new(publisher);
-    tracing::info!(feeds = feeds.len(), restored = restored.len(), "Fetcher started.");
-    health.set_ready(true);
+    let membership = Arc::new(membership);
+    tracing::info!(group = %config.runtime.group_id("fetcher"), "Fetcher started; waiting for its share of the feeds.");
 
-    let mut schedule = Schedule::new(Duration::from_secs(config.fetcher.min_interval_secs));
+    let mut feeds: Vec<FeedEntry> = Vec::new();
     while !shutdown.is_cancelled() {
-        let now = tokio::time::Instant::now();
-        let due: Vec<FeedEntry> = schedule.due(&feeds, now).into_iter().cloned().collect();
-        for feed in &due {
-            schedule.polled(feed, now);
+        if let Some(owned) = membership.owned() {
+            let now_owned = owned_feeds(owned);
+            if now_owned != feeds {
+                feeds = take_over(&mut fetcher, &config.kafka, feeds, now_owned).await?;
+                health.set_ready(true);
+            }
         }
-        let mut delivered = Vec::new();
+        let due = fetcher.due(&feeds, Utc::now());
+        let mut delivered: Vec<(FeedEntry, Polled)> = Vec::new();
         tokio::select! {
-            () = poll_all(&fetcher, &due, config.fetcher.max_concurrent_fetches, |feed, polled| delivered.push((feed.url.clone(), polled))) => {}
+            () = poll_all(&fetcher, &due, |feed, polled| delivered.push((feed.clone(), polled))) => {}
             () = shutdown.cancelled() => break,
         }
-        for (url, polled) in delivered {
-            let next_state = polled.next_state.clone();
-            let records: Vec<OutgoingRecord> = polled
-                .records
-                .into_iter()
-                .filter_map(|r| {
+        // Feeds that moved to another replica while they were polled are its business now.
+        delivered.retain(|(feed, _)| membership.owns(&feed.url));
+        while !delivered.is_empty() {
+            let chunk: Vec<(FeedEntry, Polled)> =
+                delivered.drain(..delivered.len().min(FEEDS_PER_TRANSACTION)).collect();
+            let mut records = Vec::new();
+            let mut changes = Vec::new();
+            for (feed, polled) in &chunk {
+                changes.push(state_change(&feed.url, &polled.next_state));
+                records.extend(polled.records.iter().cloned().filter_map(|r| {
                     let key = r.id.clone();
                     encode_within_limit(r, &metrics).map(|payload| OutgoingRecord { key, payload })
-                })
-                .collect();
-            let change = state_change(&url, &next_state);
+                }));
+            }
             let publisher = publisher.clone();
             let count = records.len() as u64;
-            let result = tokio::task::spawn_blocking(move || publisher.publish(&records, &[change])).await?;
+            let result = tokio::task::spawn_blocking(move || publisher.publish(&records, &changes)).await?;
             match result {
                 Ok(()) => {
-                    fetcher.commit(&url, next_state);
+                    for (feed, polled) in chunk {
+                        fetcher.commit(&feed, polled.next_state);
+                    }
                     metrics.records_out.inc_by(count);
                     metrics.transactions.with_label_values(&["committed"]).inc();
                 }
                 Err(err @ runtime::PublishError::Aborted { .. }) => {
-                    // The state is not committed either, so the next poll offers the same
+                    // The states are not committed either, so the next polls offer the same
                     // items again: nothing is lost.
                     metrics.transactions.with_label_values(&["aborted"]).inc();
-                    tracing::warn!(feed = %url, error = %err, "Publishing a feed's items failed; retrying next poll.");
+                    tracing::warn!(feeds = chunk.len(), error = %err, "Publishing polls failed; retrying next poll.");
                 }
                 Err(err) => {
                     health.set_failed();
@@ -423,13 +752,85 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
                 }
             }
         }
+        fetcher.update_feed_gauges(&feeds);
+        let wait = fetcher.until_next_due(&feeds, Utc::now(), Duration::from_secs(1));
         tokio::select! {
-            () = tokio::time::sleep_until(schedule.next_due(&feeds, tokio::time::Instant::now())) => {}
+            () = tokio::time::sleep(wait.max(Duration::from_millis(200))) => {}
             () = shutdown.cancelled() => {}
         }
     }
     tracing::info!("Fetcher stopped.");
     Ok(())
+}
+
+/// The feeds of the owned entries of the feeds topic, in URL order; unreadable entries are
+/// logged and left out.
+fn owned_feeds(owned: Vec<(String, Vec<u8>)>) -> Vec<FeedEntry> {
+    let mut feeds: Vec<FeedEntry> = owned
+        .into_iter()
+        .filter_map(|(url, value)| match serde_json::from_slice::<FeedEntry>(&value) {
+            Ok(feed) if feed.url == url => Some(feed),
+            Ok(_) => {
+                tracing::warn!(feed = %url, "Feed entry whose key is not its URL ignored.");
+                None
+            }
+            Err(err) => {
+                tracing::warn!(feed = %url, error = %err, "Unreadable feed entry ignored.");
+                None
+            }
+        })
+        .collect();
+    feeds.sort_by(|a, b| a.url.cmp(&b.url));
+    feeds
+}
+
+/// A changelog entry: key, and value (`None`: deleted).
+type PersistedEntry = (Vec<u8>, Option<Vec<u8>>);
+
+/// Moves from the `old` feed list to `new`: forgets the state of feeds lost, restores the
+/// state of feeds gained from the changelog (another replica may have polled them until now).
+async fn take_over(
+    fetcher: &mut Fetcher,
+    kafka: &KafkaConfig,
+    old: Vec<FeedEntry>,
+    new: Vec<FeedEntry>,
+) -> anyhow::Result<Vec<FeedEntry>> {
+    let old_urls: HashSet<&str> = old.iter().map(|f| f.url.as_str()).collect();
+    let new_urls: HashSet<String> = new.iter().map(|f| f.url.clone()).collect();
+    for lost in old_urls.iter().filter(|u| !new_urls.contains(**u)) {
+        fetcher.forget(lost);
+    }
+    let gained: HashSet<String> = new_urls
+        .iter()
+        .filter(|u| !old_urls.contains(u.as_str()))
+        .cloned()
+        .collect();
+    if !gained.is_empty() {
+        let (kafka, topic, wanted) = (kafka.clone(), kafka.topics.fetcher_state.clone(), gained.clone());
+        let restored = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<PersistedEntry>> {
+            let mut restored = Vec::new();
+            runtime::restore_state(&kafka, &topic, |k, v| {
+                if std::str::from_utf8(k).is_ok_and(|k| wanted.contains(k)) {
+                    restored.push((k.to_vec(), v.map(<[u8]>::to_vec)));
+                }
+            })?;
+            Ok(restored)
+        })
+        .await??;
+        for url in &gained {
+            fetcher.forget(url);
+        }
+        for (key, value) in &restored {
+            fetcher.restore(key, value.as_deref());
+        }
+        tracing::info!(
+            gained = gained.len(),
+            restored = restored.len(),
+            feeds = new.len(),
+            "Took over feeds."
+        );
+    }
+    Ok(new)
 }
 
 #[cfg(test)]

@@ -1,6 +1,11 @@
-//! Feed documents to raw records.
+//! Feed documents to raw records, with the quirks of real feeds: wrong or missing charsets,
+//! HTML in titles, relative links, odd or missing dates, JSON Feeds that name their version
+//! "1.0", items without a guid.
 
-use chrono::{DateTime, Utc};
+use std::borrow::Cow;
+
+use chrono::{DateTime, TimeZone, Utc};
+use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 use record::{FeedRef, RawRecord, Record};
 
 use crate::FeedEntry;
@@ -9,6 +14,22 @@ use crate::FeedEntry;
 #[derive(Debug, thiserror::Error)]
 #[error("not a feed: {0}")]
 pub struct ParseError(String);
+
+/// A parsed feed document.
+#[derive(Debug)]
+pub struct ParsedFeed {
+    /// The feed's own title, as plain text.
+    pub title: Option<String>,
+    /// One record per item, in the feed's order.
+    pub records: Vec<RawRecord>,
+    /// Items' own publication dates (`None` where the feed gave none and the record's
+    /// `published_at` is the first sighting), parallel to `records`.
+    pub published: Vec<Option<DateTime<Utc>>>,
+    /// RSS `<ttl>`: how long the feed may be cached.
+    pub ttl: Option<std::time::Duration>,
+    /// The charset the document was read in.
+    pub encoding: &'static str,
+}
 
 /// Parses a feed document (RSS, Atom or JSON Feed) into raw records, one per item, in the
 /// feed's order. Relative links resolve against `base_url` (the URL the feed was served from)
@@ -19,85 +40,394 @@ pub fn parse_feed(
     base_url: &str,
     fetched_at: DateTime<Utc>,
 ) -> Result<Vec<RawRecord>, ParseError> {
-    let parsed = feed_rs::parser::Builder::new()
-        .base_uri(Some(base_url))
-        .build()
-        .parse(body)
-        .map_err(|err| ParseError(err.to_string()))?;
+    parse_document(feed, body, None, base_url, fetched_at).map(|parsed| parsed.records)
+}
+
+/// Like [`parse_feed`], with the HTTP `Content-Type` (its charset is a hint) and what else
+/// the document says (TTL, own dates).
+pub fn parse_document(
+    feed: &FeedEntry,
+    body: &[u8],
+    content_type: Option<&str>,
+    base_url: &str,
+    fetched_at: DateTime<Utc>,
+) -> Result<ParsedFeed, ParseError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError("the document is empty".into()));
+    }
+    let (text, encoding) = decode(body, content_type);
+    let utf8 = declare_utf8(&text);
+    let parser = || {
+        feed_rs::parser::Builder::new()
+            .base_uri(Some(base_url))
+            // Items without an id keep an empty one, so that identity is ours to decide.
+            .id_generator(|_, _, _| String::new())
+            .build()
+    };
+    let parsed = match parser().parse(utf8.as_bytes()) {
+        Err(feed_rs::parser::ParseFeedError::JsonUnsupportedVersion(version)) => {
+            let normalised = normalise_json_feed_version(&utf8)
+                .ok_or_else(|| ParseError(format!("unsupported JSON Feed version {version:?}")))?;
+            parser()
+                .parse(normalised.as_bytes())
+                .map_err(|err| ParseError(err.to_string()))?
+        }
+        other => other.map_err(|err| ParseError(err.to_string()))?,
+    };
+    let title = parsed
+        .title
+        .as_ref()
+        .map(|t| plain_text(&t.content))
+        .filter(|t| !t.is_empty());
     let feed_ref = FeedRef {
         url: feed.url.clone(),
-        name: feed
-            .name
-            .clone()
-            .or_else(|| parsed.title.as_ref().map(|t| t.content.trim().to_string())),
+        name: feed.name.clone().or_else(|| title.clone()),
         tags: feed.tags.clone(),
     };
     let language = parsed.language.clone();
-    let records = parsed
-        .entries
-        .into_iter()
-        .map(|entry| {
-            let url = entry
-                .links
+    let ttl = parsed
+        .ttl
+        .map(|minutes| std::time::Duration::from_secs(u64::from(minutes) * 60));
+    let mut records = Vec::with_capacity(parsed.entries.len());
+    let mut published = Vec::with_capacity(parsed.entries.len());
+    for entry in parsed.entries {
+        let url = entry
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+            .or_else(|| entry.links.first())
+            .map(|l| l.href.trim().to_string())
+            .filter(|href| !href.is_empty());
+        let title = entry
+            .title
+            .as_ref()
+            .map(|t| plain_text(&t.content))
+            .filter(|t| !t.is_empty());
+        let summary = entry.summary.map(|s| s.content);
+        let id = item_id(
+            &feed.url,
+            url.as_deref(),
+            &entry.id,
+            title.as_deref(),
+            summary.as_deref(),
+        );
+        let lead_image = entry.media.iter().find_map(|m| {
+            m.content
                 .iter()
-                .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-                .or_else(|| entry.links.first())
-                .map(|l| l.href.trim().to_string())
-                .filter(|href| !href.is_empty());
-            let title = entry.title.as_ref().map(|t| t.content.clone());
-            let id = item_id(&feed.url, url.as_deref(), &entry.id, title.as_deref());
-            let lead_image = entry.media.iter().find_map(|m| {
-                m.content
-                    .iter()
-                    .filter(|c| c.content_type.as_ref().is_none_or(|t| t.ty() == "image"))
-                    .find_map(|c| c.url.as_ref().map(|u| u.to_string()))
-                    .or_else(|| m.thumbnails.first().map(|t| t.image.uri.clone()))
-            });
-            // A date in the future is a feed's mistake (or a time-zone one); keep it only
-            // when it is within a day of now.
-            let sane = |d: Option<DateTime<Utc>>| d.filter(|d| *d <= fetched_at + chrono::Duration::days(1));
-            RawRecord {
-                schema_version: RawRecord::SCHEMA_VERSION,
-                id,
-                feed: feed_ref.clone(),
-                guid: Some(entry.id).filter(|g| !g.is_empty()),
-                url,
-                title,
-                summary: entry.summary.map(|s| s.content),
-                content: entry.content.and_then(|c| c.body),
-                authors: entry
-                    .authors
-                    .into_iter()
-                    .filter_map(|p| p.name)
-                    .filter(|n| !n.trim().is_empty())
-                    .collect(),
-                categories: entry
-                    .categories
-                    .into_iter()
-                    .map(|c| c.label.unwrap_or(c.term))
-                    .filter(|c| !c.trim().is_empty())
-                    .collect(),
-                published_at: sane(entry.published.or(entry.updated)),
-                updated_at: sane(entry.updated),
-                language: entry.language.or_else(|| language.clone()),
-                lead_image,
-                page: None,
-                fetched_at,
-            }
-        })
-        .collect();
-    Ok(records)
+                .filter(|c| c.content_type.as_ref().is_none_or(|t| t.ty() == "image"))
+                .find_map(|c| c.url.as_ref().map(|u| u.to_string()))
+                .or_else(|| m.thumbnails.first().map(|t| t.image.uri.clone()))
+        });
+        let own_date = sane_date(entry.published, fetched_at).or_else(|| sane_date(entry.updated, fetched_at));
+        published.push(own_date);
+        records.push(RawRecord {
+            schema_version: RawRecord::SCHEMA_VERSION,
+            id,
+            feed: feed_ref.clone(),
+            guid: Some(entry.id).filter(|g| !g.is_empty()),
+            url,
+            title,
+            summary,
+            content: entry.content.and_then(|c| c.body),
+            authors: entry
+                .authors
+                .into_iter()
+                .filter_map(|p| p.name)
+                .filter(|n| !n.trim().is_empty())
+                .collect(),
+            categories: entry
+                .categories
+                .into_iter()
+                .map(|c| c.label.unwrap_or(c.term))
+                .filter(|c| !c.trim().is_empty())
+                .collect(),
+            // No date, or a nonsensical one: the first sighting (never 1970).
+            published_at: Some(own_date.unwrap_or(fetched_at)),
+            updated_at: sane_date(entry.updated, fetched_at),
+            language: entry.language.or_else(|| language.clone()),
+            lead_image,
+            page: None,
+            fetched_at,
+        });
+    }
+    Ok(ParsedFeed {
+        title,
+        records,
+        published,
+        ttl,
+        encoding: encoding.name(),
+    })
+}
+
+/// A date the feed gave, if it is believable: not before 1995 (no feeds; and 1970 is a zero
+/// timestamp), not more than a day in the future (a feed's or a time zone's mistake).
+fn sane_date(date: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let earliest = Utc.with_ymd_and_hms(1995, 1, 1, 0, 0, 0).single()?;
+    date.filter(|d| *d >= earliest && *d <= now + chrono::Duration::days(1))
 }
 
 /// A stable identity for an item: its link when it has one (so that the same article has
 /// the same id whichever feed carries it), else its guid within the feed, else its title
-/// within the feed.
-fn item_id(feed_url: &str, link: Option<&str>, guid: &str, title: Option<&str>) -> String {
+/// (and summary) within the feed.
+fn item_id(feed_url: &str, link: Option<&str>, guid: &str, title: Option<&str>, summary: Option<&str>) -> String {
     if let Some(canonical) = link.and_then(record::normalize_url) {
         return record::article_id(&canonical);
     }
     if !guid.is_empty() {
         return record::article_id(&format!("{feed_url}#guid:{guid}"));
     }
-    record::article_id(&format!("{feed_url}#title:{}", title.unwrap_or_default()))
+    record::article_id(&format!(
+        "{feed_url}#title:{}\n{}",
+        title.unwrap_or_default(),
+        summary.unwrap_or_default().trim()
+    ))
+}
+
+/// The document as text: the charset from a byte-order mark; else UTF-8 if the bytes are
+/// valid UTF-8 (whatever the declaration says: a wrong declaration is the commonest charset
+/// bug); else the charset the XML declaration or the HTTP header names; else a guess. A
+/// declared Western charset (ISO-8859-1, windows-1252) that the bytes contradict (they read
+/// as Cyrillic or CJK) yields to the guess too. Bytes invalid in the charset become U+FFFD.
+pub fn decode<'a>(body: &'a [u8], content_type: Option<&str>) -> (Cow<'a, str>, &'static Encoding) {
+    if let Some((encoding, bom)) = Encoding::for_bom(body) {
+        let (text, _) = encoding.decode_without_bom_handling(&body[bom..]);
+        return (text, encoding);
+    }
+    if let Ok(text) = std::str::from_utf8(body) {
+        return (Cow::Borrowed(text), UTF_8);
+    }
+    let declared = declared_encoding(body)
+        .or_else(|| content_type.and_then(charset_of))
+        .filter(|e| *e != UTF_8);
+    let mut detector = chardetng::EncodingDetector::new();
+    detector.feed(&body[..body.len().min(256 * 1024)], true);
+    let guessed = detector.guess(None, false);
+    let western = |e: &'static Encoding| e == WINDOWS_1252 || e.name() == "ISO-8859-15";
+    let encoding = match declared {
+        Some(declared) if western(declared) && !western(guessed) && guessed != UTF_8 => guessed,
+        Some(declared) => declared,
+        None => guessed,
+    };
+    let (text, _) = encoding.decode_without_bom_handling(body);
+    (text, encoding)
+}
+
+/// The `encoding` of an XML declaration, if it names a charset encoding_rs knows. The
+/// declaration may follow a comment or whitespace.
+fn declared_encoding(body: &[u8]) -> Option<&'static Encoding> {
+    let head = &body[..body.len().min(1024)];
+    let start = find(head, b"<?xml")?;
+    let end = start + find(&head[start..], b"?>")?;
+    let decl = &head[start..end];
+    let at = find(decl, b"encoding")? + "encoding".len();
+    let rest = &decl[at..];
+    let quote = rest.iter().position(|b| *b == b'"' || *b == b'\'')?;
+    let value = &rest[quote + 1..];
+    let close = value.iter().position(|b| *b == rest[quote])?;
+    Encoding::for_label(&value[..close])
+}
+
+/// The `charset` parameter of a `Content-Type`.
+fn charset_of(content_type: &str) -> Option<&'static Encoding> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.trim().split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| Encoding::for_label(value.trim().trim_matches('"').as_bytes()))
+            .flatten()
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The text with its XML declaration saying UTF-8 (it is UTF-8 now), so that the XML parser
+/// does not decode it a second time.
+fn declare_utf8(text: &str) -> Cow<'_, str> {
+    let mut cut = text.len().min(1024);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = &text[..cut];
+    let Some(start) = head.find("<?xml") else {
+        return Cow::Borrowed(text);
+    };
+    let Some(end) = head[start..].find("?>").map(|e| start + e) else {
+        return Cow::Borrowed(text);
+    };
+    let decl = &head[start..end];
+    let Some(at) = decl.find("encoding") else {
+        return Cow::Borrowed(text);
+    };
+    let rest = &decl[at + "encoding".len()..];
+    let Some(open) = rest.find(['"', '\'']) else {
+        return Cow::Borrowed(text);
+    };
+    let quote = rest.as_bytes()[open] as char;
+    let Some(close) = rest[open + 1..].find(quote) else {
+        return Cow::Borrowed(text);
+    };
+    let value_start = start + at + "encoding".len() + open + 1;
+    let value_end = value_start + close;
+    if text[value_start..value_end].eq_ignore_ascii_case("utf-8") {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(format!("{}UTF-8{}", &text[..value_start], &text[value_end..]))
+}
+
+/// A JSON Feed whose `version` is "1", "1.0", "1.1" or the old http URL, with the version
+/// the parser knows; `None` if the version is something else.
+fn normalise_json_feed_version(text: &str) -> Option<String> {
+    let mut value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let version = value.get("version")?.as_str()?.trim().to_string();
+    let known = match version.as_str() {
+        "1" | "1.0" | "http://jsonfeed.org/version/1" | "jsonfeed.org/version/1" => "https://jsonfeed.org/version/1",
+        "1.1" | "http://jsonfeed.org/version/1.1" => "https://jsonfeed.org/version/1.1",
+        _ => return None,
+    };
+    value["version"] = serde_json::Value::String(known.into());
+    serde_json::to_string(&value).ok()
+}
+
+/// A title as plain text: markup removed, character references decoded, whitespace
+/// collapsed.
+pub fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    if html.contains('<') {
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                _ if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+    } else {
+        text.push_str(html);
+    }
+    let decoded = if text.contains('&') {
+        decode_entities(&text)
+    } else {
+        text
+    };
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Decodes numeric and the common named character references; leaves others as they are.
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let end = rest[1..].find(';').map(|e| e + 1).filter(|e| *e <= 12);
+        let decoded = end.and_then(|end| {
+            let name = &rest[1..end];
+            let c = if let Some(num) = name.strip_prefix('#') {
+                let code = match num.strip_prefix(['x', 'X']) {
+                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                    None => num.parse().ok(),
+                };
+                code.and_then(char::from_u32)
+            } else {
+                named_entity(name)
+            };
+            c.map(|c| (c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn named_entity(name: &str) -> Option<char> {
+    Some(match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        "hellip" => '…',
+        "mdash" => '—',
+        "ndash" => '–',
+        "lsquo" => '‘',
+        "rsquo" => '’',
+        "sbquo" => '‚',
+        "ldquo" => '“',
+        "rdquo" => '”',
+        "bdquo" => '„',
+        "laquo" => '«',
+        "raquo" => '»',
+        "copy" => '©',
+        "reg" => '®',
+        "trade" => '™',
+        "euro" => '€',
+        "pound" => '£',
+        "deg" => '°',
+        "middot" => '·',
+        "bull" => '•',
+        "eacute" => 'é',
+        "egrave" => 'è',
+        "agrave" => 'à',
+        "auml" => 'ä',
+        "ouml" => 'ö',
+        "uuml" => 'ü',
+        "szlig" => 'ß',
+        "ccedil" => 'ç',
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_become_plain_text() {
+        for (html, text) in [
+            ("<b>Breaking:</b> news", "Breaking: news"),
+            ("Tom &amp; Jerry", "Tom & Jerry"),
+            ("Caf&#233; &#x2014; open", "Café — open"),
+            ("  many\n  spaces ", "many spaces"),
+            ("AT&T &unknown; ok", "AT&T &unknown; ok"),
+            ("<a href=\"x\">Link</a>&hellip;", "Link …"),
+        ] {
+            assert_eq!(plain_text(html), text, "{html}");
+        }
+    }
+
+    #[test]
+    fn the_declaration_is_rewritten_to_utf8() {
+        assert_eq!(
+            declare_utf8("<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss/>"),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss/>"
+        );
+        assert_eq!(declare_utf8("<rss/>"), "<rss/>");
+        assert_eq!(
+            declare_utf8("<!-- c --><?xml version='1.0' encoding='koi8-r'?><rss/>"),
+            "<!-- c --><?xml version='1.0' encoding='UTF-8'?><rss/>"
+        );
+    }
+
+    #[test]
+    fn json_feed_versions() {
+        let fixed = normalise_json_feed_version(r#"{"version":"1.0","title":"x","items":[]}"#).unwrap();
+        assert!(fixed.contains("https://jsonfeed.org/version/1\""), "{fixed}");
+        assert!(normalise_json_feed_version(r#"{"version":"2","items":[]}"#).is_none());
+    }
 }

@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use cleaner::Cleaner;
 use config::{KafkaConfig, RuntimeConfig};
 use deduper::Deduper;
-use fetcher::{FeedEntry, FeedsFile, FetchSettings, Fetcher};
+use fetcher::{FeedsFile, FetchSettings, Fetcher, NetworkSettings};
 use record::{EnrichedRecord, Record};
 use runtime::{OutgoingRecord, Publisher, Stage, StateChange};
 use serde::Serialize;
@@ -56,6 +56,10 @@ pub struct Options {
     /// Serve /metrics, /healthz and /readyz on this address (e.g. 127.0.0.1:9464).
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<String>,
+    /// Let the fetcher reach this private, loopback or link-local network (a CIDR such as
+    /// 10.0.0.0/8, an IP, or host:port); repeatable. By default only public addresses are fetched.
+    #[arg(long = "allow-network", value_name = "CIDR")]
+    pub allow_network: Vec<String>,
 }
 
 /// Counts of one run, printed at the end.
@@ -91,7 +95,16 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     let feeds = FeedsFile::load(&options.feeds)?.feeds;
     let taxonomy = Taxonomy::load(&options.taxonomy)?;
     let store = Store::open(&options.data_dir)?;
-    let mut fetcher = Fetcher::new(&FetchSettings::default())?;
+    let defaults = FetchSettings::default();
+    let settings = FetchSettings {
+        min_interval_secs: options.interval_secs,
+        max_interval_secs: defaults.max_interval_secs.max(options.interval_secs),
+        ..defaults
+    };
+    let network = NetworkSettings {
+        allow: options.allow_network.clone(),
+    };
+    let mut fetcher = Fetcher::new(&settings, &network)?;
     for (key, value) in store.load(FETCHER_TABLE)? {
         fetcher.restore(&key, Some(&value));
     }
@@ -124,22 +137,22 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     tokio::spawn(stage_task(Tagger::new(taxonomy), None, unique_rx, enriched_tx));
 
     let fetch_shutdown = shutdown.clone();
-    let mut schedule = fetcher::Schedule::new(Duration::from_secs(options.interval_secs));
     let once = options.once;
     let fetch = tokio::spawn(async move {
         loop {
-            let now = tokio::time::Instant::now();
-            let due: Vec<FeedEntry> = schedule.due(&feeds, now).into_iter().cloned().collect();
-            for feed in &due {
-                schedule.polled(feed, now);
-            }
+            // With --once every feed is polled, whatever its schedule says.
+            let due = if once {
+                feeds.clone()
+            } else {
+                fetcher.due(&feeds, chrono::Utc::now())
+            };
             let mut polled = Vec::new();
             tokio::select! {
-                () = fetcher::poll_all(&fetcher, &due, 16, |feed, p| polled.push((feed.url.clone(), p))) => {}
+                () = fetcher::poll_all(&fetcher, &due, |feed, p| polled.push((feed.clone(), p))) => {}
                 () = fetch_shutdown.cancelled() => return,
             }
-            for (url, poll) in polled {
-                let change = fetcher.commit(&url, poll.next_state);
+            for (feed, poll) in polled {
+                let change = fetcher.commit(&feed, poll.next_state);
                 let batch = Batch {
                     records: poll.records,
                     state: vec![(FETCHER_TABLE, change)],
@@ -149,11 +162,13 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
                     return;
                 }
             }
+            fetcher.update_feed_gauges(&feeds);
             if once {
                 return;
             }
+            let wait = fetcher.until_next_due(&feeds, chrono::Utc::now(), Duration::from_secs(60));
             tokio::select! {
-                () = tokio::time::sleep_until(schedule.next_due(&feeds, tokio::time::Instant::now())) => {}
+                () = tokio::time::sleep(wait.max(Duration::from_millis(200))) => {}
                 () = fetch_shutdown.cancelled() => return,
             }
         }

@@ -134,6 +134,9 @@ pub struct TopicNames {
     pub alerts: String,
     /// `alerter_state`: the alerter's compacted state changelog.
     pub alerter_state: String,
+    /// `feeds`: the compacted feed list (key: feed URL), shared by fetcher replicas; its
+    /// partitions, assigned by the fetchers' consumer group, decide which replica polls a feed.
+    pub feeds: String,
 }
 
 impl Default for TopicNames {
@@ -156,6 +159,7 @@ impl TopicNames {
             deduper_state: format!("{prefix}news.deduper.state"),
             alerts: format!("{prefix}news.alerts"),
             alerter_state: format!("{prefix}news.alerter.state"),
+            feeds: format!("{prefix}news.feeds"),
         }
     }
 }

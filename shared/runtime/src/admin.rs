@@ -21,7 +21,8 @@ pub struct TopicSpec {
 }
 
 /// Every topic the pipeline uses. Changelogs get one partition: each is read whole by its
-/// single active owner (see ARCHITECTURE.md).
+/// single active owner (see ARCHITECTURE.md). The feed list is compacted with the data
+/// topics' partitions: they are what fetcher replicas share out.
 pub fn pipeline_topics(names: &TopicNames, partitions: i32, replication: i32) -> Vec<TopicSpec> {
     let data = [
         &names.raw,
@@ -42,6 +43,12 @@ pub fn pipeline_topics(names: &TopicNames, partitions: i32, replication: i32) ->
         .chain(state.iter().map(|name| TopicSpec {
             name: name.to_string(),
             partitions: 1,
+            replication,
+            compacted: true,
+        }))
+        .chain(std::iter::once(TopicSpec {
+            name: names.feeds.clone(),
+            partitions,
             replication,
             compacted: true,
         }))

@@ -11,6 +11,7 @@
 
 mod admin;
 mod kafka;
+mod membership;
 mod observe;
 mod publisher;
 mod run;
@@ -20,6 +21,7 @@ mod state;
 
 pub use admin::{TopicSpec, create_topics, pipeline_topics};
 pub use kafka::client_config;
+pub use membership::{Membership, partition_for, publish_keyed};
 pub use observe::{TRACEPARENT, TraceContext};
 pub use publisher::{OutgoingRecord, PublishError, Publisher};
 pub use run::{StageRun, run_stage, serve_stage};

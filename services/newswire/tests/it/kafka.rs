@@ -149,6 +149,7 @@ pub(crate) fn topic_env(prefix: &str) -> Vec<(String, String)> {
         ("DEDUPER_STATE", names.deduper_state),
         ("ALERTS", names.alerts),
         ("ALERTER_STATE", names.alerter_state),
+        ("FEEDS", names.feeds),
     ]
     .into_iter()
     .map(|(key, value)| (format!("NEWSWIRE__KAFKA__TOPICS__{key}"), value))
@@ -198,6 +199,15 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
             "fetcher" => {
                 env.push(("NEWSWIRE__FEEDS_FILE".to_string(), feeds.display().to_string()));
                 env.push(("NEWSWIRE__FETCHER__MIN_INTERVAL_SECS".to_string(), "1".to_string()));
+                // Unreleased feeds answer 503; they must not back off past the test's patience.
+                env.push(("NEWSWIRE__FETCHER__MAX_BACKOFF_SECS".to_string(), "2".to_string()));
+                env.push((
+                    "NEWSWIRE__FETCHER__PER_HOST_REQUESTS_PER_SEC".to_string(),
+                    "50".to_string(),
+                ));
+                env.push(("NEWSWIRE__FETCHER__PER_HOST_CONCURRENCY".to_string(), "8".to_string()));
+                // The feed server is on loopback, which the fetcher refuses unless allowed.
+                env.push(("NEWSWIRE__NETWORK__ALLOW".to_string(), "[\"127.0.0.1/32\"]".to_string()));
             }
             "tagger" => env.push(("NEWSWIRE__TAXONOMY_FILE".to_string(), taxonomy.display().to_string())),
             _ => {}
@@ -369,6 +379,8 @@ async fn standalone_publishes_enriched_records_to_kafka() {
                     &bootstrap,
                     "--topic-prefix",
                     &prefix,
+                    "--allow-network",
+                    "127.0.0.1/32",
                     "--feeds",
                 ])
                 .arg(&feeds)
@@ -392,4 +404,138 @@ async fn standalone_publishes_enriched_records_to_kafka() {
     assert!(complete, "{} of {} records", keys.len(), expected.len());
     assert_eq!(keys.len(), expected.len(), "no duplicates");
     assert_eq!(keys.into_iter().collect::<HashSet<_>>(), expected);
+}
+
+/// Who asked for which feed: (feed name, User-Agent) of every request, since the last reset.
+type RequestLog = Arc<Mutex<Vec<(String, String)>>>;
+
+/// Feeds that each answer a small RSS document, logging who asked.
+async fn logging_feed_server(log: RequestLog) -> String {
+    let app = axum::Router::new().route(
+        "/feeds/{name}",
+        axum::routing::get(
+            move |axum::extract::Path(name): axum::extract::Path<String>, headers: axum::http::HeaderMap| {
+                let agent = headers
+                    .get(axum::http::header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                log.lock().unwrap().push((name.clone(), agent));
+                async move {
+                    format!(
+                        "<rss version=\"2.0\"><channel><title>{name}</title><item><title>Item of {name}</title>\
+                         <link>https://news.example/{name}/1</link></item></channel></rss>"
+                    )
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+/// Which replica (by User-Agent) asked for each feed since the log was cleared, after waiting.
+async fn pollers_after(log: &RequestLog, wait: Duration) -> HashMap<String, HashSet<String>> {
+    log.lock().unwrap().clear();
+    tokio::time::sleep(wait).await;
+    let mut by_feed: HashMap<String, HashSet<String>> = HashMap::new();
+    for (feed, agent) in log.lock().unwrap().iter() {
+        by_feed.entry(feed.clone()).or_default().insert(agent.clone());
+    }
+    by_feed
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_fetcher_replicas_split_the_feeds_and_take_over_from_each_other() {
+    let bootstrap = kafka_bootstrap();
+    let prefix = unique_prefix("replicas");
+    let dir = tempfile::tempdir().unwrap();
+    let kafka = config::KafkaConfig {
+        bootstrap_servers: bootstrap.clone(),
+        topics: config::TopicNames::with_prefix(&prefix),
+        ..Default::default()
+    };
+    runtime::create_topics(&kafka, &runtime::pipeline_topics(&kafka.topics, 6, 1))
+        .await
+        .unwrap();
+    let log: RequestLog = Arc::default();
+    let base = logging_feed_server(log.clone()).await;
+    let names: Vec<String> = (0..12).map(|i| format!("feed{i}")).collect();
+    let urls: Vec<String> = names.iter().map(|n| format!("{base}/feeds/{n}")).collect();
+    let feeds = write_feeds_file(dir.path(), &urls);
+
+    let env_for = |replica: &str| {
+        let mut env = topic_env(&prefix);
+        env.extend(
+            [
+                ("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS", bootstrap.clone()),
+                ("NEWSWIRE__RUNTIME__LISTEN_ADDR", "127.0.0.1:0".to_string()),
+                ("NEWSWIRE__RUNTIME__INSTANCE_ID", format!("fetcher-{replica}")),
+                ("NEWSWIRE__RUNTIME__GROUP_ID", format!("{prefix}fetcher")),
+                ("NEWSWIRE__FEEDS_FILE", feeds.display().to_string()),
+                ("NEWSWIRE__FETCHER__MIN_INTERVAL_SECS", "1".to_string()),
+                ("NEWSWIRE__FETCHER__MAX_INTERVAL_SECS", "1".to_string()),
+                ("NEWSWIRE__FETCHER__PER_HOST_REQUESTS_PER_SEC", "100".to_string()),
+                ("NEWSWIRE__FETCHER__PER_HOST_CONCURRENCY", "8".to_string()),
+                ("NEWSWIRE__FETCHER__USER_AGENT", format!("replica-{replica}/1")),
+                ("NEWSWIRE__NETWORK__ALLOW", "[\"127.0.0.1/32\"]".to_string()),
+                ("NEWSWIRE_LOG", "info".to_string()),
+            ]
+            .map(|(k, v)| (k.to_string(), v)),
+        );
+        env
+    };
+    let mut a = Service::start("fetcher", &env_for("a"), dir.path(), 0);
+    let b = Service::start("fetcher", &env_for("b"), dir.path(), 1);
+    let logs = |services: &[&Service]| services.iter().map(|s| s.logs()).collect::<Vec<_>>().join("\n---\n");
+
+    // Once both are in the group, every feed is polled, each by exactly one replica.
+    let mut split = HashMap::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while tokio::time::Instant::now() < deadline {
+        split = pollers_after(&log, Duration::from_secs(4)).await;
+        let agents: HashSet<&String> = split.values().flatten().collect();
+        if split.len() == names.len() && split.values().all(|a| a.len() == 1) && agents.len() == 2 {
+            break;
+        }
+    }
+    let agents: HashSet<&String> = split.values().flatten().collect();
+    assert_eq!(
+        split.len(),
+        names.len(),
+        "every feed is polled: {split:?}\n{}",
+        logs(&[&a, &b])
+    );
+    assert!(
+        split.values().all(|a| a.len() == 1),
+        "no feed by both: {split:?}\n{}",
+        logs(&[&a, &b])
+    );
+    assert_eq!(agents.len(), 2, "both replicas work: {split:?}\n{}", logs(&[&a, &b]));
+
+    // Replica a dies without warning; after the session timeout b polls every feed.
+    a.signal(Signal::SIGKILL);
+    let _ = a.wait_exit(Duration::from_secs(5));
+    let mut after = HashMap::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while tokio::time::Instant::now() < deadline {
+        after = pollers_after(&log, Duration::from_secs(4)).await;
+        if after.len() == names.len() && after.values().all(|a| a.len() == 1 && a.contains("replica-b/1")) {
+            break;
+        }
+    }
+    assert_eq!(
+        after.len(),
+        names.len(),
+        "b took every feed over: {after:?}\n{}",
+        logs(&[&b])
+    );
+    assert!(
+        after.values().all(|a| a.len() == 1 && a.contains("replica-b/1")),
+        "{after:?}\n{}",
+        logs(&[&b])
+    );
+    assert!(b.logs().contains("Took over feeds."), "{}", b.logs());
 }

@@ -51,7 +51,7 @@ async fn standalone_once_over_the_corpus_and_again_without_repeats() {
         tokio::task::spawn_blocking(move || {
             let mut command = Command::new(bin);
             command
-                .args(["run", "--once", "--feeds"])
+                .args(["run", "--once", "--allow-network", "127.0.0.1/32", "--feeds"])
                 .arg(&feeds)
                 .arg("--taxonomy")
                 .arg(&taxonomy);

@@ -1,0 +1,160 @@
+//! The fetcher benchmark's Rust side (driven by `bench/fetcher/run.py`, which see).
+//!
+//! - `bench serve N CHANGED_PERCENT`: serves N feeds on 127.0.0.1 (bodies cycled from the
+//!   corpus, so sizes are real), honouring `If-None-Match`; prints its address. `POST
+//!   /round` starts a new round in which CHANGED_PERCENT of the feeds have a new version.
+//! - `bench poll BASE N`: one fetcher polls the N feeds twice (a cold round, then a round in
+//!   which most are not modified) and prints the second round's feeds/s as JSON.
+//! - `bench parse RUNS FILE...`: parses the files RUNS times, prints MB/s per run as JSON.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use fetcher::{FeedEntry, FetchSettings, Fetcher, NetworkSettings};
+
+fn entry(url: String) -> FeedEntry {
+    FeedEntry {
+        url,
+        name: None,
+        fetch_article: false,
+        min_interval_secs: None,
+        max_interval_secs: None,
+        tags: vec![],
+    }
+}
+
+fn corpus_bodies() -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/feeds/gesab001-headlines");
+    let mut bodies: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .expect("corpus")
+        .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+        .filter(|b| b.len() > 1000)
+        .collect();
+    bodies.sort();
+    bodies
+}
+
+async fn serve(n: usize, changed_percent: u64) {
+    let bodies = Arc::new(corpus_bodies());
+    let round = Arc::new(AtomicU64::new(0));
+    let r = round.clone();
+    let app = axum::Router::new()
+        .route(
+            "/feeds/{i}",
+            axum::routing::get(
+                move |axum::extract::Path(i): axum::extract::Path<u64>, headers: HeaderMap| {
+                    let (bodies, round) = (bodies.clone(), r.load(Ordering::SeqCst));
+                    async move {
+                        // A feed changes in a round if it falls in the changed share of that round.
+                        let version = (0..=round)
+                            .filter(|r| *r == 0 || (i * 7919 + r * 104_729) % 100 < changed_percent)
+                            .count();
+                        let etag = format!("\"{i}-{version}\"");
+                        if headers
+                            .get(header::IF_NONE_MATCH)
+                            .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+                        {
+                            return StatusCode::NOT_MODIFIED.into_response();
+                        }
+                        let body = &bodies[i as usize % bodies.len()];
+                        // Each feed's items are its own: its index goes into every link.
+                        let text = String::from_utf8_lossy(body)
+                            .replace("<link>", &format!("<link>https://f{i}-v{version}.example"));
+                        (
+                            [
+                                (header::ETAG, etag),
+                                (header::CONTENT_TYPE, "application/rss+xml".into()),
+                            ],
+                            text,
+                        )
+                            .into_response()
+                    }
+                },
+            ),
+        )
+        .route(
+            "/round",
+            axum::routing::post(move || {
+                round.fetch_add(1, Ordering::SeqCst);
+                async { "ok" }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    println!("http://{} {n}", listener.local_addr().expect("addr"));
+    axum::serve(listener, app).await.expect("serve");
+}
+
+async fn poll(base: &str, n: usize) {
+    let settings = FetchSettings {
+        max_concurrent_fetches: 64,
+        per_host_concurrency: 64,
+        per_host_requests_per_sec: 1e9,
+        per_host_burst: 1_000_000,
+        ..FetchSettings::default()
+    };
+    let network = NetworkSettings {
+        allow: vec!["127.0.0.1/32".into()],
+    };
+    let mut fetcher = Fetcher::new(&settings, &network).expect("fetcher");
+    let feeds: Vec<FeedEntry> = (0..n).map(|i| entry(format!("{base}/feeds/{i}"))).collect();
+    let client = reqwest::Client::new();
+    let mut rounds = Vec::new();
+    for round in 0..2 {
+        if round > 0 {
+            client.post(format!("{base}/round")).send().await.expect("next round");
+        }
+        let started = Instant::now();
+        let mut polled = Vec::new();
+        fetcher::poll_all(&fetcher, &feeds, |feed, p| polled.push((feed.clone(), p))).await;
+        let seconds = started.elapsed().as_secs_f64();
+        let mut outcomes = std::collections::BTreeMap::new();
+        let mut new_items = 0;
+        for (feed, p) in polled {
+            *outcomes.entry(p.outcome).or_insert(0) += 1;
+            new_items += p.records.len();
+            fetcher.commit(&feed, p.next_state);
+        }
+        rounds.push(serde_json::json!({
+            "round": round, "feeds": n, "seconds": seconds, "feeds_per_sec": n as f64 / seconds,
+            "new_items": new_items, "outcomes": outcomes,
+        }));
+    }
+    println!("{}", serde_json::json!({ "rounds": rounds }));
+}
+
+fn parse(runs: usize, files: &[String]) {
+    let docs: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).expect("read")).collect();
+    let bytes: usize = docs.iter().map(Vec::len).sum();
+    let feed = entry("https://bench.example/feed".into());
+    let now = chrono::Utc::now();
+    let mut rates = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let mut items = 0;
+        for doc in &docs {
+            if let Ok(records) = fetcher::parse_feed(&feed, doc, "https://bench.example/feed", now) {
+                items += records.len();
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        rates.push(serde_json::json!({ "mb_per_sec": bytes as f64 / 1e6 / seconds, "items": items }));
+    }
+    println!(
+        "{}",
+        serde_json::json!({ "bytes": bytes, "files": docs.len(), "runs": rates })
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("serve") => serve(args[1].parse().expect("N"), args[2].parse().expect("percent")).await,
+        Some("poll") => poll(&args[1], args[2].parse().expect("N")).await,
+        Some("parse") => parse(args[1].parse().expect("runs"), &args[2..]),
+        _ => eprintln!("usage: bench serve N CHANGED_PERCENT | poll BASE N | parse RUNS FILE..."),
+    }
+}
