@@ -31,6 +31,8 @@ enum Command {
         #[arg(long, default_value = "deploy/schemas")]
         out: PathBuf,
     },
+    /// Extract article text and metadata from HTML files (plain or .gz), one JSON line per file.
+    Extract(newswire::extract::Args),
     /// Parse a feed file and print its items as raw records (JSON lines).
     ParseFeed {
         /// The feed document (RSS, Atom or JSON Feed).
@@ -127,6 +129,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Extract(args) => newswire::extract::run(args),
         Command::ParseFeed { file, base_url } => {
             let body = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let feed = fetcher::FeedEntry {
