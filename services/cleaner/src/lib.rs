@@ -1,13 +1,22 @@
 //! The cleaner: turns a raw feed item (and the article page, when the fetcher attached it)
 //! into clean plain text with metadata and a canonical URL.
 
-mod text;
+pub mod decode;
+pub mod eval;
+pub mod extract;
+pub mod meta;
+pub mod text;
 
+pub use extract::{Budget, Failure, Method};
 pub use text::{html_to_text, normalize_text};
+
+use std::collections::BTreeMap;
+
+use meta::From;
 
 use chrono::{DateTime, Utc};
 use config::{KafkaConfig, RuntimeConfig};
-use record::{Article, CleanedRecord, Fingerprints, RawRecord, Record, Source, StageTimes};
+use record::{Article, CleanedRecord, Extraction, Fingerprints, RawRecord, Record, Source, StageTimes};
 use runtime::{Stage, StageError};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -42,38 +51,179 @@ impl Stage for Cleaner {
     }
 }
 
-/// Cleans one raw item. The body comes from the article page when there is one, else from
-/// the feed's full content, else from its summary.
-pub fn clean(raw: &RawRecord, now: DateTime<Utc>) -> Result<CleanedRecord, StageError> {
-    let page = raw.page.as_ref().map(|p| scraper::Html::parse_document(&p.html));
-    let from_page = page.as_ref().map(text::main_text).filter(|t| !t.is_empty());
-    let summary = raw.summary.as_deref().map(html_to_text).filter(|s| !s.is_empty());
-    let text = from_page
-        .or_else(|| raw.content.as_deref().map(html_to_text).filter(|t| !t.is_empty()))
-        .or_else(|| summary.clone())
-        .unwrap_or_default();
-    let title = raw
-        .title
-        .as_deref()
-        .map(html_to_text)
-        .unwrap_or_default()
-        .replace("\n\n", " ");
-    if title.is_empty() && text.is_empty() {
-        return Err(StageError::content(format!(
-            "item {} has neither a title nor any text",
-            raw.id
-        )));
+/// Counters of the cleaner's extraction, in the default registry.
+pub mod metrics {
+    use std::sync::LazyLock;
+    use telemetry::prometheus::{IntCounterVec, Opts};
+
+    fn counter(name: &str, help: &str, label: &str) -> IntCounterVec {
+        let c = IntCounterVec::new(Opts::new(name, help), &[label]).expect("a valid metric definition");
+        if let Err(err) = telemetry::prometheus::register(Box::new(c.clone())) {
+            tracing::warn!(error = %err, metric = name, "Metric not registered.");
+        }
+        c
     }
 
-    // The page's own canonical link wins over the feed's link; both are normalised.
-    let page_canonical = page.as_ref().and_then(text::canonical_link).and_then(|href| {
-        let base = raw.page.as_ref().map(|p| p.url.as_str()).or(raw.url.as_deref())?;
-        url::Url::parse(base).ok()?.join(&href).ok().map(String::from)
+    /// `newswire_cleaner_extractions_total{method}`: which method produced each record's text.
+    pub static EXTRACTIONS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+        counter(
+            "newswire_cleaner_extractions_total",
+            "Records cleaned, by the method that produced the text (trafilatura, fallback, feed_content, feed_summary, none).",
+            "method",
+        )
     });
-    let canonical_url = page_canonical
+
+    /// `newswire_cleaner_failures_total{reason}`: pages that yielded no text, by reason.
+    pub static FAILURES: LazyLock<IntCounterVec> = LazyLock::new(|| {
+        counter(
+            "newswire_cleaner_failures_total",
+            "Article pages that yielded no text (too_large, too_deep, timeout, empty, charset, internal).",
+            "reason",
+        )
+    });
+}
+
+/// Cleans one raw item with the default [`Budget`].
+pub fn clean(raw: &RawRecord, now: DateTime<Utc>) -> Result<CleanedRecord, StageError> {
+    clean_with(raw, now, &Budget::default())
+}
+
+/// Cleans one raw item. The body comes from the article page when there is one and it yields
+/// text within its budget, else from the feed's full content, else from its summary.
+/// Metadata comes from the page first (see [`meta`] for the order of trust), then from the
+/// feed item; the record's `extraction.provenance` says where each field came from.
+pub fn clean_with(raw: &RawRecord, now: DateTime<Utc>, budget: &Budget) -> Result<CleanedRecord, StageError> {
+    let mut provenance = BTreeMap::new();
+    let mut page_failure = None;
+    let page = raw.page.as_ref().and_then(|page| {
+        let url = (!page.url.is_empty()).then_some(page.url.as_str());
+        match extract::extract_page(&page.html, url, page.fetched_at.max(raw.fetched_at), budget) {
+            Ok(page_text) => Some(page_text),
+            Err(failure) => {
+                metrics::FAILURES.with_label_values(&[failure.reason()]).inc();
+                tracing::warn!(item = %raw.id, url = %page.url, reason = failure.reason(), "Article page not used: {failure}.");
+                page_failure = Some(failure.reason().to_string());
+                None
+            }
+        }
+    });
+    let meta = page.as_ref().map(|p| p.meta.clone()).unwrap_or_default();
+    let byline: Vec<String> = meta.authors.as_ref().map(|(a, _)| a.clone()).unwrap_or_default();
+    let feed_summary = raw.summary.as_deref().map(html_to_text).filter(|s| !s.is_empty());
+
+    let (text, method) = if let Some(p) = &page {
+        (p.text.clone(), p.method.as_str())
+    } else if let Some(content) = raw
+        .content
         .as_deref()
-        .and_then(record::normalize_url)
-        .or_else(|| raw.url.as_deref().and_then(record::normalize_url));
+        .map(|c| extract::clean_paragraphs(html_to_text(c).split("\n\n"), None, &byline))
+        .filter(|t| !t.is_empty())
+    {
+        (content, "feed_content")
+    } else if let Some(summary) = feed_summary.clone() {
+        (summary, "feed_summary")
+    } else {
+        (String::new(), "none")
+    };
+    metrics::EXTRACTIONS.with_label_values(&[method]).inc();
+
+    // The page's structured metadata (JSON-LD, OpenGraph, meta tags) beats the feed item; the
+    // feed item beats what is guessed from the page's markup or URL (`<title>`, `<h1>`,
+    // `<time>`, a date in the path).
+    fn pick<T>(
+        field: &str,
+        page: Option<(T, From)>,
+        feed: Option<T>,
+        provenance: &mut BTreeMap<String, String>,
+    ) -> Option<T> {
+        let page_is_weak = page
+            .as_ref()
+            .is_some_and(|(_, from)| matches!(from, From::Html | From::Url));
+        let (value, from) = match (page, feed) {
+            (Some(_), Some(feed)) if page_is_weak => (feed, From::Feed),
+            (Some(page), _) => page,
+            (None, Some(feed)) => (feed, From::Feed),
+            (None, None) => return None,
+        };
+        provenance.insert(field.to_string(), from.as_str().to_string());
+        Some(value)
+    }
+
+    let feed_title = raw
+        .title
+        .as_deref()
+        .map(|t| html_to_text(t).replace("\n\n", " "))
+        .filter(|t| !t.is_empty());
+    let title = pick("title", meta.title, feed_title, &mut provenance).unwrap_or_default();
+    if title.is_empty() && text.is_empty() {
+        return Err(StageError::content(format!(
+            "item {} has neither a title nor any text{}",
+            raw.id,
+            page_failure
+                .as_deref()
+                .map(|r| format!(" (page not used: {r})"))
+                .unwrap_or_default()
+        )));
+    }
+    let feed_authors: Vec<String> = raw
+        .authors
+        .iter()
+        .map(|a| normalize_text(a))
+        .filter(|a| !a.is_empty())
+        .collect();
+    let authors = pick(
+        "authors",
+        meta.authors,
+        (!feed_authors.is_empty()).then_some(feed_authors),
+        &mut provenance,
+    )
+    .unwrap_or_default();
+    let plausible = |d: &DateTime<Utc>| meta::plausible_date(*d, raw.fetched_at.max(now));
+    let published_at = pick(
+        "published_at",
+        meta.published_at,
+        raw.published_at.filter(plausible),
+        &mut provenance,
+    );
+    let updated_at = pick(
+        "updated_at",
+        meta.updated_at,
+        raw.updated_at.filter(plausible),
+        &mut provenance,
+    );
+    let mut language = pick(
+        "language",
+        meta.language,
+        raw.language.as_deref().and_then(meta::normalize_language),
+        &mut provenance,
+    );
+    if language.is_none()
+        && let Some(info) = whatlang::detect(&text)
+        && info.is_reliable()
+    {
+        language = Some(meta::bcp47(info.lang().code()).to_string());
+        provenance.insert("language".into(), From::Detected.as_str().into());
+    }
+    let summary = pick("summary", meta.summary, feed_summary, &mut provenance);
+    let lead_image = pick("lead_image", meta.lead_image, raw.lead_image.clone(), &mut provenance);
+    let site_name = pick("site_name", meta.site_name, raw.feed.name.clone(), &mut provenance);
+    let section = pick("section", meta.section, None, &mut provenance);
+
+    // The page's own canonical link wins over the final page URL and the feed's link; all are
+    // normalised (see `record::normalize_url`). A canonical link to the site's home page is a
+    // common CMS mistake and is not taken for an article.
+    let page_url = raw.page.as_ref().map(|p| p.url.as_str()).filter(|u| !u.is_empty());
+    let is_home = |u: &str| url::Url::parse(u).is_ok_and(|u| u.path() == "/" && u.query().is_none());
+    let page_canonical = meta
+        .canonical_url
+        .and_then(|(u, from)| record::normalize_url(&u).map(|u| (u, from)))
+        .filter(|(u, _)| !is_home(u) || page_url.or(raw.url.as_deref()).is_some_and(is_home));
+    let canonical_url = pick(
+        "canonical_url",
+        page_canonical.or_else(|| page_url.and_then(record::normalize_url).map(|u| (u, From::Url))),
+        raw.url.as_deref().and_then(record::normalize_url),
+        &mut provenance,
+    );
     let id = canonical_url
         .as_deref()
         .map_or_else(|| raw.id.clone(), record::article_id);
@@ -95,31 +245,64 @@ pub fn clean(raw: &RawRecord, now: DateTime<Utc>) -> Result<CleanedRecord, Stage
             feed: raw.feed.clone(),
             source: Source {
                 domain,
-                name: raw.feed.name.clone(),
+                name: site_name,
             },
             title,
-            authors: raw
-                .authors
-                .iter()
-                .map(|a| normalize_text(a))
-                .filter(|a| !a.is_empty())
-                .collect(),
-            published_at: raw.published_at,
-            updated_at: raw.updated_at,
+            authors,
+            published_at,
+            updated_at,
             fetched_at: raw.fetched_at,
-            language: raw.language.clone(),
+            language,
             summary,
             text,
             word_count,
-            lead_image: raw.lead_image.clone(),
+            lead_image,
             categories: raw.categories.clone(),
             fingerprints: Fingerprints { content_sha256 },
             timestamps: StageTimes {
                 cleaned_at: Some(now),
                 ..StageTimes::default()
             },
+            extraction: Extraction {
+                method: method.to_string(),
+                section,
+                provenance,
+                page_failure,
+            },
         },
     })
+}
+
+/// Cleans a stand-alone HTML document (the offline `newswire extract` tool and the
+/// evaluation): as an item whose only content is the page, fetched at `now` from `url`.
+pub fn extract_document(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Result<CleanedRecord, StageError> {
+    let raw = RawRecord {
+        schema_version: RawRecord::SCHEMA_VERSION,
+        id: url.map_or_else(|| record::article_id(html), record::article_id),
+        feed: record::FeedRef {
+            url: url.unwrap_or_default().to_string(),
+            name: None,
+            tags: Vec::new(),
+        },
+        guid: None,
+        url: url.map(str::to_string),
+        title: None,
+        summary: None,
+        content: None,
+        authors: Vec::new(),
+        categories: Vec::new(),
+        published_at: None,
+        updated_at: None,
+        language: None,
+        lead_image: None,
+        page: Some(record::Page {
+            url: url.unwrap_or_default().to_string(),
+            html: html.to_string(),
+            fetched_at: now,
+        }),
+        fetched_at: now,
+    };
+    clean(&raw, now)
 }
 
 /// Runs the cleaner service until `shutdown` is cancelled.

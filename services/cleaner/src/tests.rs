@@ -87,7 +87,13 @@ fn full_content_beats_summary_and_page_beats_both() {
         fetched_at: Utc::now(),
     });
     let cleaned = clean(&item, Utc::now()).unwrap();
-    assert_eq!(cleaned.article.text, "Headline\n\nPage body.");
+    // The page's headline is the page's title, not a paragraph of its text.
+    assert_eq!(cleaned.article.text, "Page body.");
+    assert_eq!(cleaned.article.extraction.method, "trafilatura");
+    // The feed's title beats the page's bare <h1>.
+    assert_eq!(cleaned.article.title, "Putin & Xi meet");
+    assert_eq!(cleaned.article.extraction.provenance["title"], "feed");
+    assert_eq!(cleaned.article.extraction.provenance["canonical_url"], "meta");
     assert_eq!(
         cleaned.article.canonical_url.as_deref(),
         Some("https://www.example.com/canonical/story")
@@ -102,4 +108,113 @@ fn an_empty_item_is_a_content_error() {
     let err = clean(&item, Utc::now()).unwrap_err();
     assert_eq!(err.kind, runtime::ErrorKind::Content);
     assert!(err.message.contains("raw-id"));
+}
+
+fn seed_page() -> String {
+    let seed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/corpus/seed/independent-putin-xi-2021-12-15.txt"),
+    )
+    .unwrap();
+    // The page as the publisher served it, one element per line of the scraped text, with
+    // the byline and time as the page's metadata.
+    let mut lines = seed.lines().filter(|l| !l.trim().is_empty());
+    let headline = lines.next().unwrap();
+    let mut body = format!("<h1>{headline}</h1>");
+    for line in lines {
+        body.push_str(&format!("<p>{line}</p>\n"));
+    }
+    format!(
+        r#"<html lang="en-GB"><head><title>{headline} | The Independent</title>
+        <meta name="author" content="Sravasti Dasgupta">
+        <meta property="article:published_time" content="2021-12-15T15:19:00+00:00">
+        <link rel="canonical" href="https://www.independent.co.uk/asia/china/putin-xi-jinping-meeting-b1976462.html?utm_source=x">
+        </head><body><nav><a href="/">News</a> <a href="/world">World</a></nav><article>{body}</article>
+        <footer>© The Independent</footer></body></html>"#
+    )
+}
+
+#[test]
+fn the_seed_article_loses_its_boilerplate_and_keeps_its_text() {
+    let mut item = raw();
+    item.page = Some(Page {
+        url: "https://www.independent.co.uk/asia/china/putin-xi-jinping-meeting-b1976462.html".into(),
+        html: seed_page(),
+        fetched_at: Utc.with_ymd_and_hms(2021, 12, 15, 16, 0, 0).unwrap(),
+    });
+    item.authors = vec![];
+    item.published_at = None;
+    item.title = None;
+    let a = clean(&item, Utc::now()).unwrap().article;
+    assert_eq!(a.extraction.method, "trafilatura", "{a:#?}");
+    assert!(a.title.starts_with("Putin and Xi exchange warm words"), "{}", a.title);
+    assert_eq!(a.authors, vec!["Sravasti Dasgupta"]);
+    assert_eq!(
+        a.published_at,
+        Some(Utc.with_ymd_and_hms(2021, 12, 15, 15, 19, 0).unwrap())
+    );
+    assert_eq!(a.extraction.provenance["published_at"], "opengraph");
+    assert_eq!(a.extraction.provenance["authors"], "meta");
+    assert_eq!(a.language.as_deref(), Some("en-GB"));
+    assert_eq!(
+        a.canonical_url.as_deref(),
+        Some("https://www.independent.co.uk/asia/china/putin-xi-jinping-meeting-b1976462.html")
+    );
+    let text = &a.text;
+    assert!(
+        text.starts_with("The leaders’ virtual meeting comes just days after"),
+        "{text}"
+    );
+    assert!(text.contains("Vladimir Putin held talks with Xi Jinping at a virtual meeting"));
+    assert!(text.contains("China too faces international sanctions"));
+    for gone in [
+        "Comments",
+        "Join our commenting forum",
+        "Join thought-provoking conversations",
+        "Thank you for registering",
+        "Please refresh the page",
+        "Sravasti Dasgupta",
+        "15:19 GMT",
+        "Sputnik/Mikhail Metzel",
+        "Russian president Vladimir Putin met Chinese president Xi Jinping in a virtual call on Wednesday",
+    ] {
+        assert!(!text.contains(gone), "{gone:?} left in the text:\n{text}");
+    }
+}
+
+#[test]
+fn a_page_over_budget_is_counted_and_the_feed_is_used() {
+    let mut item = raw();
+    item.content = Some("<p>Feed body.</p>".into());
+    item.page = Some(Page {
+        url: "https://www.example.com/world/story".into(),
+        html: format!("<html><body>{}</body></html>", "<div>".repeat(10_000)),
+        fetched_at: Utc::now(),
+    });
+    let before = metrics::FAILURES.with_label_values(&["too_deep"]).get();
+    let a = clean(&item, Utc::now()).unwrap().article;
+    assert_eq!(metrics::FAILURES.with_label_values(&["too_deep"]).get(), before + 1);
+    assert_eq!(a.text, "Feed body.");
+    assert_eq!(a.extraction.method, "feed_content");
+    assert_eq!(a.extraction.page_failure.as_deref(), Some("too_deep"));
+    let rendered = telemetry::render_metrics().unwrap();
+    assert!(
+        rendered.contains("newswire_cleaner_failures_total{reason=\"too_deep\"}"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("newswire_cleaner_extractions_total{method=\"feed_content\"}"));
+}
+
+#[test]
+fn language_is_detected_when_nobody_says() {
+    let mut item = raw();
+    item.language = None;
+    item.summary = Some(
+        "<p>Die Bundesregierung hat am Mittwoch beschlossen, die Hilfen für die Ukraine deutlich \
+         aufzustocken, wie ein Sprecher in Berlin mitteilte.</p>"
+            .into(),
+    );
+    let a = clean(&item, Utc::now()).unwrap().article;
+    assert_eq!(a.language.as_deref(), Some("de"));
+    assert_eq!(a.extraction.provenance["language"], "detected");
 }

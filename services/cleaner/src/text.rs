@@ -80,7 +80,7 @@ pub fn html_to_text(html: &str) -> String {
 
 /// The main text of a whole page: the `<article>` if there is one, else `<main>`, else the
 /// body, without navigation, headers, footers, forms and figures.
-pub(crate) fn main_text(page: &Html) -> String {
+pub fn main_text(page: &Html) -> String {
     for selector in ["article", "main", "[role=main]", "body"] {
         let Ok(selector) = Selector::parse(selector) else {
             continue;
@@ -99,7 +99,7 @@ pub(crate) fn main_text(page: &Html) -> String {
 }
 
 /// The page's `<link rel="canonical" href>`, if any.
-pub(crate) fn canonical_link(page: &Html) -> Option<String> {
+pub fn canonical_link(page: &Html) -> Option<String> {
     let selector = Selector::parse("link[rel=canonical][href]").ok()?;
     page.select(&selector)
         .filter_map(|link| link.value().attr("href"))

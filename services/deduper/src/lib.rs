@@ -156,6 +156,7 @@ mod tests {
                 categories: vec![],
                 fingerprints: Fingerprints::default(),
                 timestamps: StageTimes::default(),
+                extraction: Default::default(),
             },
         }
     }

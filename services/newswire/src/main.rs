@@ -45,6 +45,8 @@ enum Command {
     /// Run the spike detector over enriched records (JSON lines) in time order and print its
     /// events (JSON lines).
     Alerts(newswire::alerts::Options),
+    /// Extract article text and metadata from HTML files (plain or .gz), one JSON line per file.
+    Extract(newswire::extract::Args),
     /// Parse a feed file and print its items as raw records (JSON lines).
     ParseFeed {
         /// The feed document (RSS, Atom or JSON Feed).
@@ -159,6 +161,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Extract(args) => newswire::extract::run(args),
         Command::ParseFeed { file, base_url } => {
             let body = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let feed = fetcher::FeedEntry {

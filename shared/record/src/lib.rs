@@ -205,6 +205,32 @@ pub struct Article {
     /// Per-stage timestamps.
     #[serde(default)]
     pub timestamps: StageTimes,
+    /// How the cleaner extracted the article: method, section and where each field came from.
+    #[serde(default)]
+    pub extraction: Extraction,
+}
+
+/// How the cleaner obtained an article's text and metadata.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Extraction {
+    /// Which extractor produced `text`: `trafilatura` (the main one), `fallback` (the simpler
+    /// whole-page walk when the main one found nothing worth keeping), `feed_content`,
+    /// `feed_summary`, or `none`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub method: String,
+    /// The section of the publication (`articleSection`, `article:section`), when the page says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    /// Where each metadata field came from, by field name (`title`, `authors`, `published_at`,
+    /// `updated_at`, `language`, `summary`, `lead_image`, `site_name`, `section`,
+    /// `canonical_url`): one of `json_ld`, `opengraph`, `meta`, `html`, `feed`, `url`,
+    /// `detected`, `heuristic`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub provenance: std::collections::BTreeMap<String, String>,
+    /// Why the page could not be used, when the text came from the feed instead (for example
+    /// `too_large`, `too_deep`, `timeout`, `charset`, `empty`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_failure: Option<String>,
 }
 
 /// `news.cleaned`: an article with clean text and metadata.

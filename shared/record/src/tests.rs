@@ -30,6 +30,7 @@ fn sample_article() -> Article {
             content_sha256: "00".into(),
         },
         timestamps: StageTimes::default(),
+        extraction: Default::default(),
     }
 }
 

@@ -1,0 +1,77 @@
+//! Scores several Rust article extractors on the scrapinghub article-extraction-benchmark
+//! pages of the corpus with the benchmark's shingle metric (see `services/cleaner/src/eval.rs`).
+//! Usage: `extractor-compare CORPUS_ARTICLES_DIR`.
+
+#[path = "../../../../services/cleaner/src/eval/metric.rs"]
+mod metric;
+
+use std::io::Read;
+use std::time::Instant;
+
+fn main() {
+    let dir = std::env::args().nth(1).expect("usage: extractor-compare CORPUS_ARTICLES_DIR");
+    let aeb = format!("{dir}/scrapinghub-aeb");
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{aeb}/ground-truth.json")).unwrap()).unwrap();
+    let truth = truth.as_object().unwrap();
+    let mut pages = Vec::new();
+    for (id, entry) in truth {
+        let mut html = String::new();
+        let file = std::fs::File::open(format!("{aeb}/html/{id}.html.gz")).unwrap();
+        let mut bytes = Vec::new();
+        flate2::read::GzDecoder::new(file).read_to_end(&mut bytes).unwrap();
+        html.push_str(&String::from_utf8_lossy(&bytes));
+        let body = entry["articleBody"].as_str().unwrap_or_default().to_string();
+        let url = entry["url"].as_str().unwrap_or_default().to_string();
+        pages.push((html, body, url));
+    }
+    type Extractor = fn(&str, &str) -> String;
+    let only = std::env::args().nth(2);
+    let extractors: [(&str, Extractor); 5] = [
+        ("rs-trafilatura dedup", |html, url| {
+            let o = rs_trafilatura::Options { url: Some(url.to_string()), deduplicate: true, ..Default::default() };
+            rs_trafilatura::extract_with_options(html, &o).map(|r| r.content_text).unwrap_or_default()
+        }),
+        ("rs-trafilatura precision", |html, url| {
+            let o = rs_trafilatura::Options { url: Some(url.to_string()), favor_precision: true, ..Default::default() };
+            rs_trafilatura::extract_with_options(html, &o).map(|r| r.content_text).unwrap_or_default()
+        }),
+        ("rs-trafilatura 0.2.2", |html, _| {
+            rs_trafilatura::extract(html).map(|r| r.content_text).unwrap_or_default()
+        }),
+        ("dom_smoothie 0.19.0", |html, url| {
+            let Ok(mut r) = dom_smoothie::Readability::new(html, Some(url), None) else {
+                return String::new();
+            };
+            r.parse().map(|a| a.text_content.to_string()).unwrap_or_default()
+        }),
+        ("readability_rs 0.5.0", |html, url| {
+            let Ok(url) = url::Url::parse(url) else {
+                return String::new();
+            };
+            readability::extract(&mut html.as_bytes(), &url, readability::ExtractOptions::default())
+                .map(|a| a.text)
+                .unwrap_or_default()
+        }),
+    ];
+    for (name, extract) in extractors {
+        if only.as_deref().is_some_and(|o| !name.starts_with(o)) {
+            continue;
+        }
+        let start = Instant::now();
+        let scores: Vec<_> = pages
+            .iter()
+            .map(|(html, body, url)| metric::shingle_match(body, &extract(html, url)))
+            .collect();
+        let elapsed = start.elapsed().as_secs_f64();
+        let s = metric::summarize(&scores);
+        println!(
+            "{name:<24} P={:.3} R={:.3} F1={:.3} pages={} {:.1} pages/s",
+            s.precision,
+            s.recall,
+            s.f1,
+            pages.len(),
+            pages.len() as f64 / elapsed
+        );
+    }
+}

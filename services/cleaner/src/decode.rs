@@ -1,0 +1,103 @@
+//! Bytes to text for HTML files: the character set is taken from a byte-order mark, else the
+//! bytes are used as UTF-8 when they are valid UTF-8 (whatever the page declares: a page that
+//! declares Latin-1 but is valid UTF-8 with non-ASCII characters is mis-declared), else the
+//! declared `<meta charset>` is used, else windows-1252 (the web's default for undeclared
+//! pages) when the bytes hold no valid multi-byte UTF-8 sequence at all. A page that is
+//! mostly UTF-8 with a few broken sequences has them replaced by U+FFFD; one where more than
+//! 1% of the characters are undecodable is rejected.
+
+use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+
+/// Why bytes could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("undecodable text: {0}")]
+pub struct CharsetError(pub String);
+
+/// The most undecodable characters a text may have, as a share of all characters.
+const MAX_BAD: f64 = 0.01;
+
+/// The charset label declared in the first 4 KiB (`<meta charset>` or `content="...; charset="`).
+pub fn declared_charset(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let at = head.find("charset=")? + "charset=".len();
+    let label: String = head[at..]
+        .trim_start_matches(['"', '\'', ' '])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+        .collect();
+    Encoding::for_label(label.as_bytes())
+}
+
+/// Decodes an HTML document; returns the text and the name of the encoding used.
+pub fn decode_html(bytes: &[u8]) -> Result<(String, &'static str), CharsetError> {
+    if let Some((encoding, bom)) = Encoding::for_bom(bytes) {
+        let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[bom..]);
+        return check(text.into_owned(), encoding.name(), had_errors);
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok((text.to_string(), UTF_8.name()));
+    }
+    let declared = declared_charset(bytes).filter(|e| *e != UTF_8);
+    if let Some(encoding) = declared {
+        let (text, _, had_errors) = encoding.decode(bytes);
+        return check(text.into_owned(), encoding.name(), had_errors);
+    }
+    let lossy = String::from_utf8_lossy(bytes);
+    let has_multibyte = lossy.chars().any(|c| c != '\u{FFFD}' && !c.is_ascii());
+    if !has_multibyte {
+        let (text, _, had_errors) = WINDOWS_1252.decode(bytes);
+        return check(text.into_owned(), WINDOWS_1252.name(), had_errors);
+    }
+    check(lossy.into_owned(), UTF_8.name(), true)
+}
+
+fn check(text: String, encoding: &'static str, had_errors: bool) -> Result<(String, &'static str), CharsetError> {
+    if had_errors {
+        let bad = text.chars().filter(|&c| c == '\u{FFFD}').count();
+        let share = bad as f64 / text.chars().count().max(1) as f64;
+        if share > MAX_BAD {
+            return Err(CharsetError(format!(
+                "{bad} undecodable characters ({:.1}%) as {encoding}",
+                share * 100.0
+            )));
+        }
+    }
+    Ok((text, encoding))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charsets() {
+        assert_eq!(
+            decode_html("<p>café</p>".as_bytes()).unwrap(),
+            ("<p>café</p>".into(), "UTF-8")
+        );
+        let latin1 = b"<meta charset=\"iso-8859-1\"><p>caf\xe9</p>";
+        assert_eq!(
+            decode_html(latin1).unwrap().0,
+            "<meta charset=\"iso-8859-1\"><p>café</p>"
+        );
+        // Declared Latin-1, but valid UTF-8: the declaration is wrong.
+        let misdeclared = "<meta charset=\"iso-8859-1\"><p>café</p>".as_bytes();
+        assert_eq!(
+            decode_html(misdeclared).unwrap().0,
+            "<meta charset=\"iso-8859-1\"><p>café</p>"
+        );
+        // Undeclared and not UTF-8: windows-1252.
+        assert_eq!(
+            decode_html(b"<p>caf\xe9 \x93q\x94</p>").unwrap().0,
+            "<p>café \u{201c}q\u{201d}</p>"
+        );
+        let utf16 = b"\xff\xfe<\0p\0>\0";
+        assert_eq!(decode_html(utf16).unwrap().0, "<p>");
+        // Mostly UTF-8, but a tenth of it broken: rejected with a clear error.
+        let mut broken = "é".repeat(50).into_bytes();
+        broken.extend(std::iter::repeat_n(0xff, 20));
+        let err = decode_html(&broken).unwrap_err();
+        assert!(err.to_string().contains("undecodable characters"), "{err}");
+    }
+}

@@ -1,0 +1,254 @@
+//! Evaluation of the cleaner on the shared corpus (`shared/corpus/articles`).
+//!
+//! * `scrapinghub-aeb`: body text against the article-extraction-benchmark's `articleBody`
+//!   with the benchmark's metric ([`metric`]).
+//! * `readability/<name>`: metadata against `expected-metadata.json` (title exact match after
+//!   whitespace folding; published time, where given, as the same instant, or the same day when
+//!   the expected value has no time; language primary subtag, where given), and the body text
+//!   against the text of `expected.html` (agreement with Readability.js, reported apart: it is
+//!   one extractor's output, not a human ground truth).
+
+pub mod metric;
+
+use std::fmt::Write as _;
+use std::io::Read as _;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use crate::meta;
+
+/// One scored page.
+#[derive(Debug, Clone)]
+pub struct PageScore {
+    /// Page id or test name.
+    pub page: String,
+    /// Body metric.
+    pub body: metric::Match,
+    /// Extraction method or failure.
+    pub method: String,
+    /// Words extracted and expected.
+    pub words: (usize, usize),
+}
+
+/// The whole evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// scrapinghub pages.
+    pub aeb: Vec<PageScore>,
+    /// readability pages (body agreement with Readability.js).
+    pub readability: Vec<PageScore>,
+    /// Title exact matches / pages.
+    pub title: (usize, usize),
+    /// Published time correct / pages whose ground truth has one.
+    pub published: (usize, usize),
+    /// Language correct / pages whose ground truth has one.
+    pub language: (usize, usize),
+    /// Mismatches, one line each.
+    pub misses: Vec<String>,
+}
+
+impl Report {
+    /// Body summary on the benchmark pages.
+    pub fn aeb_summary(&self) -> metric::Summary {
+        metric::summarize(&self.aeb.iter().map(|p| p.body).collect::<Vec<_>>())
+    }
+
+    /// Body summary against Readability.js.
+    pub fn readability_summary(&self) -> metric::Summary {
+        metric::summarize(&self.readability.iter().map(|p| p.body).collect::<Vec<_>>())
+    }
+
+    /// A human-readable report with the worst ten benchmark pages.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let a = self.aeb_summary();
+        let r = self.readability_summary();
+        let pct = |(n, d): (usize, usize)| if d == 0 { 0.0 } else { 100.0 * n as f64 / d as f64 };
+        let _ = writeln!(
+            out,
+            "body (article-extraction-benchmark, {} pages): precision {:.3} recall {:.3} F1 {:.3}",
+            self.aeb.len(),
+            a.precision,
+            a.recall,
+            a.f1
+        );
+        let _ = writeln!(
+            out,
+            "body vs Readability.js (readability test pages, {} pages): precision {:.3} recall {:.3} F1 {:.3}",
+            self.readability.len(),
+            r.precision,
+            r.recall,
+            r.f1
+        );
+        let _ = writeln!(
+            out,
+            "title exact match: {}/{} = {:.1}%",
+            self.title.0,
+            self.title.1,
+            pct(self.title)
+        );
+        let _ = writeln!(
+            out,
+            "published date correct: {}/{} = {:.1}%",
+            self.published.0,
+            self.published.1,
+            pct(self.published)
+        );
+        let _ = writeln!(
+            out,
+            "language correct: {}/{} = {:.1}%",
+            self.language.0,
+            self.language.1,
+            pct(self.language)
+        );
+        let mut worst: Vec<&PageScore> = self.aeb.iter().collect();
+        worst.sort_by(|x, y| x.body.f1().total_cmp(&y.body.f1()));
+        let _ = writeln!(
+            out,
+            "worst ten benchmark pages (F1, precision, recall, method, words got/expected):"
+        );
+        for p in worst.iter().take(10) {
+            let _ = writeln!(
+                out,
+                "  {} F1 {:.3} P {:.3} R {:.3} {} {}/{}",
+                p.page,
+                p.body.f1(),
+                p.body.precision(),
+                p.body.recall(),
+                p.method,
+                p.words.0,
+                p.words.1
+            );
+        }
+        let _ = writeln!(out, "metadata mismatches:");
+        for m in &self.misses {
+            let _ = writeln!(out, "  {m}");
+        }
+        out
+    }
+}
+
+fn read_maybe_gz(path: &Path) -> std::io::Result<Vec<u8>> {
+    let bytes = std::fs::read(path)?;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut out)?;
+        Ok(out)
+    } else {
+        Ok(bytes)
+    }
+}
+
+/// Reads a plain or gzip-compressed HTML file and decodes it.
+pub fn read_html(path: &Path) -> anyhow::Result<String> {
+    use anyhow::Context as _;
+    let bytes = read_maybe_gz(path).with_context(|| format!("reading {}", path.display()))?;
+    let (text, _) = crate::decode::decode_html(&bytes).with_context(|| format!("decoding {}", path.display()))?;
+    Ok(text)
+}
+
+fn fold(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Runs the evaluation over `articles` (the corpus's `articles/` folder). `now` is the time
+/// dates are checked against.
+pub fn run(articles: &Path, now: DateTime<Utc>) -> anyhow::Result<Report> {
+    use anyhow::Context as _;
+    let mut report = Report::default();
+    let aeb = articles.join("scrapinghub-aeb");
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(aeb.join("ground-truth.json"))?).context("parsing ground-truth.json")?;
+    let truth = truth.as_object().context("ground-truth.json is not an object")?;
+    for (id, entry) in truth {
+        let html = read_html(&aeb.join("html").join(format!("{id}.html.gz")))?;
+        let expected = entry["articleBody"].as_str().unwrap_or_default();
+        let url = entry["url"].as_str();
+        let (text, method) = match crate::extract_document(&html, url, now) {
+            Ok(r) => (r.article.text, r.article.extraction.method),
+            Err(err) => (String::new(), format!("error: {err}")),
+        };
+        report.aeb.push(PageScore {
+            page: id.chars().take(12).collect(),
+            body: metric::shingle_match(expected, &text),
+            method,
+            words: (text.split_whitespace().count(), expected.split_whitespace().count()),
+        });
+    }
+    report.aeb.sort_by(|a, b| a.page.cmp(&b.page));
+
+    let mut names: Vec<_> = std::fs::read_dir(articles.join("readability"))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("source.html").exists())
+        .collect();
+    names.sort();
+    for dir in names {
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let html = read_html(&dir.join("source.html"))?;
+        let expected_meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("expected-metadata.json"))?).unwrap_or_default();
+        let expected_text = std::fs::read_to_string(dir.join("expected.html"))
+            .map(|h| crate::html_to_text(&h))
+            .unwrap_or_default();
+        // Readability's tests resolve against this URL.
+        let url = "http://fakehost/test/page.html";
+        let result = crate::extract_document(&html, Some(url), now);
+        let (text, method) = match &result {
+            Ok(r) => (r.article.text.clone(), r.article.extraction.method.clone()),
+            Err(err) => (String::new(), format!("error: {err}")),
+        };
+        report.readability.push(PageScore {
+            page: name.clone(),
+            body: metric::shingle_match(&expected_text, &text),
+            method,
+            words: (
+                text.split_whitespace().count(),
+                expected_text.split_whitespace().count(),
+            ),
+        });
+        let article = result.ok().map(|r| r.article);
+        if let Some(want) = expected_meta["title"].as_str().filter(|t| !t.trim().is_empty()) {
+            report.title.1 += 1;
+            let got = article.as_ref().map(|a| a.title.as_str()).unwrap_or_default();
+            if fold(got) == fold(want) {
+                report.title.0 += 1;
+            } else {
+                report.misses.push(format!("{name}: title {got:?}, expected {want:?}"));
+            }
+        }
+        if let Some(want) = expected_meta["publishedTime"].as_str().filter(|t| !t.trim().is_empty()) {
+            report.published.1 += 1;
+            let got = article.as_ref().and_then(|a| a.published_at);
+            let ok = match (got, meta::parse_date(want)) {
+                (Some(got), Some(w)) if want.trim().len() <= 10 => got.date_naive() == w.date_naive(),
+                (Some(got), Some(w)) => got == w,
+                _ => false,
+            };
+            if ok {
+                report.published.0 += 1;
+            } else {
+                report
+                    .misses
+                    .push(format!("{name}: published {got:?}, expected {want:?}"));
+            }
+        }
+        if let Some(want) = expected_meta["lang"].as_str().filter(|t| !t.trim().is_empty()) {
+            report.language.1 += 1;
+            let primary = |l: &str| l.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+            let got = article.as_ref().and_then(|a| a.language.clone());
+            if got.as_deref().map(primary) == Some(primary(want)) {
+                report.language.0 += 1;
+            } else {
+                report
+                    .misses
+                    .push(format!("{name}: language {got:?}, expected {want:?}"));
+            }
+        }
+    }
+    Ok(report)
+}

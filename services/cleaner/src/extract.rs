@@ -1,0 +1,554 @@
+//! Main-text extraction from an article page, within a budget.
+//!
+//! The main extractor is `rs-trafilatura` (a Rust port of trafilatura; chosen after measuring
+//! it against `dom_smoothie` and `readability-rs` on the corpus, see `bench/cleaner/README.md`).
+//! Its paragraphs then go through news-specific boilerplate rules ([`is_boilerplate`]). When
+//! it finds nothing worth keeping (fewer than [`MIN_WORDS`] words), the simpler whole-page walk
+//! of [`crate::text`] is used instead and the method says `fallback`.
+//!
+//! Every page gets a budget ([`Budget`]): its size and its element nesting depth are checked
+//! before parsing, and extraction runs on a worker thread with a large stack and a deadline.
+//! A worker that misses its deadline cannot be killed; it is left to finish in the
+//! background and its result is dropped, and while [`MAX_ABANDONED`] such workers are still
+//! running, further pages are refused with `timeout` at once rather than piling up.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use scraper::Html;
+
+use crate::meta::{self, PageMeta};
+
+/// Fewer words than this from the main extractor means it found nothing worth keeping.
+pub const MIN_WORDS: usize = 25;
+
+/// Workers past their deadline that may still be running before pages are refused.
+pub const MAX_ABANDONED: usize = 4;
+
+static ABANDONED: AtomicUsize = AtomicUsize::new(0);
+
+/// Limits on the work spent on one page.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Largest page, in bytes of UTF-8 HTML.
+    pub max_bytes: usize,
+    /// Deepest element nesting.
+    pub max_depth: usize,
+    /// Most elements.
+    pub max_elements: usize,
+    /// Wall-clock time for parsing, extraction and metadata.
+    pub timeout: Duration,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            max_bytes: 8 * 1024 * 1024,
+            max_depth: 400,
+            max_elements: 250_000,
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why a page yielded no text. The names are the `reason` label of
+/// `newswire_cleaner_failures_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Larger than [`Budget::max_bytes`].
+    TooLarge,
+    /// Nested deeper, or with more elements, than the budget allows.
+    TooDeep,
+    /// Not done within [`Budget::timeout`].
+    Timeout,
+    /// No text worth keeping, with either method.
+    Empty,
+    /// Undecodable bytes or a mis-declared character set that could not be repaired.
+    Charset,
+    /// The extractor panicked.
+    Internal,
+}
+
+impl Failure {
+    /// The metric label and record value.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Failure::TooLarge => "too_large",
+            Failure::TooDeep => "too_deep",
+            Failure::Timeout => "timeout",
+            Failure::Empty => "empty",
+            Failure::Charset => "charset",
+            Failure::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Failure::TooLarge => "page larger than the size budget",
+            Failure::TooDeep => "page nested deeper (or with more elements) than the budget allows",
+            Failure::Timeout => "page extraction ran past its time budget",
+            Failure::Empty => "no article text found on the page",
+            Failure::Charset => "page text is not decodable (invalid or mis-declared character set)",
+            Failure::Internal => "the extractor failed on the page",
+        })
+    }
+}
+
+/// Which method produced the text. The names are the `method` label of
+/// `newswire_cleaner_extractions_total` and the record's `extraction.method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// rs-trafilatura plus the boilerplate rules.
+    Trafilatura,
+    /// The whole-page walk.
+    Fallback,
+}
+
+impl Method {
+    /// The label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Trafilatura => "trafilatura",
+            Method::Fallback => "fallback",
+        }
+    }
+}
+
+/// What one page yielded.
+#[derive(Debug, Clone)]
+pub struct PageText {
+    /// Clean paragraphs, separated by a blank line.
+    pub text: String,
+    /// Which method produced them.
+    pub method: Method,
+    /// The page's metadata.
+    pub meta: PageMeta,
+}
+
+/// Checks the budget, then extracts text and metadata on a worker thread with a deadline.
+pub fn extract_page(html: &str, url: Option<&str>, now: DateTime<Utc>, budget: &Budget) -> Result<PageText, Failure> {
+    if html.len() > budget.max_bytes {
+        return Err(Failure::TooLarge);
+    }
+    let (depth, elements) = nesting(html);
+    if depth > budget.max_depth || elements > budget.max_elements {
+        return Err(Failure::TooDeep);
+    }
+    if replacement_ratio(html) > 0.01 {
+        return Err(Failure::Charset);
+    }
+    if ABANDONED.load(Ordering::SeqCst) >= MAX_ABANDONED {
+        return Err(Failure::Timeout);
+    }
+    // A rendezvous channel: a worker whose receiver is gone learns it from `send`.
+    let (tx, rx) = mpsc::sync_channel(0);
+    let html = html.to_string();
+    let url = url.map(str::to_string);
+    let spawned = std::thread::Builder::new()
+        .name("extract".into())
+        .stack_size(64 * 1024 * 1024)
+        .spawn(move || {
+            let result = extract_now(&html, url.as_deref(), now);
+            // The receiver is gone when the deadline passed; then this worker was abandoned.
+            if tx.send(result).is_err() {
+                ABANDONED.fetch_sub(1, Ordering::SeqCst);
+            }
+        });
+    if spawned.is_err() {
+        return Err(Failure::Internal);
+    }
+    match rx.recv_timeout(budget.timeout) {
+        Ok(result) => result,
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            ABANDONED.fetch_add(1, Ordering::SeqCst);
+            drop(rx);
+            Err(Failure::Timeout)
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(Failure::Internal),
+    }
+}
+
+/// Extraction without a budget (the worker's body).
+pub fn extract_now(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Result<PageText, Failure> {
+    let doc = Html::parse_document(html);
+    let meta = meta::page_meta(&doc, url, now);
+    let byline: Vec<String> = meta.authors.as_ref().map(|(a, _)| a.clone()).unwrap_or_default();
+    let title = meta.title.as_ref().map(|(t, _)| t.as_str());
+
+    let options = rs_trafilatura::Options {
+        url: url.map(str::to_string),
+        ..rs_trafilatura::Options::default()
+    };
+    let main = rs_trafilatura::extract_with_options(html, &options)
+        .map(|r| clean_paragraphs(r.content_text.split('\n'), title, &byline))
+        .unwrap_or_default();
+    if words(&main) >= MIN_WORDS {
+        return Ok(PageText {
+            text: main,
+            method: Method::Trafilatura,
+            meta,
+        });
+    }
+    let walked = crate::text::main_text(&doc);
+    let fallback = clean_paragraphs(walked.split("\n\n"), title, &byline);
+    let (text, method) = if words(&fallback) > words(&main) {
+        (fallback, Method::Fallback)
+    } else {
+        (main, Method::Trafilatura)
+    };
+    if text.is_empty() {
+        return Err(Failure::Empty);
+    }
+    Ok(PageText { text, method, meta })
+}
+
+fn words(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+/// The largest element nesting depth and the number of elements, from a cheap scan of the
+/// tags (not a parse: void elements and self-closing tags do not nest; the content of
+/// `<script>` and `<style>` is skipped).
+pub fn nesting(html: &str) -> (usize, usize) {
+    const VOID: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+    ];
+    let bytes = html.as_bytes();
+    let (mut depth, mut max_depth, mut elements) = (0usize, 0usize, 0usize);
+    let mut i = 0;
+    while let Some(off) = memchr(b'<', &bytes[i..]) {
+        i += off + 1;
+        let closing = bytes.get(i) == Some(&b'/');
+        let start = if closing { i + 1 } else { i };
+        let mut end = start;
+        while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'-') {
+            end += 1;
+        }
+        if end == start || !bytes[start].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = html[start..end].to_ascii_lowercase();
+        if closing {
+            depth = depth.saturating_sub(1);
+            continue;
+        }
+        elements += 1;
+        let tag_end = memchr(b'>', &bytes[end..]).map_or(bytes.len(), |o| end + o);
+        let self_closing = tag_end > 0 && bytes.get(tag_end - 1) == Some(&b'/');
+        if name == "script" || name == "style" {
+            let close = format!("</{name}");
+            let rest = &html[tag_end.min(html.len())..];
+            i = rest
+                .to_ascii_lowercase()
+                .find(&close)
+                .map_or(bytes.len(), |o| tag_end + o);
+            continue;
+        }
+        if !VOID.contains(&name.as_str()) && !self_closing {
+            depth += 1;
+            max_depth = max_depth.max(depth);
+        }
+        i = tag_end.min(bytes.len());
+    }
+    (max_depth, elements)
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
+/// The share of U+FFFD replacement characters among the characters of `text`.
+fn replacement_ratio(text: &str) -> f64 {
+    let bad = text.chars().filter(|&c| c == '\u{FFFD}').count();
+    if bad == 0 {
+        return 0.0;
+    }
+    bad as f64 / text.chars().count().max(1) as f64
+}
+
+/// Normalises paragraphs and drops boilerplate, byline and date lines, the headline repeated
+/// as the first paragraph, and repeated paragraphs (an image caption shown twice, the second
+/// time with its credit).
+pub fn clean_paragraphs<'a>(
+    paragraphs: impl Iterator<Item = &'a str>,
+    title: Option<&str>,
+    byline: &[String],
+) -> String {
+    let paragraphs: Vec<String> = paragraphs
+        .map(crate::text::normalize_text)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let mut kept: Vec<&str> = Vec::with_capacity(paragraphs.len());
+    for (i, p) in paragraphs.iter().enumerate() {
+        if is_boilerplate(p) || is_dateline(p) || byline.iter().any(|b| p.eq_ignore_ascii_case(b)) {
+            continue;
+        }
+        if kept.is_empty() && title.is_some_and(|t| t == p) {
+            continue;
+        }
+        if kept.contains(&p.as_str()) {
+            continue;
+        }
+        // A caption repeated with a credit appended: keep neither copy.
+        let next = paragraphs.get(i + 1).map(String::as_str);
+        if next.is_some_and(|n| n.len() > p.len() && n.starts_with(p.as_str()) && is_credit(&n[p.len()..])) {
+            continue;
+        }
+        if let Some(prev) = i.checked_sub(1).and_then(|j| paragraphs.get(j))
+            && p.len() > prev.len()
+            && p.starts_with(prev.as_str())
+            && is_credit(&p[prev.len()..])
+        {
+            continue;
+        }
+        kept.push(p);
+    }
+    kept.join("\n\n")
+}
+
+/// A photo credit: `(Sputnik/Mikhail Metzel/Pool via Reuters)`, `(Getty Images)`, `Photo: AFP`.
+fn is_credit(s: &str) -> bool {
+    let s = s.trim();
+    let inner = s.strip_prefix('(').and_then(|s| s.strip_suffix(')'));
+    let body = inner.unwrap_or(s);
+    let lower = body.to_lowercase();
+    (inner.is_some() || lower.starts_with("photo") || lower.starts_with("image"))
+        && body.split_whitespace().count() <= 12
+        && [
+            "getty",
+            "reuters",
+            "afp",
+            "ap",
+            "pa",
+            "epa",
+            "via",
+            "photo",
+            "image",
+            "pool",
+            "shutterstock",
+            "alamy",
+            "sputnik",
+            "xinhua",
+            "tass",
+            "bloomberg",
+            "file",
+        ]
+        .iter()
+        .any(|k| lower.split(|c: char| !c.is_alphanumeric()).any(|w| w == *k))
+}
+
+/// Lines that are page furniture, not article text: comment and login prompts, newsletter and
+/// share calls, "read more" links. Only short paragraphs are considered, so a sentence of the
+/// article that mentions these words is kept.
+pub fn is_boilerplate(p: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "comments",
+        "comment",
+        "share",
+        "share this article",
+        "share this",
+        "advertisement",
+        "skip advert",
+        "read more",
+        "related",
+        "related articles",
+        "most read",
+        "more on this story",
+        "sign up",
+        "subscribe",
+        "log in",
+        "register",
+        "copy link",
+        "listen to this article",
+    ];
+    const PREFIXES: &[&str] = &[
+        "join our commenting forum",
+        "join thought-provoking conversations",
+        "thank you for registering",
+        "please refresh the page",
+        "want to bookmark your favourite articles",
+        "sign up to our",
+        "sign up for our",
+        "sign up to the",
+        "subscribe to our newsletter",
+        "click here to",
+        "follow us on",
+        "read more:",
+        "read more about",
+        "related:",
+        "already have an account",
+        "create a free account",
+        "we use cookies",
+        "by clicking",
+        "this article is more than",
+        "you can find our community guidelines",
+        "view comments",
+        "show comments",
+    ];
+    let lower = p.to_lowercase();
+    let lower = lower.trim_end_matches(['.', ':', '…']).trim();
+    if EXACT.contains(&lower) {
+        return true;
+    }
+    p.split_whitespace().count() <= 40 && PREFIXES.iter().any(|pre| lower.starts_with(pre))
+}
+
+/// A line that is only a date and time, as printed under a byline
+/// (`Wednesday 15 December 2021 15:19 GMT`, `Updated: 15 Dec 2021`).
+fn is_dateline(p: &str) -> bool {
+    const MONTHS: &[&str] = &[
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+    ];
+    const OTHER: &[&str] = &[
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "updated",
+        "published",
+        "gmt",
+        "bst",
+        "utc",
+        "est",
+        "edt",
+        "pst",
+        "am",
+        "pm",
+        "on",
+        "at",
+        "last",
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+    ];
+    let lower = p.to_lowercase();
+    let tokens: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if tokens.is_empty() || tokens.len() > 10 {
+        return false;
+    }
+    let has_month = tokens.iter().any(|t| MONTHS.contains(t));
+    let has_year = tokens
+        .iter()
+        .any(|t| t.len() == 4 && t.parse::<u32>().is_ok_and(|y| (1990..2100).contains(&y)));
+    has_month
+        && has_year
+        && tokens
+            .iter()
+            .all(|t| MONTHS.contains(t) || OTHER.contains(t) || t.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_measured_without_parsing() {
+        assert_eq!(
+            nesting("<html><body><div><p>a<br>b</p><img src=x></div></body></html>"),
+            (4, 6)
+        );
+        assert_eq!(nesting("<div><script>if (a<b) { '<div><div>' }</script></div>"), (1, 2));
+        let deep = "<div>".repeat(1000);
+        assert_eq!(nesting(&deep).0, 1000);
+    }
+
+    #[test]
+    fn budget_failures_are_clean_errors() {
+        let now = Utc::now();
+        let budget = Budget {
+            max_bytes: 100,
+            ..Budget::default()
+        };
+        let big = format!("<p>{}</p>", "x".repeat(200));
+        assert_eq!(extract_page(&big, None, now, &budget).unwrap_err(), Failure::TooLarge);
+        let deep = format!("<html><body>{}</body></html>", "<div>".repeat(5000));
+        assert_eq!(
+            extract_page(&deep, None, now, &Budget::default()).unwrap_err(),
+            Failure::TooDeep
+        );
+        let bad = format!("<p>{}</p>", "\u{FFFD}abc".repeat(50));
+        assert_eq!(
+            extract_page(&bad, None, now, &Budget::default()).unwrap_err(),
+            Failure::Charset
+        );
+        let empty = "<html><body><nav>Home</nav></body></html>";
+        assert_eq!(
+            extract_page(empty, None, now, &Budget::default()).unwrap_err(),
+            Failure::Empty
+        );
+    }
+
+    #[test]
+    fn a_page_that_runs_past_its_deadline_times_out() {
+        // A huge flat page takes far longer than a microsecond.
+        let html = format!(
+            "<html><body>{}</body></html>",
+            "<p>Some words of text here.</p>".repeat(20_000)
+        );
+        let budget = Budget {
+            timeout: Duration::from_micros(1),
+            ..Budget::default()
+        };
+        assert_eq!(
+            extract_page(&html, None, Utc::now(), &budget).unwrap_err(),
+            Failure::Timeout
+        );
+    }
+
+    #[test]
+    fn boilerplate_lines() {
+        for line in [
+            "Comments",
+            "Join our commenting forum",
+            "Join thought-provoking conversations, follow other Independent readers and see their replies",
+            "Thank you for registering",
+            "Please refresh the page or navigate to another page on the site to be automatically logged in",
+        ] {
+            assert!(is_boilerplate(line), "{line}");
+        }
+        assert!(!is_boilerplate(
+            "Comments by the minister were welcomed by the opposition on Monday."
+        ));
+        assert!(is_dateline("Wednesday 15 December 2021 15:19 GMT"));
+        assert!(!is_dateline("On 15 December 2021 the leaders met."));
+        assert!(is_credit(" (Sputnik/Mikhail Metzel/Pool via Reuters)"));
+        assert!(!is_credit(" (and the rest of the sentence)"));
+    }
+}

@@ -1,0 +1,806 @@
+//! Article metadata from the page, with the source of every field.
+//!
+//! Order of trust, per field (the first source that has a usable value wins; the feed item is
+//! consulted by [`crate::clean`] after the page):
+//!
+//! | field | sources, most trusted first |
+//! |---|---|
+//! | title | JSON-LD `headline`/`name` · `dc.title` · `og:title` · `twitter:title` · `<title>` (site name cut off) · `<h1>` |
+//! | authors | JSON-LD `author[].name` · `<meta name=author>` / `article:author` (names, not URLs) · `[rel=author]`, `[itemprop=author]`, `.byline` |
+//! | published_at | JSON-LD `datePublished` · `article:published_time` · other date metas (`pubdate`, `date`, `dc.date`, `parsely-pub-date`, `sailthru.date`...) · `<time datetime>` · date in the URL path |
+//! | updated_at | JSON-LD `dateModified` · `article:modified_time` · `og:updated_time` |
+//! | language | `<html lang>` · `content-language` · `og:locale` · JSON-LD `inLanguage` (then the feed, then detection on the text) |
+//! | summary | JSON-LD `description` · `og:description` · `description` · `twitter:description` |
+//! | lead_image | JSON-LD `image` · `og:image` · `twitter:image` |
+//! | site_name | JSON-LD `publisher.name` · `og:site_name` · `application-name` |
+//! | section | JSON-LD `articleSection` · `article:section` |
+//! | canonical_url | `<link rel=canonical>` · `og:url` · JSON-LD `url`/`mainEntityOfPage` |
+//!
+//! The feed item's value is taken over the page's when the page's comes only from its markup
+//! or URL (`<title>`, `<h1>`, `<time>`, a byline element, a date in the path).
+//!
+//! Dates are sanity-checked ([`plausible_date`]): a date after the fetch time (plus a day of
+//! clock skew) or before 1995 is not taken, and the next source is tried.
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use scraper::{ElementRef, Html, Selector};
+use serde_json::Value;
+
+/// Where a metadata value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum From {
+    /// A JSON-LD block (schema.org `NewsArticle` and friends).
+    JsonLd,
+    /// OpenGraph (`og:*`, `article:*`) meta tags.
+    OpenGraph,
+    /// Other meta tags (`name=description`, `dc.*`, `twitter:*`, `<html lang>`, `<link rel=canonical>`).
+    Meta,
+    /// The document's markup itself (`<title>`, `<h1>`, `<time>`, a byline element).
+    Html,
+    /// The article's URL.
+    Url,
+    /// The feed item.
+    Feed,
+    /// Detected from the text.
+    Detected,
+}
+
+impl From {
+    /// The name used in the record's provenance map.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            From::JsonLd => "json_ld",
+            From::OpenGraph => "opengraph",
+            From::Meta => "meta",
+            From::Html => "html",
+            From::Url => "url",
+            From::Feed => "feed",
+            From::Detected => "detected",
+        }
+    }
+}
+
+/// A value and its source.
+pub type Sourced<T> = Option<(T, From)>;
+
+/// The metadata found in one page.
+#[derive(Debug, Clone, Default)]
+pub struct PageMeta {
+    /// Headline.
+    pub title: Sourced<String>,
+    /// Author names.
+    pub authors: Sourced<Vec<String>>,
+    /// Publication time.
+    pub published_at: Sourced<DateTime<Utc>>,
+    /// Last modification time.
+    pub updated_at: Sourced<DateTime<Utc>>,
+    /// Declared language (BCP 47, normalised).
+    pub language: Sourced<String>,
+    /// Description / standfirst.
+    pub summary: Sourced<String>,
+    /// Lead image URL (absolute when a base URL is known).
+    pub lead_image: Sourced<String>,
+    /// Publisher name.
+    pub site_name: Sourced<String>,
+    /// Section.
+    pub section: Sourced<String>,
+    /// Canonical URL, absolute, not yet normalised.
+    pub canonical_url: Sourced<String>,
+}
+
+/// Earliest plausible publication date of a news article on the web.
+fn earliest() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(1995, 1, 1, 0, 0, 0).single().unwrap_or_default()
+}
+
+/// Whether `date` can be a publication time for a page fetched at `now`: not in the future
+/// (one day of clock skew and time-zone confusion allowed) and not before 1995.
+pub fn plausible_date(date: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    date >= earliest() && date <= now + chrono::Duration::days(1)
+}
+
+/// Parses the date formats found in pages: RFC 3339 / ISO 8601 with or without offset,
+/// seconds or `T`, RFC 2822, and a bare date (taken as midnight UTC). Times without an offset
+/// are taken as UTC.
+pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S %z",
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+    ] {
+        if let Ok(d) = DateTime::parse_from_str(s, fmt) {
+            return Some(d.with_timezone(&Utc));
+        }
+    }
+    let naive = s
+        .trim_end_matches('Z')
+        .trim_end_matches(" UTC")
+        .trim_end_matches(" GMT");
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(naive, fmt) {
+            return Some(d.and_utc());
+        }
+    }
+    let date_part = s.get(..10).unwrap_or(s);
+    for fmt in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(date_part, fmt) {
+            return d.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+        }
+    }
+    None
+}
+
+/// A date in a URL path: `/2021/12/15/` or `/2021-12-15` (midnight UTC).
+pub fn date_from_url(url: &str) -> Option<DateTime<Utc>> {
+    let path = url::Url::parse(url).ok()?.path().to_string();
+    let parts: Vec<&str> = path.split('/').collect();
+    for w in parts.windows(3) {
+        if let [y, m, d] = w
+            && y.len() == 4
+            && m.len() <= 2
+            && d.len() <= 2
+            && let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>())
+            && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
+        {
+            return date.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+        }
+    }
+    for part in parts {
+        for start in 0..part.len().saturating_sub(9) {
+            let Some(candidate) = part.get(start..start + 10) else {
+                continue;
+            };
+            if let Ok(date) = NaiveDate::parse_from_str(candidate, "%Y-%m-%d")
+                && date.year() >= 1995
+            {
+                return date.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+            }
+        }
+    }
+    None
+}
+
+/// Normalises a language tag: `en_US` and `EN-us` become `en-US`; anything that is not a
+/// 2- or 3-letter primary subtag is dropped.
+pub fn normalize_language(raw: &str) -> Option<String> {
+    let raw = raw.trim().replace('_', "-");
+    let mut parts = raw.split('-');
+    let primary = parts.next()?.to_ascii_lowercase();
+    if !(2..=3).contains(&primary.len()) || !primary.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    match parts.next() {
+        Some(region) if region.len() == 2 && region.chars().all(|c| c.is_ascii_alphabetic()) => {
+            Some(format!("{primary}-{}", region.to_ascii_uppercase()))
+        }
+        _ => Some(primary),
+    }
+}
+
+/// The BCP 47 tag of an ISO 639-3 code (as language detection returns): the two-letter code
+/// where one exists, else the three-letter code itself.
+pub fn bcp47(iso639_3: &str) -> &str {
+    const TWO: &[(&str, &str)] = &[
+        ("eng", "en"),
+        ("deu", "de"),
+        ("fra", "fr"),
+        ("spa", "es"),
+        ("por", "pt"),
+        ("ita", "it"),
+        ("nld", "nl"),
+        ("rus", "ru"),
+        ("ukr", "uk"),
+        ("bel", "be"),
+        ("pol", "pl"),
+        ("ces", "cs"),
+        ("slk", "sk"),
+        ("slv", "sl"),
+        ("hrv", "hr"),
+        ("srp", "sr"),
+        ("bul", "bg"),
+        ("ron", "ro"),
+        ("hun", "hu"),
+        ("fin", "fi"),
+        ("swe", "sv"),
+        ("dan", "da"),
+        ("nob", "nb"),
+        ("est", "et"),
+        ("lav", "lv"),
+        ("lit", "lt"),
+        ("ell", "el"),
+        ("tur", "tr"),
+        ("ara", "ar"),
+        ("heb", "he"),
+        ("pes", "fa"),
+        ("urd", "ur"),
+        ("hin", "hi"),
+        ("ben", "bn"),
+        ("tam", "ta"),
+        ("tel", "te"),
+        ("mar", "mr"),
+        ("guj", "gu"),
+        ("pan", "pa"),
+        ("kan", "kn"),
+        ("mal", "ml"),
+        ("cmn", "zh"),
+        ("jpn", "ja"),
+        ("kor", "ko"),
+        ("vie", "vi"),
+        ("tha", "th"),
+        ("ind", "id"),
+        ("kat", "ka"),
+        ("hye", "hy"),
+        ("aze", "az"),
+        ("kaz", "kk"),
+        ("uzb", "uz"),
+        ("cat", "ca"),
+        ("epo", "eo"),
+        ("afr", "af"),
+        ("lat", "la"),
+        ("tgl", "tl"),
+        ("mkd", "mk"),
+        ("yid", "yi"),
+        ("zul", "zu"),
+        ("amh", "am"),
+        ("jav", "jv"),
+        ("nep", "ne"),
+        ("sin", "si"),
+        ("khm", "km"),
+        ("mya", "my"),
+        ("tuk", "tk"),
+        ("aka", "ak"),
+        ("sna", "sn"),
+        ("ori", "or"),
+    ];
+    TWO.iter()
+        .find(|(three, _)| *three == iso639_3)
+        .map_or(iso639_3, |(_, two)| two)
+}
+
+fn selector(css: &str) -> Option<Selector> {
+    Selector::parse(css).ok()
+}
+
+fn clean(s: &str) -> Option<String> {
+    let s = crate::text::normalize_text(&crate::html_to_text(s));
+    (!s.is_empty()).then_some(s)
+}
+
+/// `content` of the first `<meta>` whose `property`, `name` or `itemprop` is one of `keys`
+/// (case-insensitive).
+fn meta_content(doc: &Html, keys: &[&str]) -> Option<String> {
+    let sel = selector("meta[content]")?;
+    for key in keys {
+        for m in doc.select(&sel) {
+            let el = m.value();
+            let name = el.attr("property").or(el.attr("name")).or(el.attr("itemprop"));
+            if name.is_some_and(|n| n.trim().eq_ignore_ascii_case(key))
+                && let Some(v) = el.attr("content").and_then(clean)
+            {
+                return Some(v);
+            }
+        }
+    }
+    None
+}
+
+/// Every `content` of `<meta>` tags named `key`.
+fn meta_all(doc: &Html, key: &str) -> Vec<String> {
+    let Some(sel) = selector("meta[content]") else {
+        return Vec::new();
+    };
+    doc.select(&sel)
+        .filter(|m| {
+            let el = m.value();
+            el.attr("property")
+                .or(el.attr("name"))
+                .is_some_and(|n| n.trim().eq_ignore_ascii_case(key))
+        })
+        .filter_map(|m| m.value().attr("content").and_then(clean))
+        .collect()
+}
+
+fn element_text(el: ElementRef<'_>) -> String {
+    crate::text::normalize_text(&el.text().collect::<Vec<_>>().join(" "))
+}
+
+/// The JSON-LD object describing the article: the first object (searching `@graph` and arrays)
+/// whose `@type` is an article type, else the first with a `headline`.
+fn json_ld_article(doc: &Html) -> Option<Value> {
+    let sel = selector(r#"script[type="application/ld+json"]"#)?;
+    let mut objects = Vec::new();
+    for script in doc.select(&sel) {
+        let text: String = script.text().collect();
+        let text = text.trim();
+        let text = text.strip_prefix("//").unwrap_or(text).trim_start();
+        let text = text.strip_prefix("<![CDATA[").unwrap_or(text);
+        let text = text.trim_end();
+        let text = text.strip_suffix("]]>").unwrap_or(text).trim_end();
+        let text = text.strip_suffix("//").unwrap_or(text);
+        let Ok(value) = serde_json::from_str::<Value>(text.trim().trim_end_matches(';')) else {
+            continue;
+        };
+        flatten_ld(value, &mut objects, 0);
+    }
+    let is_article = |v: &Value| {
+        let types: Vec<&str> = match v.get("@type") {
+            Some(Value::String(s)) => vec![s.as_str()],
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        types.iter().any(|t| {
+            t.ends_with("Article") || matches!(*t, "BlogPosting" | "Report" | "LiveBlogPosting" | "SocialMediaPosting")
+        })
+    };
+    let idx = objects
+        .iter()
+        .position(is_article)
+        .or_else(|| objects.iter().position(|v| v.get("headline").is_some()))?;
+    Some(objects.swap_remove(idx))
+}
+
+fn flatten_ld(value: Value, out: &mut Vec<Value>, depth: usize) {
+    if depth > 4 {
+        return;
+    }
+    match value {
+        Value::Array(items) => items.into_iter().for_each(|v| flatten_ld(v, out, depth + 1)),
+        Value::Object(mut map) => {
+            if let Some(graph) = map.remove("@graph") {
+                flatten_ld(graph, out, depth + 1);
+            }
+            out.push(Value::Object(map));
+        }
+        _ => {}
+    }
+}
+
+/// A string, or the `name`/`url`/`@id` of an object, or the first of an array.
+fn ld_str(v: &Value, keys: &[&str]) -> Option<String> {
+    match v {
+        Value::String(s) => clean(s),
+        Value::Array(a) => a.iter().find_map(|v| ld_str(v, keys)),
+        Value::Object(o) => keys.iter().find_map(|k| o.get(*k).and_then(|v| ld_str(v, keys))),
+        _ => None,
+    }
+}
+
+fn ld_names(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(a) => a.iter().flat_map(ld_names).collect(),
+        Value::Object(o) => o.get("name").and_then(|n| ld_str(n, &[])).into_iter().collect(),
+        Value::String(s) => clean(s).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    !s.contains("://") && !s.starts_with("www.") && !s.contains('@') && s.split_whitespace().count() <= 8
+}
+
+/// Splits "A, B and C" into names.
+fn split_names(s: &str) -> Vec<String> {
+    let s = s.trim();
+    let s = s
+        .strip_prefix("By ")
+        .or_else(|| s.strip_prefix("by "))
+        .or_else(|| s.strip_prefix("BY "))
+        .unwrap_or(s);
+    s.split([',', ';', '|'])
+        .flat_map(|p| p.split(" and "))
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && is_name(p))
+        .map(str::to_string)
+        .collect()
+}
+
+fn absolute(base: Option<&url::Url>, href: &str) -> Option<String> {
+    let href = href.trim();
+    if href.is_empty() {
+        return None;
+    }
+    match base {
+        Some(base) => base.join(href).ok().map(String::from),
+        None => url::Url::parse(href).ok().map(String::from),
+    }
+}
+
+/// Cuts a site name off a document title, in the way reader views do: at the last ` | `,
+/// ` - `, ` — `, ` » ` or ` / ` separator, keeping the longer side when the first part is too
+/// short to be a headline.
+pub fn title_from_document(title: &str, h1: Option<&str>) -> String {
+    let orig = crate::text::normalize_text(title);
+    let words = |s: &str| s.split_whitespace().count();
+    let seps = [" | ", " - ", " – ", " — ", " » ", " / ", " :: "];
+    let last_sep = seps
+        .iter()
+        .filter_map(|sep| orig.rfind(sep).map(|i| (i, sep.len())))
+        .max();
+    let mut cur = orig.clone();
+    if let Some((i, _)) = last_sep {
+        cur = orig[..i].trim().to_string();
+        if words(&cur) < 3 {
+            let first_sep = seps
+                .iter()
+                .filter_map(|sep| orig.find(sep).map(|i| (i, sep.len())))
+                .min();
+            if let Some((j, len)) = first_sep {
+                cur = orig[j + len..].trim().to_string();
+            }
+        }
+    } else if orig.contains(": ") {
+        let matches_heading = h1.is_some_and(|h| h.trim() == orig);
+        if !matches_heading && let Some(i) = orig.rfind(':') {
+            cur = orig[i + 1..].trim().to_string();
+            if words(&cur) < 3
+                && let Some(j) = orig.find(':')
+            {
+                cur = orig[j + 1..].trim().to_string();
+            } else if orig.find(':').is_some_and(|j| words(&orig[..j]) > 5) {
+                cur = orig.clone();
+            }
+        }
+    } else if (orig.len() > 150 || orig.len() < 15)
+        && let Some(h) = h1
+    {
+        cur = crate::text::normalize_text(h);
+    }
+    let hierarchical = [" / ", " » ", " > ", " \\ "].iter().any(|s| orig.contains(s));
+    let orig_words = orig
+        .split_whitespace()
+        .filter(|w| !matches!(*w, "|" | "-" | "–" | "—" | "»" | "/" | ">" | "::"))
+        .count();
+    if words(&cur) <= 4 && (!hierarchical || words(&cur) + 1 != orig_words) {
+        return orig;
+    }
+    if cur.is_empty() { orig } else { cur }
+}
+
+/// Reads every metadata field the page offers. `page_url` resolves relative links; `now` is
+/// the fetch time that dates are checked against.
+pub fn page_meta(doc: &Html, page_url: Option<&str>, now: DateTime<Utc>) -> PageMeta {
+    let base = page_url.and_then(|u| url::Url::parse(u).ok());
+    let base = base.as_ref();
+    let ld = json_ld_article(doc);
+    let ld_get = |key: &str| ld.as_ref().and_then(|v| v.get(key));
+    let mut m = PageMeta::default();
+
+    let h1 = selector("h1").and_then(|s| doc.select(&s).next()).map(element_text);
+    let doc_title = selector("title").and_then(|s| doc.select(&s).next()).map(element_text);
+    let ld_headline = ld_get("headline").and_then(|v| ld_str(v, &[]));
+    let ld_name = ld_get("name").and_then(|v| ld_str(v, &[]));
+    // Some sites put a description in `headline` and the title in `name`: when they differ,
+    // take the one closer to the document's title.
+    let ld_title = match (ld_headline, ld_name) {
+        (Some(h), Some(n)) if h != n => {
+            let t = doc_title.as_deref().unwrap_or_default();
+            if similarity(&n, t) > similarity(&h, t) {
+                Some(n)
+            } else {
+                Some(h)
+            }
+        }
+        (h, n) => h.or(n),
+    };
+    m.title = ld_title
+        .map(|t| (t, From::JsonLd))
+        .or_else(|| meta_content(doc, &["dc.title", "dcterm:title"]).map(|t| (t, From::Meta)))
+        .or_else(|| meta_content(doc, &["og:title"]).map(|t| (t, From::OpenGraph)))
+        .or_else(|| meta_content(doc, &["twitter:title"]).map(|t| (t, From::Meta)))
+        .or_else(|| {
+            let t = title_from_document(doc_title.as_deref()?, h1.as_deref());
+            (!t.is_empty()).then_some((t, From::Html))
+        })
+        .or_else(|| h1.clone().filter(|h| !h.is_empty()).map(|h| (h, From::Html)));
+
+    let ld_authors = ld_get("author").map(ld_names).unwrap_or_default();
+    let ld_authors: Vec<String> = ld_authors.into_iter().filter(|a| is_name(a)).collect();
+    m.authors = if ld_authors.is_empty() {
+        None
+    } else {
+        Some((ld_authors, From::JsonLd))
+    }
+    .or_else(|| {
+        let names: Vec<String> = meta_all(doc, "author")
+            .into_iter()
+            .chain(meta_all(doc, "article:author"))
+            .chain(meta_all(doc, "dc.creator"))
+            .flat_map(|a| split_names(&a))
+            .collect();
+        (!names.is_empty()).then_some((dedup(names), From::Meta))
+    })
+    .or_else(|| {
+        let sel = selector(r#"[rel="author"], [itemprop="author"], .byline, .author-name"#)?;
+        let names: Vec<String> = doc.select(&sel).flat_map(|e| split_names(&element_text(e))).collect();
+        (!names.is_empty()).then_some((dedup(names), From::Html))
+    });
+
+    let ok = |d: DateTime<Utc>| plausible_date(d, now);
+    m.published_at = ld_get("datePublished")
+        .or_else(|| ld_get("dateCreated"))
+        .and_then(|v| ld_str(v, &[]))
+        .and_then(|s| parse_date(&s))
+        .filter(|d| ok(*d))
+        .map(|d| (d, From::JsonLd))
+        .or_else(|| {
+            meta_content(
+                doc,
+                &[
+                    "article:published_time",
+                    "og:published_time",
+                    "og:article:published_time",
+                ],
+            )
+            .and_then(|s| parse_date(&s))
+            .filter(|d| ok(*d))
+            .map(|d| (d, From::OpenGraph))
+        })
+        .or_else(|| {
+            meta_content(
+                doc,
+                &[
+                    "datePublished",
+                    "pubdate",
+                    "publishdate",
+                    "publish-date",
+                    "date",
+                    "dc.date",
+                    "dc.date.issued",
+                    "dcterms.created",
+                    "parsely-pub-date",
+                    "sailthru.date",
+                    "article.published",
+                    "published-date",
+                    "cxenseparse:recs:publishtime",
+                ],
+            )
+            .and_then(|s| parse_date(&s))
+            .filter(|d| ok(*d))
+            .map(|d| (d, From::Meta))
+        })
+        .or_else(|| {
+            let sel = selector("time[datetime]")?;
+            doc.select(&sel)
+                .filter_map(|t| t.value().attr("datetime").and_then(parse_date))
+                .find(|d| ok(*d))
+                .map(|d| (d, From::Html))
+        })
+        .or_else(|| {
+            page_url
+                .and_then(date_from_url)
+                .filter(|d| ok(*d))
+                .map(|d| (d, From::Url))
+        });
+
+    let after_published = |d: &DateTime<Utc>| ok(*d) && m.published_at.as_ref().is_none_or(|(p, _)| d >= p);
+    m.updated_at = ld_get("dateModified")
+        .and_then(|v| ld_str(v, &[]))
+        .and_then(|s| parse_date(&s))
+        .filter(after_published)
+        .map(|d| (d, From::JsonLd))
+        .or_else(|| {
+            meta_content(doc, &["article:modified_time", "og:updated_time"])
+                .and_then(|s| parse_date(&s))
+                .filter(after_published)
+                .map(|d| (d, From::OpenGraph))
+        });
+
+    let html_lang = selector("html[lang]")
+        .and_then(|s| doc.select(&s).next())
+        .and_then(|h| h.value().attr("lang"))
+        .and_then(normalize_language);
+    m.language = html_lang
+        .map(|l| (l, From::Meta))
+        .or_else(|| {
+            let sel = selector("meta[http-equiv][content]")?;
+            doc.select(&sel)
+                .find(|e| {
+                    e.value()
+                        .attr("http-equiv")
+                        .is_some_and(|h| h.eq_ignore_ascii_case("content-language"))
+                })
+                .and_then(|e| e.value().attr("content").and_then(normalize_language))
+                .map(|l| (l, From::Meta))
+        })
+        .or_else(|| {
+            meta_content(doc, &["og:locale"])
+                .and_then(|l| normalize_language(&l))
+                .map(|l| (l, From::OpenGraph))
+        })
+        .or_else(|| {
+            ld_get("inLanguage")
+                .and_then(|v| ld_str(v, &["name"]))
+                .and_then(|l| normalize_language(&l))
+                .map(|l| (l, From::JsonLd))
+        });
+
+    m.summary = ld_get("description")
+        .and_then(|v| ld_str(v, &[]))
+        .map(|s| (s, From::JsonLd))
+        .or_else(|| meta_content(doc, &["og:description"]).map(|s| (s, From::OpenGraph)))
+        .or_else(|| meta_content(doc, &["description", "twitter:description"]).map(|s| (s, From::Meta)));
+
+    m.lead_image = ld_get("image")
+        .and_then(|v| ld_str(v, &["url", "contentUrl", "@id"]))
+        .and_then(|s| absolute(base, &s))
+        .map(|s| (s, From::JsonLd))
+        .or_else(|| {
+            meta_content(doc, &["og:image", "og:image:url", "og:image:secure_url"])
+                .and_then(|s| absolute(base, &s))
+                .map(|s| (s, From::OpenGraph))
+        })
+        .or_else(|| {
+            meta_content(doc, &["twitter:image", "twitter:image:src"])
+                .and_then(|s| absolute(base, &s))
+                .map(|s| (s, From::Meta))
+        });
+
+    m.site_name = ld_get("publisher")
+        .and_then(|v| ld_str(v, &["name"]))
+        .filter(|s| !s.contains("://"))
+        .map(|s| (s, From::JsonLd))
+        .or_else(|| meta_content(doc, &["og:site_name"]).map(|s| (s, From::OpenGraph)))
+        .or_else(|| meta_content(doc, &["application-name"]).map(|s| (s, From::Meta)));
+
+    m.section = ld_get("articleSection")
+        .and_then(|v| ld_str(v, &[]))
+        .map(|s| (s, From::JsonLd))
+        .or_else(|| meta_content(doc, &["article:section"]).map(|s| (s, From::OpenGraph)));
+
+    m.canonical_url = crate::text::canonical_link(doc)
+        .and_then(|h| absolute(base, &h))
+        .map(|u| (u, From::Meta))
+        .or_else(|| {
+            meta_content(doc, &["og:url"])
+                .and_then(|u| absolute(base, &u))
+                .map(|u| (u, From::OpenGraph))
+        })
+        .or_else(|| {
+            ld_get("mainEntityOfPage")
+                .or_else(|| ld_get("url"))
+                .and_then(|v| ld_str(v, &["@id", "url"]))
+                .and_then(|u| absolute(base, &u))
+                .map(|u| (u, From::JsonLd))
+        });
+    m
+}
+
+/// Share of `a`'s words that occur in `b` (case-insensitive).
+fn similarity(a: &str, b: &str) -> f64 {
+    let b: Vec<String> = b.split_whitespace().map(str::to_lowercase).collect();
+    let words: Vec<String> = a.split_whitespace().map(str::to_lowercase).collect();
+    if words.is_empty() {
+        return 0.0;
+    }
+    words.iter().filter(|w| b.contains(w)).count() as f64 / words.len() as f64
+}
+
+fn dedup(names: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(&n)) {
+            out.push(n);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2022, 1, 1, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn json_ld_beats_opengraph_and_each_field_says_where_it_came_from() {
+        let html = r#"<html lang="en-gb"><head>
+            <title>Page title | Site</title>
+            <meta property="og:title" content="OG title">
+            <meta property="article:published_time" content="2021-12-15T10:00:00Z">
+            <meta property="og:site_name" content="The Site">
+            <meta name="description" content="Meta description">
+            <link rel="canonical" href="/news/story-1">
+            <script type="application/ld+json">{"@context":"https://schema.org","@graph":[
+              {"@type":"WebSite","name":"The Site"},
+              {"@type":"NewsArticle","headline":"LD headline","datePublished":"2021-12-15T15:19:00+00:00",
+               "author":[{"@type":"Person","name":"Sravasti Dasgupta"}],"articleSection":"World",
+               "image":{"@type":"ImageObject","url":"/img/lead.jpg"}}]}</script>
+            </head><body><h1>H1 title</h1></body></html>"#;
+        let doc = Html::parse_document(html);
+        let m = page_meta(&doc, Some("https://www.example.com/news/story-1?utm_source=x"), now());
+        assert_eq!(m.title, Some(("LD headline".into(), From::JsonLd)));
+        assert_eq!(m.authors, Some((vec!["Sravasti Dasgupta".to_string()], From::JsonLd)));
+        assert_eq!(
+            m.published_at,
+            Some((Utc.with_ymd_and_hms(2021, 12, 15, 15, 19, 0).unwrap(), From::JsonLd))
+        );
+        assert_eq!(m.language, Some(("en-GB".into(), From::Meta)));
+        assert_eq!(m.summary, Some(("Meta description".into(), From::Meta)));
+        assert_eq!(m.site_name, Some(("The Site".into(), From::OpenGraph)));
+        assert_eq!(m.section, Some(("World".into(), From::JsonLd)));
+        assert_eq!(
+            m.lead_image,
+            Some(("https://www.example.com/img/lead.jpg".into(), From::JsonLd))
+        );
+        assert_eq!(
+            m.canonical_url,
+            Some(("https://www.example.com/news/story-1".into(), From::Meta))
+        );
+    }
+
+    #[test]
+    fn implausible_dates_are_not_taken_and_the_next_source_is_tried() {
+        let html = r#"<html><head>
+            <script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2031-01-01T00:00:00Z"}</script>
+            <meta property="article:published_time" content="1970-01-01T00:00:00Z">
+            <meta name="parsely-pub-date" content="2021-06-01T08:00:00Z">
+            </head><body></body></html>"#;
+        let doc = Html::parse_document(html);
+        let m = page_meta(&doc, None, now());
+        assert_eq!(
+            m.published_at,
+            Some((Utc.with_ymd_and_hms(2021, 6, 1, 8, 0, 0).unwrap(), From::Meta))
+        );
+        let doc = Html::parse_document("<html><body><p>x</p></body></html>");
+        let m = page_meta(&doc, Some("https://example.com/2021/12/15/story"), now());
+        assert_eq!(
+            m.published_at,
+            Some((Utc.with_ymd_and_hms(2021, 12, 15, 0, 0, 0).unwrap(), From::Url))
+        );
+        let m = page_meta(&doc, Some("https://example.com/2029/12/15/story"), now());
+        assert_eq!(m.published_at, None, "a URL date in the future is not taken");
+    }
+
+    #[test]
+    fn date_formats() {
+        let want = Utc.with_ymd_and_hms(2021, 12, 15, 15, 19, 0).unwrap();
+        for s in [
+            "2021-12-15T15:19:00Z",
+            "2021-12-15T15:19:00+00:00",
+            "2021-12-15T16:19:00+0100",
+            "2021-12-15 15:19:00",
+            "2021-12-15T15:19",
+            "Wed, 15 Dec 2021 15:19:00 GMT",
+        ] {
+            assert_eq!(parse_date(s), Some(want), "{s}");
+        }
+        assert_eq!(
+            parse_date("2021-12-15"),
+            Some(Utc.with_ymd_and_hms(2021, 12, 15, 0, 0, 0).unwrap())
+        );
+        assert_eq!(parse_date("yesterday"), None);
+    }
+
+    #[test]
+    fn document_titles_lose_the_site_name() {
+        assert_eq!(
+            title_from_document("Putin and Xi exchange warm words | The Independent", None),
+            "Putin and Xi exchange warm words"
+        );
+        assert_eq!(
+            title_from_document("News - Putin and Xi exchange warm words", None),
+            "Putin and Xi exchange warm words"
+        );
+        assert_eq!(normalize_language("en_us").as_deref(), Some("en-US"));
+        assert_eq!(normalize_language("x"), None);
+    }
+}

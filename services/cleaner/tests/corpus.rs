@@ -1,0 +1,44 @@
+//! The extraction evaluation on the shared corpus, with the figures the cleaner achieves as
+//! floors (a small margin below the measured values; the targets are higher, see
+//! `bench/cleaner/README.md`). Run with `--nocapture` to see the report.
+
+use std::path::PathBuf;
+
+use chrono::{TimeZone, Utc};
+
+fn articles() -> PathBuf {
+    let dir = std::env::var_os("NEWSWIRE_CORPUS_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+        PathBuf::from,
+    );
+    dir.join("articles")
+}
+
+#[test]
+fn extraction_quality_on_the_corpus() {
+    // Dates are checked against a fixed "now" after every page of the corpus was published.
+    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let report = cleaner::eval::run(&articles(), now).expect("the corpus is readable");
+    println!("{}", report.render());
+    assert!(report.aeb.len() >= 100, "benchmark pages found: {}", report.aeb.len());
+    assert!(
+        report.readability.len() >= 40,
+        "readability pages found: {}",
+        report.readability.len()
+    );
+    let body = report.aeb_summary();
+    let pct = |(n, d): (usize, usize)| n as f64 / d.max(1) as f64;
+    assert!(body.f1 >= F1_FLOOR, "body F1 {:.3} < {F1_FLOOR}", body.f1);
+    assert!(pct(report.title) >= TITLE_FLOOR, "title exact match {:?}", report.title);
+    assert!(
+        pct(report.published) >= DATE_FLOOR,
+        "published date {:?}",
+        report.published
+    );
+}
+
+// Measured on the visible corpus: body F1 0.953, titles 85/87 (97.7%), dates 26/26.
+// The targets are F1 >= 0.97, titles >= 95%, dates >= 90%; the body target is not met.
+const F1_FLOOR: f64 = 0.945;
+const TITLE_FLOOR: f64 = 0.95;
+const DATE_FLOOR: f64 = 0.95;
