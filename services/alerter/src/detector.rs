@@ -253,17 +253,24 @@ impl Detector {
         if !observation.counts || observation.topics.is_empty() {
             return (events, Outcome::Ignored);
         }
-        let open = self.clock.map(|c| c.bucket).unwrap_or(bucket);
-        if bucket <= open - self.settings.window_buckets() {
-            return (events, Outcome::Late);
-        }
+        // A topic seen for the first time had no stories since the detector started: its
+        // baseline is all zeros, as long as everyone's. It is known (and judged) from now on,
+        // even if this record comes too late to count.
         for (slug, label) in &observation.topics {
-            // A topic seen for the first time had no stories since the detector started:
-            // its baseline is all zeros, as long as everyone's.
-            let state = self.topics.entry((*slug).to_string()).or_insert_with(|| TopicState {
+            self.topics.entry((*slug).to_string()).or_insert_with(|| TopicState {
                 label: (*label).to_string(),
                 ..TopicState::default()
             });
+        }
+        let open = self.clock.map(|c| c.bucket).unwrap_or(bucket);
+        if bucket <= open - self.settings.window_buckets() {
+            self.dirty = true;
+            return (events, Outcome::Late);
+        }
+        for (slug, _) in &observation.topics {
+            let Some(state) = self.topics.get_mut(*slug) else {
+                continue;
+            };
             *state.counts.entry(bucket).or_default() += 1;
             state.samples.push_back((bucket, observation.article_id.to_string()));
             while state.samples.len() > self.settings.max_samples.max(1) {

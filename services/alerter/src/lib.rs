@@ -85,7 +85,7 @@ impl Stage for Alerter {
             self.metrics.late.inc();
             tracing::debug!(id = %input.article.id, "Record older than the window; not counted.");
         }
-        if !events.is_empty() || outcome == Outcome::Counted {
+        if !events.is_empty() || outcome != Outcome::Ignored {
             self.export_judgements();
         }
         for event in &events {

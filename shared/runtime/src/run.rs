@@ -144,6 +144,9 @@ pub fn run_stage<S: Stage>(
                 None => {}
             }
         }
+        // Serves the producer's events (statistics, delivery reports) also while idle, so that
+        // its gauges are current.
+        producer.poll(Duration::ZERO);
         if assigned.swap(false, Ordering::SeqCst) {
             // Under the eager rebalance protocol every partition was revoked and assigned
             // again; fetching restarts from the committed offsets, so the records collected

@@ -122,7 +122,7 @@ fn help_lists_the_subcommands() {
         .output()
         .unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
-    for command in ["run", "topics", "schemas", "parse-feed"] {
+    for command in ["run", "topics", "schemas", "parse-feed", "alerts"] {
         assert!(help.contains(command), "{help}");
     }
 }
@@ -141,4 +141,90 @@ fn a_service_with_a_bad_setting_exits_with_a_clear_error() {
         stderr.contains("bootstrap_server") && stderr.contains("unknown field"),
         "{stderr}"
     );
+}
+
+/// An enriched record as JSON, tagged `topic`, published at `published`.
+fn enriched_line(id: &str, topic: &str, published: chrono::DateTime<chrono::Utc>, duplicate: bool) -> String {
+    let mut record = serde_json::json!({
+        "schema_version": 1, "id": id, "feed": {"url": "http://feeds.example/rss"},
+        "source": {"domain": "example.org"}, "title": format!("Story {id}"),
+        "published_at": published, "fetched_at": published + chrono::Duration::minutes(3),
+        "text": "Text.", "word_count": 1, "fingerprints": {"content_sha256": id},
+        "story_id": id, "revision": 1,
+        "topics": [{"slug": topic, "label": "A topic", "score": 1.0, "matches": []}],
+        "entities": []
+    });
+    if duplicate {
+        record["duplicate_of"] = serde_json::json!("original");
+    }
+    record.to_string()
+}
+
+#[test]
+fn alerts_replays_a_file_in_time_order_and_prints_spike_events() {
+    use chrono::{Duration, TimeZone, Utc};
+    let start = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap();
+    // Twelve hours of one story every 20 minutes, then 40 stories in one hour, then quiet
+    // again; 40 near-duplicates in another hour do not count. The file is in reverse order.
+    let mut lines = Vec::new();
+    for i in 0..36 {
+        lines.push(enriched_line(
+            &format!("base{i}"),
+            "ukraine",
+            start + Duration::minutes(20 * i),
+            false,
+        ));
+    }
+    for i in 0..40 {
+        let at = start + Duration::hours(12) + Duration::seconds(90 * i);
+        lines.push(enriched_line(&format!("spike{i}"), "ukraine", at, false));
+    }
+    for i in 0..40 {
+        let at = start + Duration::hours(8) + Duration::seconds(90 * i);
+        lines.push(enriched_line(&format!("copy{i}"), "ukraine", at, true));
+    }
+    for i in 0..18 {
+        let at = start + Duration::hours(13) + Duration::minutes(20 * i);
+        lines.push(enriched_line(&format!("after{i}"), "ukraine", at, false));
+    }
+    lines.push("not a record".to_string());
+    lines.reverse();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("enriched.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_newswire"))
+        .arg("alerts")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("line 1") && stderr.contains("1 bad lines"), "{stderr}");
+    let events: Vec<record::AlertEvent> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let states: Vec<record::AlertState> = events.iter().map(|e| e.state).collect();
+    assert_eq!(
+        states,
+        [record::AlertState::Spiking, record::AlertState::Resolved],
+        "{events:#?}"
+    );
+    let spike = &events[0];
+    assert_eq!(spike.topic, "ukraine");
+    assert!(spike.window_end > start + Duration::hours(12) && spike.window_end <= start + Duration::hours(13));
+    assert!(
+        spike.sample_article_ids.iter().all(|id| id.starts_with("spike")),
+        "{spike:#?}"
+    );
+
+    // Stricter settings on the command line: no event.
+    let output = Command::new(env!("CARGO_BIN_EXE_newswire"))
+        .args(["alerts", "--min-count", "100"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(output.stdout.is_empty(), "{}", String::from_utf8_lossy(&output.stdout));
 }
