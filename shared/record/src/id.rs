@@ -6,6 +6,15 @@
 //! 3. Tracking parameters are removed from the query (`utm_*`, `fbclid`, `gclid`, ... see
 //!    [`is_tracking_param`]); an empty query disappears.
 //! 4. Dot segments in the path are resolved (the `url` crate does this when parsing).
+//! 5. Redirect wrappers are unwrapped to the URL they point to (see [`unwrap_redirect`]):
+//!    `google.com/url?q=…`/`url=…`, `l.facebook.com/l.php?u=…`, `out.reddit.com/…?url=…`,
+//!    `t.umblr.com/redirect?z=…` are taken only from
+//!    these known hosts; Google AMP cache (`www.google.com/amp/s/HOST/PATH`) and the AMP
+//!    project cache (`*.cdn.ampproject.org/c/s/HOST/PATH`, `/v/s/…`) are unwrapped to
+//!    `https://HOST/PATH`.
+//! 6. AMP versions are mapped to the article: an `amp.` host prefix is dropped, and a last
+//!    path segment `amp` or `amp.html` (`/story/amp`, `/story.amp.html`), and the query
+//!    parameters `amp`, `outputType=amp` and `_amp` are removed.
 //!
 //! The id is the first 128 bits (32 hex digits) of SHA-256 over an *identity key* of the
 //! canonical URL that also ignores the scheme, a leading `www.`, a trailing slash and the
@@ -54,17 +63,85 @@ fn is_tracking_param(name: &str) -> bool {
         )
 }
 
+/// The URL a known redirect wrapper or AMP cache points to, if `url` is one.
+pub fn unwrap_redirect(url: &Url) -> Option<Url> {
+    let host = url.host_str()?.to_ascii_lowercase();
+    let param = |names: &[&str]| {
+        url.query_pairs()
+            .find(|(k, _)| names.contains(&k.as_ref()))
+            .and_then(|(_, v)| Url::parse(&v).ok())
+    };
+    let path = url.path();
+    if (host == "www.google.com" || host == "google.com") && path == "/url" {
+        return param(&["q", "url"]);
+    }
+    if (host == "l.facebook.com" || host == "lm.facebook.com") && path == "/l.php" {
+        return param(&["u"]);
+    }
+    if host == "out.reddit.com" || host == "t.umblr.com" || host == "l.messenger.com" {
+        return param(&["url", "z", "u"]);
+    }
+    let amp_path = if (host == "www.google.com" || host == "google.com") && path.starts_with("/amp/") {
+        path.strip_prefix("/amp/")
+    } else if host.ends_with(".cdn.ampproject.org") {
+        path.strip_prefix("/c/").or_else(|| path.strip_prefix("/v/"))
+    } else {
+        None
+    }?;
+    let (scheme, rest) = match amp_path.strip_prefix("s/") {
+        Some(rest) => ("https", rest),
+        None => ("http", amp_path),
+    };
+    let mut target = Url::parse(&format!("{scheme}://{rest}")).ok()?;
+    target.set_query(url.query());
+    Some(target)
+}
+
+/// Maps an AMP version of an article to the article (rule 6 above).
+fn strip_amp(url: &mut Url) {
+    if let Some(host) = url.host_str().and_then(|h| h.strip_prefix("amp.")).map(str::to_string)
+        && host.contains('.')
+    {
+        let _ = url.set_host(Some(&host));
+    }
+    let path = url.path().to_string();
+    let trimmed = path.trim_end_matches('/');
+    let new_path = if let Some(p) = trimmed
+        .strip_suffix("/amp")
+        .or_else(|| trimmed.strip_suffix("/amp.html"))
+    {
+        Some(if p.is_empty() { "/".to_string() } else { p.to_string() })
+    } else {
+        trimmed.strip_suffix(".amp.html").map(|p| format!("{p}.html"))
+    };
+    if let Some(p) = new_path {
+        url.set_path(&p);
+    }
+}
+
+fn is_amp_param(name: &str, value: &str) -> bool {
+    matches!(name, "amp" | "_amp" | "amp_js_v" | "usqp") || (name == "outputType" && value == "amp")
+}
+
 /// The canonical form of an article URL, or `None` when it is not an http(s) URL.
 pub fn normalize_url(raw: &str) -> Option<String> {
     let mut url = Url::parse(raw.trim()).ok()?;
+    // Wrappers may nest (an AMP cache URL behind a redirect); a few rounds are enough.
+    for _ in 0..3 {
+        match unwrap_redirect(&url) {
+            Some(inner) => url = inner,
+            None => break,
+        }
+    }
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return None;
     }
     url.set_fragment(None);
+    strip_amp(&mut url);
     // `Url` already lower-cases the scheme and host and drops the scheme's default port.
     let kept: Vec<(String, String)> = url
         .query_pairs()
-        .filter(|(name, _)| !is_tracking_param(name))
+        .filter(|(name, value)| !is_tracking_param(name) && !is_amp_param(name, value))
         .map(|(name, value)| (name.into_owned(), value.into_owned()))
         .collect();
     if kept.is_empty() {
@@ -144,6 +221,44 @@ mod tests {
         check("mailto:someone@example.com", None);
         check("not a url", None);
         check("/relative/path", None);
+    }
+
+    #[test]
+    fn redirect_wrappers_and_amp_are_unwrapped() {
+        let story = Some("https://www.example.com/world/story");
+        check(
+            "https://www.google.com/url?sa=t&url=https%3A%2F%2Fwww.example.com%2Fworld%2Fstory%3Futm_source%3Dx",
+            story,
+        );
+        check(
+            "https://l.facebook.com/l.php?u=https%3A%2F%2Fwww.example.com%2Fworld%2Fstory&h=AT0",
+            story,
+        );
+        check("https://www.google.com/amp/s/www.example.com/world/story/amp", story);
+        check(
+            "https://www-example-com.cdn.ampproject.org/c/s/www.example.com/world/story?amp=1",
+            story,
+        );
+        check(
+            "https://amp.example.com/world/story",
+            Some("https://example.com/world/story"),
+        );
+        check("https://www.example.com/world/story/amp/", story);
+        check("https://www.example.com/world/story?outputType=amp", story);
+        check(
+            "https://www.example.com/world/story.amp.html",
+            Some("https://www.example.com/world/story.html"),
+        );
+        // Not wrappers: kept as they are.
+        check(
+            "https://www.google.com/search?q=x",
+            Some("https://www.google.com/search?q=x"),
+        );
+        check(
+            "https://www.example.com/world/amplifier",
+            Some("https://www.example.com/world/amplifier"),
+        );
+        check("https://www.google.com/url?q=javascript:alert(1)", None);
     }
 
     #[test]

@@ -1,14 +1,59 @@
 //! Scores several Rust article extractors on the scrapinghub article-extraction-benchmark
 //! pages of the corpus with the benchmark's shingle metric (see `services/cleaner/src/eval.rs`).
-//! Usage: `extractor-compare CORPUS_ARTICLES_DIR`.
+//! Usage: `extractor-compare CORPUS_ARTICLES_DIR [NAME-PREFIX]`.
+//!
+//! `extractor-compare extract FILE...` runs the cleaner's own page extraction (the very source
+//! files of `services/cleaner`: budget checks skipped, text and metadata extracted) on each
+//! file and prints `{"file","text","elapsed_ms"}` per line, like `newswire extract`, for the
+//! throughput benchmark when a release build of the whole `newswire` binary is not at hand.
 
+#[allow(dead_code)]
 #[path = "../../../../services/cleaner/src/eval/metric.rs"]
 mod metric;
+
+#[allow(dead_code)]
+#[path = "../../../../services/cleaner/src/decode.rs"]
+mod decode;
+#[allow(dead_code)]
+#[path = "../../../../services/cleaner/src/extract.rs"]
+mod extract;
+#[allow(dead_code)]
+#[path = "../../../../services/cleaner/src/meta.rs"]
+mod meta;
+#[allow(dead_code)]
+#[path = "../../../../services/cleaner/src/text.rs"]
+mod text;
+pub use text::html_to_text;
+
+fn extract_files(files: &[String]) {
+    let now = chrono::Utc::now();
+    for file in files {
+        let start = Instant::now();
+        let mut bytes = std::fs::read(file).unwrap();
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut out).unwrap();
+            bytes = out;
+        }
+        let text = decode::decode_html(&bytes)
+            .ok()
+            .and_then(|(html, _)| extract::extract_now(&html, None, now).ok())
+            .map(|p| p.text)
+            .unwrap_or_default();
+        let elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
+        println!("{}", serde_json::json!({"file": file, "text": text, "elapsed_ms": elapsed_ms}));
+    }
+}
 
 use std::io::Read;
 use std::time::Instant;
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "extract") {
+        extract_files(&args[1..]);
+        return;
+    }
     let dir = std::env::args().nth(1).expect("usage: extractor-compare CORPUS_ARTICLES_DIR");
     let aeb = format!("{dir}/scrapinghub-aeb");
     let truth: serde_json::Value =

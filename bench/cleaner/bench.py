@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Throughput and quality of `newswire extract` vs Python trafilatura on the same pages.
+
+Both run single-threaded on the article-extraction-benchmark pages of the corpus, several
+times, alternating. Per page, each tool's own in-process time is taken (newswire reports
+`elapsed_ms` per file: reading, gunzip, charset decoding, extraction and metadata;
+the Python side times the same steps around `trafilatura.extract`). Reported: medians over
+runs of pages/s and MB/s (uncompressed HTML) per core, the ratio, p99 per page, and body
+F1 with the benchmark's metric for both, from the same run.
+"""
+import argparse
+import gzip
+import json
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+
+def tokens(text):
+    return re.findall(r"\w+", text or "")
+
+
+def shingles(text, n=4):
+    t = tokens(text)
+    return Counter(tuple(t[i:i + n]) for i in range(max(1, len(t) - n + 1)) if t[i:i + n])
+
+
+def match(expected, got):
+    a, b = shingles(expected), shingles(got)
+    tp = sum(min(a[k], b[k]) for k in a.keys() | b.keys())
+    fp = sum(max(0, b[k] - a[k]) for k in a.keys() | b.keys())
+    fn = sum(max(0, a[k] - b[k]) for k in a.keys() | b.keys())
+    s = tp + fp + fn
+    return (tp / s, fp / s, fn / s) if s else (0.0, 0.0, 0.0)
+
+
+def prf(matches):
+    def p(tp, fp, fn):
+        return 1.0 if fp == fn == 0 else 0.0 if tp == fp == 0 else tp / (tp + fp)
+
+    def r(tp, fp, fn):
+        return 1.0 if fp == fn == 0 else 0.0 if tp == fn == 0 else tp / (tp + fn)
+
+    P = statistics.mean(p(*m) for m in matches)
+    R = statistics.mean(r(*m) for m in matches)
+    return P, R, 2 * P * R / (P + R) if P + R else 0.0
+
+
+def run_newswire(binary, files):
+    start = time.perf_counter()
+    out = subprocess.run([binary, "extract", *map(str, files)], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    if len(lines) != len(files):
+        sys.exit(f"newswire extract printed {len(lines)} lines for {len(files)} files:\n{out.stderr[-2000:]}")
+    return {Path(d["file"]).name: (d.get("text") or "", d["elapsed_ms"] / 1000) for d in lines}, wall
+
+
+def run_trafilatura(files):
+    import trafilatura
+
+    results = {}
+    start = time.perf_counter()
+    for f in files:
+        t0 = time.perf_counter()
+        data = f.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        text = trafilatura.extract(data, include_comments=False) or ""
+        results[f.name] = (text, time.perf_counter() - t0)
+    return results, time.perf_counter() - start
+
+
+def summary(name, runs, files, sizes, truth):
+    rates, mbs, p99s = [], [], []
+    for res, _wall in runs:
+        total = sum(t for _, t in res.values())
+        rates.append(len(files) / total)
+        mbs.append(sum(sizes.values()) / 1e6 / total)
+        times = sorted(t for _, t in res.values())
+        p99s.append(times[min(len(times) - 1, int(0.99 * len(times)))] * 1000)
+    last = runs[-1][0]
+    P, R, F = prf([match(truth[f.name], last[f.name][0]) for f in files])
+    return {
+        "tool": name,
+        "pages_per_s": statistics.median(rates),
+        "mb_per_s": statistics.median(mbs),
+        "p99_ms": statistics.median(p99s),
+        "runs": len(runs),
+        "precision": P,
+        "recall": R,
+        "f1": F,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--newswire", required=True, help="release build of newswire")
+    ap.add_argument("--corpus", required=True, help="shared/corpus/articles")
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    aeb = Path(args.corpus) / "scrapinghub-aeb"
+    gt = json.loads((aeb / "ground-truth.json").read_text())
+    files = sorted(aeb / "html" / f"{k}.html.gz" for k in gt)
+    truth = {f.name: gt[f.name.split(".")[0]]["articleBody"] for f in files}
+    sizes = {f.name: len(gzip.decompress(f.read_bytes())) for f in files}
+    nw, tf = [], []
+    for _ in range(args.runs):
+        nw.append(run_newswire(args.newswire, files))
+        tf.append(run_trafilatura(files))
+    a = summary("newswire extract", nw, files, sizes, truth)
+    b = summary("trafilatura (Python)", tf, files, sizes, truth)
+    import trafilatura
+
+    print(f"{len(files)} pages, {sum(sizes.values()) / 1e6:.1f} MB of HTML, {args.runs} runs each, alternating; trafilatura {trafilatura.__version__}")
+    for s in (a, b):
+        print(
+            f"{s['tool']:<22} {s['pages_per_s']:8.1f} pages/s {s['mb_per_s']:6.2f} MB/s  p99 {s['p99_ms']:7.1f} ms/page"
+            f"  P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}"
+        )
+    print(f"throughput ratio newswire/trafilatura: {a['pages_per_s'] / b['pages_per_s']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
