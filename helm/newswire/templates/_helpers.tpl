@@ -148,7 +148,7 @@ services' own keys (shared/config): secrets are referred to by their mounted pat
 {{- $_ := set $config "tls" $tls }}
 {{- end }}
 {{- end }}
-{{- $topics := dict "raw" $names.raw "cleaned" $names.cleaned "unique" $names.unique "enriched" $names.enriched "dlq" $names.dlq "fetcher_state" $names.fetcherState "deduper_state" $names.deduperState }}
+{{- $topics := dict "raw" $names.raw "cleaned" $names.cleaned "unique" $names.unique "enriched" $names.enriched "dlq" $names.dlq "fetcher_state" $names.fetcherState "deduper_state" $names.deduperState "feeds" $names.feeds "alerts" $names.alerts "alerter_state" $names.alerterState }}
 {{- $_ := set $config "topics" $topics }}
 {{- with $kafka.librdkafka }}
 {{- /* librdkafka properties are strings to the services: 100 and true are sent as "100", "true". */}}

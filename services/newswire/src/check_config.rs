@@ -17,6 +17,8 @@ pub enum Kind {
     Deduper,
     /// The tagger's configuration file.
     Tagger,
+    /// The alerter's configuration file.
+    Alerter,
     /// The configuration file of `newswire topics create --config`.
     Topics,
     /// A feeds list (`deploy/feeds.yaml`).
@@ -32,6 +34,7 @@ pub fn check(kind: Kind, file: &Path) -> anyhow::Result<()> {
         Kind::Cleaner => config::load::<cleaner::CleanerConfig>(Some(file)).map(drop),
         Kind::Deduper => config::load::<deduper::DeduperConfig>(Some(file)).map(drop),
         Kind::Tagger => config::load::<tagger::TaggerConfig>(Some(file)).map(drop),
+        Kind::Alerter => config::load::<alerter::AlerterConfig>(Some(file)).map(drop),
         Kind::Topics => crate::topics::kafka_config(Some(file), None, "").map(drop),
         Kind::Feeds => fetcher::FeedsFile::load(file).map(drop).map_err(Into::into),
         Kind::Taxonomy => tagger::Taxonomy::load(file).map(drop).map_err(Into::into),
