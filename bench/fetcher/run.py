@@ -14,7 +14,6 @@ import argparse
 import glob
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -24,9 +23,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 CORPUS = os.path.join(ROOT, "..", "shared", "corpus", "feeds")
 
 
-def bench_binary():
+def bench_binary(profile):
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-    path = os.path.join(target, "release", "examples", "bench")
+    path = os.path.join(target, profile, "examples", "bench")
     if not os.path.exists(path):
         sys.exit(f"build it first: cargo build --release -p fetcher --example bench ({path} missing)")
     return path
@@ -44,16 +43,19 @@ def poll_run(binary, feeds):
     server = subprocess.Popen([binary, "serve", str(feeds), "30"], stdout=subprocess.PIPE, text=True)
     try:
         base = server.stdout.readline().split()[0]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.time()
-        out = subprocess.run([binary, "poll", base, str(feeds)], capture_output=True, text=True, check=True)
+        # /usr/bin/time measures the poll process alone (the server is a separate process).
+        out = subprocess.run(
+            ["/usr/bin/time", "-f", "RUSAGE %U %S %M", binary, "poll", base, str(feeds)],
+            capture_output=True, text=True, check=True,
+        )
         wall = time.time() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     finally:
         server.kill()
         server.wait()
     result = json.loads(out.stdout)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    usage = [line for line in out.stderr.splitlines() if line.startswith("RUSAGE ")][-1].split()
+    cpu = float(usage[1]) + float(usage[2])
     polls = 2 * feeds
     warm = result["rounds"][1]
     return {
@@ -61,7 +63,7 @@ def poll_run(binary, feeds):
         "warm_outcomes": warm["outcomes"],
         "cold_feeds_per_sec": result["rounds"][0]["feeds_per_sec"],
         "cpu_ms_per_poll": 1000 * cpu / polls,
-        "peak_rss_mb": after.ru_maxrss / 1024,
+        "peak_rss_mb": int(usage[3]) / 1024,
         "wall_seconds": wall,
     }
 
@@ -90,8 +92,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--feeds", type=int, default=10000)
+    parser.add_argument("--profile", default="release", help="release, or debug (dependencies optimised, our code not)")
     args = parser.parse_args()
-    binary = bench_binary()
+    binary = bench_binary(args.profile)
     files = corpus_files()
 
     polls = [poll_run(binary, args.feeds) for _ in range(args.runs)]
@@ -104,6 +107,7 @@ def main():
     summary = {
         "feeds": args.feeds,
         "runs": args.runs,
+        "profile": args.profile,
         "warm_feeds_per_sec_median": median(p["warm_feeds_per_sec"] for p in polls),
         "cold_feeds_per_sec_median": median(p["cold_feeds_per_sec"] for p in polls),
         "cpu_ms_per_poll_median": median(p["cpu_ms_per_poll"] for p in polls),
