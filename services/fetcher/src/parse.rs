@@ -72,6 +72,10 @@ pub fn parse_document(
                 .parse(normalised.as_bytes())
                 .map_err(|err| ParseError(err.to_string()))?
         }
+        // feed-rs needs RSS's version attribute to recognise the root; old feeds omit it.
+        Err(feed_rs::parser::ParseFeedError::ParseError(_)) if utf8.contains("<rss>") => parser()
+            .parse(utf8.replacen("<rss>", "<rss version=\"2.0\">", 1).as_bytes())
+            .map_err(|err| ParseError(err.to_string()))?,
         other => other.map_err(|err| ParseError(err.to_string()))?,
     };
     let title = parsed

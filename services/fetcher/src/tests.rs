@@ -252,6 +252,24 @@ fn charsets_are_detected_and_repaired() {
     let koi8 = title_of("miniflux/encoding/koi8r.xml", None);
     assert!(koi8.chars().filter(|c| ('А'..='я').contains(c)).count() > 3, "{koi8}");
     assert_eq!(title_of("feedparser/encoding/euc-kr.xml", None), "\u{b144}");
+    // UTF-16 with a byte-order mark (the document has no channel, so it is no feed).
+    let body = std::fs::read(corpus("feedparser/encoding/utf-16le-bom.xml")).unwrap();
+    let (text, encoding) = decode(&body, None);
+    assert_eq!(encoding.name(), "UTF-16LE");
+    assert!(text.starts_with("<?xml") && text.contains("<rss>"), "{text}");
+    // windows-1255 without any declaration: guessed, the Hebrew comes out.
+    let body = std::fs::read(corpus("feedparser/illformed/chardet/windows1255.xml")).unwrap();
+    let doc = parse_document(
+        &feed("https://f.example/"),
+        &body,
+        None,
+        "https://f.example/",
+        Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(doc.encoding, "windows-1255");
+    let summary = doc.records[0].summary.as_deref().unwrap_or_default();
+    assert!(summary.contains("אתר אינטרנט"), "{summary}");
     // A UTF-8 document whose declaration says ISO-8859-1 or windows-1252: the bytes win.
     assert_eq!(
         title_of("miniflux/encoding/utf8-incorrect-prolog.xml", None),
@@ -262,7 +280,7 @@ fn charsets_are_detected_and_repaired() {
         "Euro €"
     );
     // No declaration, no header: guessed.
-    let mut raw = body.clone();
+    let mut raw = std::fs::read(corpus("miniflux/parser/encoding_WINDOWS-1251.xml")).unwrap();
     let decl = b" encoding=\"windows-1251\"";
     let at = raw.windows(decl.len()).position(|w| w == decl).unwrap();
     raw.drain(at..at + decl.len());
