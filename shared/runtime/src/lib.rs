@@ -17,7 +17,7 @@ mod service;
 mod stage;
 mod state;
 
-pub use admin::{TopicSpec, create_topics, pipeline_topics};
+pub use admin::{TopicSpec, create_topics, partition_count, pipeline_topics};
 pub use kafka::client_config;
 pub use publisher::{OutgoingRecord, PublishError, Publisher};
 pub use run::{StageRun, run_stage, serve_stage};

@@ -16,14 +16,14 @@ use record::EnrichedRecord;
 use crate::support::*;
 
 /// One service process, with its log file.
-struct Service {
+pub(crate) struct Service {
     name: &'static str,
     child: Child,
     log: std::path::PathBuf,
 }
 
 impl Service {
-    fn start(name: &'static str, env: &[(String, String)], dir: &Path, generation: u32) -> Service {
+    pub(crate) fn start(name: &'static str, env: &[(String, String)], dir: &Path, generation: u32) -> Service {
         let log = dir.join(format!("{name}-{generation}.log"));
         let file = std::fs::File::create(&log).unwrap();
         let child = Command::new(binary(name))
@@ -35,12 +35,12 @@ impl Service {
         Service { name, child, log }
     }
 
-    fn signal(&self, signal: Signal) {
+    pub(crate) fn signal(&self, signal: Signal) {
         kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
     }
 
     /// Waits (bounded) for the process to exit and returns whether it exited with 0.
-    fn wait_exit(&mut self, limit: Duration) -> Option<bool> {
+    pub(crate) fn wait_exit(&mut self, limit: Duration) -> Option<bool> {
         let deadline = std::time::Instant::now() + limit;
         while std::time::Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -51,7 +51,7 @@ impl Service {
         None
     }
 
-    fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -64,17 +64,17 @@ impl Drop for Service {
 }
 
 /// A record as read back: its key and payload.
-type Received = (String, Vec<u8>);
+pub(crate) type Received = (String, Vec<u8>);
 
 /// Reads a topic with a read_committed consumer on a thread, collecting (key, payload).
-struct Collector {
+pub(crate) struct Collector {
     records: Arc<Mutex<Vec<Received>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Collector {
-    fn start(bootstrap: &str, topic: &str) -> Collector {
+    pub(crate) fn start(bootstrap: &str, topic: &str) -> Collector {
         let consumer: BaseConsumer = rdkafka::ClientConfig::new()
             .set("bootstrap.servers", bootstrap)
             .set("group.id", format!("{topic}-checker"))
@@ -104,11 +104,11 @@ impl Collector {
         }
     }
 
-    fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.records.lock().unwrap().len()
     }
 
-    fn snapshot(&self) -> Vec<Received> {
+    pub(crate) fn snapshot(&self) -> Vec<Received> {
         self.records.lock().unwrap().clone()
     }
 }
@@ -123,7 +123,7 @@ impl Drop for Collector {
 }
 
 /// A plain HTTP/1.1 GET, enough for the health endpoints.
-fn http_get(addr: &str, path: &str) -> String {
+pub(crate) fn http_get(addr: &str, path: &str) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -137,7 +137,7 @@ fn http_get(addr: &str, path: &str) -> String {
     response
 }
 
-fn topic_env(prefix: &str) -> Vec<(String, String)> {
+pub(crate) fn topic_env(prefix: &str) -> Vec<(String, String)> {
     let names = config::TopicNames::with_prefix(prefix);
     [
         ("RAW", names.raw),
@@ -159,7 +159,7 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     let prefix = unique_prefix("e2e");
     let dir = tempfile::tempdir().unwrap();
     let server = corpus_feed_server().await;
-    let expected = expected_ids(&server);
+    let expected = expected(&server);
     let feeds = write_feeds_file(dir.path(), &server.urls());
     let taxonomy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
 
@@ -217,15 +217,19 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     };
 
     let ids_of = |collector: &Collector| collector.snapshot().into_iter().map(|(k, _)| k).collect::<HashSet<_>>();
+    let enriched_of = |collector: &Collector| {
+        collector
+            .snapshot()
+            .iter()
+            .map(|(_, p)| serde_json::from_slice::<EnrichedRecord>(p).unwrap())
+            .collect::<Vec<_>>()
+    };
 
     // Phase 1: the first half goes through. Then the deduper (the stateful stage) is killed
     // without warning; what it remembered must survive, because the second half repeats
     // items of the first (the two BBC snapshots).
-    let first_half = expected_ids_of(&server, half);
-    let through = wait_until(Duration::from_secs(120), || {
-        ids_of(&collector).len() >= first_half.len()
-    })
-    .await;
+    let first_half = expected_of(&server, half);
+    let through = wait_until(Duration::from_secs(120), || first_half.covered_by(&enriched_of(&collector))).await;
     assert!(through, "the first half did not come through\n{}", dump_logs(&services));
     services.get("deduper").unwrap().signal(Signal::SIGKILL);
     services.insert("deduper", Service::start("deduper", &env_for("deduper"), dir.path(), 1));
@@ -240,37 +244,33 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     services.get("cleaner").unwrap().signal(Signal::SIGKILL);
     let killed_at = ids_of(&collector).len();
     assert!(
-        killed_at < expected.len(),
+        !expected.covered_by(&enriched_of(&collector)),
         "the kill came after the end ({killed_at} of {})",
-        expected.len()
+        expected.ids.len()
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
     services.insert("cleaner", Service::start("cleaner", &env_for("cleaner"), dir.path(), 1));
 
-    let complete = wait_until(Duration::from_secs(180), || ids_of(&collector).len() >= expected.len()).await;
+    let complete = wait_until(Duration::from_secs(180), || expected.covered_by(&enriched_of(&collector))).await;
     // Give any duplicate time to show up before judging.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let records = collector.snapshot();
     let keys: Vec<&str> = records.iter().map(|(k, _)| k.as_str()).collect();
     let unique: HashSet<&str> = keys.iter().copied().collect();
-    assert!(
-        complete,
-        "only {} of {} ids arrived\n{}",
-        unique.len(),
-        expected.len(),
-        dump_logs(&services)
-    );
-    assert_eq!(keys.len(), unique.len(), "duplicates on news.enriched");
-    assert_eq!(
-        unique,
-        expected.iter().map(String::as_str).collect(),
-        "exactly the expected articles"
-    );
-
     let enriched: Vec<EnrichedRecord> = records
         .iter()
         .map(|(_, p)| serde_json::from_slice(p).unwrap())
         .collect();
+    assert!(
+        complete,
+        "only {} of {} ids arrived; missing {:?}\n{}",
+        unique.len(),
+        expected.ids.len(),
+        expected.missing(&enriched),
+        dump_logs(&services)
+    );
+    // One record per story and revision: nothing twice, nothing lost, nothing counted twice.
+    expected.assert_exactly_once(&enriched);
     for record in &enriched {
         assert_eq!(
             record.article.id,
@@ -284,9 +284,10 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
         "the restarted deduper restored its state\n{restarted}"
     );
     eprintln!(
-        "e2e: {} articles; deduper killed after {}; cleaner killed at {killed_at}",
-        expected.len(),
-        first_half.len()
+        "e2e: {} articles, {} records; deduper killed after {}; cleaner killed at {killed_at}",
+        expected.ids.len(),
+        enriched.len(),
+        first_half.ids.len()
     );
 
     // Each service serves its health and metrics.
@@ -326,7 +327,7 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
         .map(str::to_string)
         .collect();
     let kcat_unique: HashSet<&str> = kcat_keys.iter().map(String::as_str).collect();
-    assert_eq!(kcat_keys.len(), expected.len(), "kcat sees every record once");
+    assert_eq!(kcat_keys.len(), keys.len(), "kcat sees every record once");
     assert_eq!(kcat_unique, unique);
 
     // Graceful shutdown: SIGTERM, the batch in flight commits, exit 0.
@@ -353,7 +354,7 @@ async fn standalone_publishes_enriched_records_to_kafka() {
     let server = corpus_feed_server().await;
     // The seed feed and a few headline snapshots are enough here.
     let urls: Vec<String> = server.urls().into_iter().take(4).collect();
-    let expected = expected_ids_of(&server, 4);
+    let expected = expected_of(&server, 4);
     let feeds = write_feeds_file(dir.path(), &urls);
     let taxonomy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
     let output = tokio::task::spawn_blocking({
@@ -384,10 +385,15 @@ async fn standalone_publishes_enriched_records_to_kafka() {
     assert!(output.stdout.is_empty(), "with --kafka nothing goes to stdout");
 
     let collector = Collector::start(&bootstrap, &format!("{prefix}news.enriched"));
-    let complete = wait_until(Duration::from_secs(60), || collector.count() >= expected.len()).await;
+    let records = || {
+        collector
+            .snapshot()
+            .iter()
+            .map(|(_, p)| serde_json::from_slice::<EnrichedRecord>(p).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let complete = wait_until(Duration::from_secs(60), || expected.covered_by(&records())).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let keys: Vec<String> = collector.snapshot().into_iter().map(|(k, _)| k).collect();
-    assert!(complete, "{} of {} records", keys.len(), expected.len());
-    assert_eq!(keys.len(), expected.len(), "no duplicates");
-    assert_eq!(keys.into_iter().collect::<HashSet<_>>(), expected);
+    assert!(complete, "{} records; missing {:?}", collector.count(), expected.missing(&records()));
+    expected.assert_exactly_once(&records());
 }

@@ -1,5 +1,6 @@
 //! Integration tests: the standalone command, and the four services on a real Kafka broker.
 
+mod deduper;
 mod kafka;
 mod support;
 
@@ -64,13 +65,7 @@ async fn standalone_once_over_the_corpus_and_again_without_repeats() {
     let first = run(false).await.unwrap();
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     let records = parse_records(&String::from_utf8_lossy(&first.stdout));
-    let ids: HashSet<&str> = records.iter().map(|r| r.article.id.as_str()).collect();
-    assert_eq!(ids.len(), records.len(), "no article is written twice");
-    assert_eq!(
-        ids,
-        expected_ids(&server).iter().map(String::as_str).collect(),
-        "every item, once"
-    );
+    expected(&server).assert_exactly_once(&records);
     assert_seed_is_russia_china(&records);
     for record in &records {
         assert_eq!(record.schema_version, 1);
