@@ -82,22 +82,78 @@ pub fn content_key(title: &str, text: &str) -> u64 {
 /// Words that, after a number, make it a counter or a relative time that changes without the
 /// story changing ("1,234 shares", "5 min read", "3 hours ago").
 const VOLATILE_UNITS: &[&str] = &[
-    "share", "shares", "comment", "comments", "view", "views", "like", "likes", "reads", "read", "min", "mins",
-    "minute", "minutes", "hour", "hours", "hr", "hrs", "second", "seconds", "sec", "secs", "ago", "day", "days",
-    "reactions", "retweets",
+    "share",
+    "shares",
+    "comment",
+    "comments",
+    "view",
+    "views",
+    "like",
+    "likes",
+    "reads",
+    "read",
+    "min",
+    "mins",
+    "minute",
+    "minutes",
+    "hour",
+    "hours",
+    "hr",
+    "hrs",
+    "second",
+    "seconds",
+    "sec",
+    "secs",
+    "ago",
+    "day",
+    "days",
+    "reactions",
+    "retweets",
 ];
 
 /// Words that introduce a time stamp ("updated 10 march 2024").
 const STAMP_WORDS: &[&str] = &["updated", "published", "posted", "modified", "last"];
 
 const MONTHS: &[&str] = &[
-    "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june", "jul", "july", "aug",
-    "august", "sep", "sept", "september", "oct", "october", "nov", "november", "dec", "december", "am", "pm", "gmt",
-    "utc", "bst", "cet", "est", "edt", "pst", "pdt",
+    "jan",
+    "january",
+    "feb",
+    "february",
+    "mar",
+    "march",
+    "apr",
+    "april",
+    "may",
+    "jun",
+    "june",
+    "jul",
+    "july",
+    "aug",
+    "august",
+    "sep",
+    "sept",
+    "september",
+    "oct",
+    "october",
+    "nov",
+    "november",
+    "dec",
+    "december",
+    "am",
+    "pm",
+    "gmt",
+    "utc",
+    "bst",
+    "cet",
+    "est",
+    "edt",
+    "pst",
+    "pdt",
 ];
 
 fn is_number(word: &str) -> bool {
-    word.chars().next().is_some_and(|c| c.is_ascii_digit()) && word.chars().all(|c| c.is_ascii_digit() || ":.,".contains(c))
+    word.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && word.chars().all(|c| c.is_ascii_digit() || ":.,".contains(c))
 }
 
 /// The key that decides whether a changed article is a new revision: the content key of the
@@ -116,7 +172,9 @@ pub fn material_key(title: &str, text: &str) -> u64 {
                 // Keep the stamp word, skip the date/time words after it.
                 kept.push(ws[i].clone());
                 i += 1;
-                while i < ws.len() && (is_number(&ws[i]) || MONTHS.contains(&ws[i].as_str()) || ws[i] == "on" || ws[i] == "at") {
+                while i < ws.len()
+                    && (is_number(&ws[i]) || MONTHS.contains(&ws[i].as_str()) || ws[i] == "on" || ws[i] == "at")
+                {
                     i += 1;
                 }
                 continue;
@@ -125,7 +183,11 @@ pub fn material_key(title: &str, text: &str) -> u64 {
                 i += 1;
                 continue;
             }
-            if is_number(w) && ws.get(i + 1).is_some_and(|next| VOLATILE_UNITS.contains(&next.as_str())) {
+            if is_number(w)
+                && ws
+                    .get(i + 1)
+                    .is_some_and(|next| VOLATILE_UNITS.contains(&next.as_str()))
+            {
                 i += 1;
                 continue;
             }
@@ -191,7 +253,9 @@ pub fn simhash_similarity(a: u64, b: u64) -> f64 {
 /// `h_i(x) = mix(x ^ seed_i)`, the minimum over the features (its low 32 bits kept, which is
 /// plenty to estimate a Jaccard similarity).
 pub fn minhash(features: &[u64], perms: usize) -> Vec<u32> {
-    let seeds: Vec<u64> = (0..perms as u64).map(|i| mix(i.wrapping_add(0x9e37_79b9_7f4a_7c15))).collect();
+    let seeds: Vec<u64> = (0..perms as u64)
+        .map(|i| mix(i.wrapping_add(0x9e37_79b9_7f4a_7c15)))
+        .collect();
     let mut sig = vec![u32::MAX; perms];
     for &f in features {
         for (slot, seed) in sig.iter_mut().zip(&seeds) {
@@ -237,7 +301,10 @@ mod tests {
 
     #[test]
     fn words_ignore_case_punctuation_and_whitespace() {
-        assert_eq!(words("Putin  and\nXi, at 10:32."), ["putin", "and", "xi", "at", "10:32"]);
+        assert_eq!(
+            words("Putin  and\nXi, at 10:32."),
+            ["putin", "and", "xi", "at", "10:32"]
+        );
         assert_eq!(words("1,234 shares"), ["1,234", "shares"]);
         assert_eq!(words("Путин и Си"), ["путин", "и", "си"]);
     }
@@ -249,7 +316,10 @@ mod tests {
         assert_ne!(content_key("A", &body), content_key("A", &(body.clone() + " more")));
         // A short body is not enough on its own: the title counts too.
         assert_ne!(content_key("A", "Watch the video"), content_key("B", "Watch the video"));
-        assert_eq!(content_key("A b", "Watch the video"), content_key("a, B", "watch the  video"));
+        assert_eq!(
+            content_key("A b", "Watch the video"),
+            content_key("a, B", "watch the  video")
+        );
     }
 
     #[test]
@@ -258,7 +328,11 @@ mod tests {
             assert_eq!(material_key("T", a) == material_key("T", b), same, "{a:?} vs {b:?}");
         };
         check("Troops moved. 1,234 shares", "Troops moved. 1,240 shares", true);
-        check("Updated 10 March 2024 10:32 GMT. Troops moved.", "Updated 11 March 2024 09:00 GMT. Troops moved.", true);
+        check(
+            "Updated 10 March 2024 10:32 GMT. Troops moved.",
+            "Updated 11 March 2024 09:00 GMT. Troops moved.",
+            true,
+        );
         check("Troops moved 3 hours ago.", "Troops moved 4 hours ago.", true);
         check("Troops   moved.", "Troops moved.", true);
         check("12 dead after the strike.", "15 dead after the strike.", false);

@@ -16,10 +16,19 @@ pub struct Settings {
     /// `window_secs`: how long an article is remembered after it was first seen (default 7 days).
     #[serde(default = "default_window_secs")]
     pub window_secs: u64,
-    /// `near_threshold`: the estimated Jaccard similarity of word 3-shingles at or above which
-    /// two articles are the same story (default 0.5; see ARCHITECTURE.md for how it was tuned).
+    /// `near_threshold`: the estimated Jaccard similarity of word 3-shingles (title and text) at
+    /// or above which two articles may be the same story (default 0.4; see ARCHITECTURE.md for
+    /// how the thresholds were tuned).
     #[serde(default = "default_near_threshold")]
     pub near_threshold: f64,
+    /// `title_threshold`: below `strong_threshold`, a near duplicate must also share this share
+    /// of its headline's words (default 0.25): channels and outlets repeat long boilerplate
+    /// descriptions under different stories, and the headline is what tells them apart.
+    #[serde(default = "default_title_threshold")]
+    pub title_threshold: f64,
+    /// `strong_threshold`: at or above this similarity the headlines need not match (default 0.9).
+    #[serde(default = "default_strong_threshold")]
+    pub strong_threshold: f64,
     /// `near_min_words`: articles with fewer words (title and text) are only deduplicated
     /// exactly, never as near duplicates: a few words say too little to tell stories apart.
     #[serde(default = "default_near_min_words")]
@@ -30,7 +39,13 @@ fn default_window_secs() -> u64 {
     7 * 24 * 3600
 }
 fn default_near_threshold() -> f64 {
-    0.5
+    0.4
+}
+fn default_title_threshold() -> f64 {
+    0.25
+}
+fn default_strong_threshold() -> f64 {
+    0.9
 }
 fn default_near_min_words() -> usize {
     12
@@ -41,6 +56,8 @@ impl Default for Settings {
         Settings {
             window_secs: default_window_secs(),
             near_threshold: default_near_threshold(),
+            title_threshold: default_title_threshold(),
+            strong_threshold: default_strong_threshold(),
             near_min_words: default_near_min_words(),
         }
     }
@@ -49,10 +66,10 @@ impl Default for Settings {
 /// MinHash functions per signature.
 pub const PERMUTATIONS: usize = 64;
 /// LSH bands of [`ROWS`] rows each; `BANDS * ROWS == PERMUTATIONS`. A pair with Jaccard `j`
-/// becomes a candidate with probability `1 − (1 − j^ROWS)^BANDS`: with 16 bands of 4 rows,
-/// 0.64 at 0.5, 0.91 at 0.6, 0.99 at 0.7 (each candidate is then checked against the
-/// threshold on the whole signature).
-pub const BANDS: usize = 16;
+/// becomes a candidate with probability `1 − (1 − j^ROWS)^BANDS`: with 32 bands of 2 rows,
+/// 0.996 at 0.4 and 0.27 at 0.1 (each candidate is then checked against the thresholds on
+/// the whole signature).
+pub const BANDS: usize = 32;
 /// Rows per LSH band.
 pub const ROWS: usize = PERMUTATIONS / BANDS;
 
@@ -91,6 +108,10 @@ pub struct Entry {
     pub content: u64,
     /// [`fingerprint::material_key`] of its latest revision.
     pub material: u64,
+    /// A 64-bit set of its headline's words (one bit per word).
+    pub title: u64,
+    /// A hash of the numbers in its headline (dates, episode and day counts); 0 when none.
+    pub numbers: u64,
     /// The MinHash signature of its latest revision; empty when it is not a near-duplicate
     /// candidate (too short, or dropped as an exact copy).
     pub signature: Box<[u32]>,
@@ -111,6 +132,8 @@ impl Entry {
         out.extend(self.revision.to_le_bytes());
         out.extend(self.content.to_le_bytes());
         out.extend(self.material.to_le_bytes());
+        out.extend(self.title.to_le_bytes());
+        out.extend(self.numbers.to_le_bytes());
         for v in self.signature.iter() {
             out.extend(v.to_le_bytes());
         }
@@ -135,6 +158,8 @@ impl Entry {
             let revision = u32::from_le_bytes(take(4)?.try_into().ok()?);
             let content = u64::from_le_bytes(take(8)?.try_into().ok()?);
             let material = u64::from_le_bytes(take(8)?.try_into().ok()?);
+            let title = u64::from_le_bytes(take(8)?.try_into().ok()?);
+            let numbers = u64::from_le_bytes(take(8)?.try_into().ok()?);
             let rest = bytes.get(at..)?;
             if rest.len() % 4 != 0 {
                 return None;
@@ -151,6 +176,8 @@ impl Entry {
                 revision,
                 content,
                 material,
+                title,
+                numbers,
                 signature,
             });
         }
@@ -163,6 +190,8 @@ impl Entry {
             revision: 1,
             content: 0,
             material: 0,
+            title: 0,
+            numbers: 0,
             signature: Box::new([]),
         })
     }
@@ -314,6 +343,8 @@ impl Index {
                     revision,
                     content,
                     material,
+                    title: title_bits(input.title),
+                    numbers: title_numbers(input.title),
                     signature: self.signature(input.title, input.text),
                     ..old.clone()
                 };
@@ -340,13 +371,16 @@ impl Index {
                 revision: 0,
                 content,
                 material,
+                title: 0,
+                numbers: 0,
                 signature: Box::new([]),
             };
             self.remember(id, entry);
             return Verdict::ExactContent { of, story };
         }
         let signature = self.signature(input.title, input.text);
-        let best = self.nearest(id, &signature);
+        let (title, numbers) = (title_bits(input.title), title_numbers(input.title));
+        let best = self.nearest(id, &signature, title, numbers);
         let (verdict, story, duplicate_of, similarity) = match best {
             Some((of, similarity)) => {
                 let story = self.entries[&of].story;
@@ -364,6 +398,8 @@ impl Index {
                 revision: 1,
                 content,
                 material,
+                title,
+                numbers,
                 signature,
             },
         );
@@ -381,7 +417,7 @@ impl Index {
     }
 
     /// The most similar remembered article at or above the threshold, among the LSH candidates.
-    fn nearest(&self, id: u128, signature: &[u32]) -> Option<(u128, f64)> {
+    fn nearest(&self, id: u128, signature: &[u32], title: u64, numbers: u64) -> Option<(u128, f64)> {
         if signature.len() != PERMUTATIONS {
             return None;
         }
@@ -398,7 +434,7 @@ impl Index {
                     continue;
                 };
                 let similarity = minhash_similarity(signature, &entry.signature);
-                if similarity >= self.settings.near_threshold
+                if self.same_story(similarity, title, numbers, entry)
                     && best.is_none_or(|(b, s)| similarity > s || (similarity == s && candidate < b))
                 {
                     best = Some((candidate, similarity));
@@ -406,6 +442,26 @@ impl Index {
             }
         }
         best
+    }
+
+    /// The near-duplicate rule, given the estimated Jaccard similarity of the shingles.
+    fn same_story(&self, similarity: f64, title: u64, numbers: u64, other: &Entry) -> bool {
+        let s = &self.settings;
+        if similarity < s.near_threshold {
+            return false;
+        }
+        // "Day 366" and "day 392" of a running series, or one show's episodes of different
+        // dates: the same template, different stories.
+        if numbers != 0 && other.numbers != 0 && numbers != other.numbers && similarity < 0.95 {
+            return false;
+        }
+        let union = (title | other.title).count_ones();
+        let title_similarity = if union == 0 {
+            1.0
+        } else {
+            f64::from((title & other.title).count_ones()) / f64::from(union)
+        };
+        similarity >= s.strong_threshold || title_similarity >= s.title_threshold
     }
 
     fn remember(&mut self, id: u128, entry: Entry) {
@@ -449,6 +505,27 @@ impl Index {
             }
         }
     }
+}
+
+/// One bit per headline word: a set of words in 64 bits, for a quick headline overlap.
+pub fn title_bits(title: &str) -> u64 {
+    fingerprint::words(title)
+        .iter()
+        .fold(0u64, |bits, w| bits | 1 << (fingerprint::hash_bytes(w.as_bytes()) % 64))
+}
+
+/// A hash of the set of digit runs in a headline; 0 when it has none.
+pub fn title_numbers(title: &str) -> u64 {
+    let mut numbers: Vec<&str> = title
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if numbers.is_empty() {
+        return 0;
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    fingerprint::hash_bytes(numbers.join(" ").as_bytes()) | 1
 }
 
 fn band_hash(signature: &[u32], band: usize) -> u64 {

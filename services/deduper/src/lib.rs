@@ -21,7 +21,7 @@ pub mod offline;
 
 use chrono::{DateTime, Utc};
 use config::{KafkaConfig, RuntimeConfig};
-use record::{CleanedRecord, Story, UniqueRecord};
+use record::{CleanedRecord, Record as _, Story, UniqueRecord};
 use runtime::{Stage, StageError, StateChange};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
@@ -133,7 +133,9 @@ impl Deduper {
     }
 
     fn update_gauges(&self) {
-        self.metrics.fingerprints.set(i64::try_from(self.index.len()).unwrap_or(i64::MAX));
+        self.metrics
+            .fingerprints
+            .set(i64::try_from(self.index.len()).unwrap_or(i64::MAX));
         self.metrics
             .fingerprint_bytes
             .set(i64::try_from(self.index.memory_bytes()).unwrap_or(i64::MAX));

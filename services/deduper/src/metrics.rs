@@ -23,15 +23,21 @@ impl Metrics {
         static METRICS: OnceLock<Metrics> = OnceLock::new();
         METRICS.get_or_init(|| {
             let duplicates = IntCounterVec::new(
-                Opts::new("newswire_deduper_duplicates_total", "Duplicates found, by kind (exact_url, exact_content, near)."),
+                Opts::new(
+                    "newswire_deduper_duplicates_total",
+                    "Duplicates found, by kind (exact_url, exact_content, near).",
+                ),
                 &["kind"],
             )
             .expect("a valid metric");
             for kind in ["exact_url", "exact_content", "near"] {
                 duplicates.with_label_values(&[kind]);
             }
-            let revisions = IntCounter::new("newswire_deduper_revisions_total", "Material revisions of an article emitted.")
-                .expect("a valid metric");
+            let revisions = IntCounter::new(
+                "newswire_deduper_revisions_total",
+                "Material revisions of an article emitted.",
+            )
+            .expect("a valid metric");
             let fingerprints = IntGauge::new("newswire_deduper_fingerprints", "Articles remembered in the window.")
                 .expect("a valid metric");
             let fingerprint_bytes = IntGauge::new(

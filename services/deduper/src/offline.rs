@@ -68,9 +68,14 @@ impl Offline {
         let s = index::id_string;
         let (story, duplicate_of, similarity, is_duplicate, revision, kind) = match verdict {
             Verdict::New => (id.clone(), None, None, false, 1, "new"),
-            Verdict::Near { of, story, similarity } => {
-                (s(story), Some(s(of)), Some((similarity * 1000.0).round() / 1000.0), true, 1, "near")
-            }
+            Verdict::Near { of, story, similarity } => (
+                s(story),
+                Some(s(of)),
+                Some((similarity * 1000.0).round() / 1000.0),
+                true,
+                1,
+                "near",
+            ),
             Verdict::Revision {
                 revision,
                 story,

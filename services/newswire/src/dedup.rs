@@ -65,7 +65,13 @@ pub fn run(options: Options) -> anyhow::Result<u64> {
         if preload_done.is_none() && options.measure_after.is_some_and(|n| records >= n) {
             preload_done = Some(std::time::Instant::now());
         }
-        let field = |name: &str| object.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let field = |name: &str| {
+            object
+                .get(name)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
         let verdict = offline.check(&field("url"), &field("title"), &field("text"));
         records += 1;
         *kinds.entry(verdict.kind).or_default() += 1;

@@ -48,10 +48,9 @@ fn article(url: &str, title: &str, text: &str) -> CleanedRecord {
 /// outlet's syndicated copy (exact content), a trimmed copy with boilerplate (near), the
 /// URL again with tracking parameters (exact URL) and an update (revision); interleaved.
 fn stream() -> Vec<CleanedRecord> {
-    let truth: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(
-        &std::fs::read(corpus().join("articles/scrapinghub-aeb/ground-truth.json")).unwrap(),
-    )
-    .unwrap();
+    let truth: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(corpus().join("articles/scrapinghub-aeb/ground-truth.json")).unwrap())
+            .unwrap();
     let mut keys: Vec<&String> = truth.keys().collect();
     keys.sort();
     let mut originals = Vec::new();
@@ -62,7 +61,11 @@ fn stream() -> Vec<CleanedRecord> {
         let paragraphs: Vec<&str> = body.split('\n').filter(|p| !p.trim().is_empty()).collect();
         let title = format!("Story {n}");
         originals.push(article(url, &title, body));
-        copies.push(article(&format!("https://wire-{n}.example/copy"), &format!("{title} (wire)"), body));
+        copies.push(article(
+            &format!("https://wire-{n}.example/copy"),
+            &format!("{title} (wire)"),
+            body,
+        ));
         let keep = (paragraphs.len() * 4 / 5).max(1);
         let near = format!(
             "{}\n\nSign up for our newsletter to get the day's news in your inbox.",
@@ -133,7 +136,10 @@ async fn a_standby_deduper_takes_over_after_a_sigkill_with_nothing_lost_or_repea
     let now = chrono::Utc::now();
     let expected: Vec<UniqueRecord> = input.iter().filter_map(|r| reference.dedupe(r.clone(), now)).collect();
     let expected = decisions(&expected);
-    assert!(expected.iter().any(|d| d.3.is_some() && d.2 == 1), "the stream has near duplicates");
+    assert!(
+        expected.iter().any(|d| d.3.is_some() && d.2 == 1),
+        "the stream has near duplicates"
+    );
     assert!(expected.iter().any(|d| d.2 == 2), "the stream has revisions");
     assert!(expected.len() < input.len(), "the stream has exact duplicates");
 
@@ -154,7 +160,10 @@ async fn a_standby_deduper_takes_over_after_a_sigkill_with_nothing_lost_or_repea
             ("NEWSWIRE__RUNTIME__INSTANCE_ID".to_string(), instance.to_string()),
             ("NEWSWIRE__RUNTIME__GROUP_ID".to_string(), format!("{prefix}deduper")),
             ("NEWSWIRE__RUNTIME__BATCH_MAX_RECORDS".to_string(), "7".to_string()),
-            ("NEWSWIRE__RUNTIME__TRANSACTION_TIMEOUT_MS".to_string(), "10000".to_string()),
+            (
+                "NEWSWIRE__RUNTIME__TRANSACTION_TIMEOUT_MS".to_string(),
+                "10000".to_string(),
+            ),
             ("NEWSWIRE_LOG".to_string(), "info".to_string()),
         ]);
         env
@@ -201,7 +210,11 @@ async fn a_standby_deduper_takes_over_after_a_sigkill_with_nothing_lost_or_repea
         expected.len(),
         logs(&replicas)
     );
-    assert_eq!(decisions(&received), expected, "exactly the uninterrupted deduper's output, in order");
+    assert_eq!(
+        decisions(&received),
+        expected,
+        "exactly the uninterrupted deduper's output, in order"
+    );
     assert!(standby.logs().contains("State restored"), "{}", standby.logs());
 
     // The survivor counts what it found.

@@ -229,7 +229,10 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     // without warning; what it remembered must survive, because the second half repeats
     // items of the first (the two BBC snapshots).
     let first_half = expected_of(&server, half);
-    let through = wait_until(Duration::from_secs(120), || first_half.covered_by(&enriched_of(&collector))).await;
+    let through = wait_until(Duration::from_secs(120), || {
+        first_half.covered_by(&enriched_of(&collector))
+    })
+    .await;
     assert!(through, "the first half did not come through\n{}", dump_logs(&services));
     services.get("deduper").unwrap().signal(Signal::SIGKILL);
     services.insert("deduper", Service::start("deduper", &env_for("deduper"), dir.path(), 1));
@@ -251,7 +254,10 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     services.insert("cleaner", Service::start("cleaner", &env_for("cleaner"), dir.path(), 1));
 
-    let complete = wait_until(Duration::from_secs(180), || expected.covered_by(&enriched_of(&collector))).await;
+    let complete = wait_until(Duration::from_secs(180), || {
+        expected.covered_by(&enriched_of(&collector))
+    })
+    .await;
     // Give any duplicate time to show up before judging.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let records = collector.snapshot();
@@ -394,6 +400,11 @@ async fn standalone_publishes_enriched_records_to_kafka() {
     };
     let complete = wait_until(Duration::from_secs(60), || expected.covered_by(&records())).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(complete, "{} records; missing {:?}", collector.count(), expected.missing(&records()));
+    assert!(
+        complete,
+        "{} records; missing {:?}",
+        collector.count(),
+        expected.missing(&records())
+    );
     expected.assert_exactly_once(&records());
 }

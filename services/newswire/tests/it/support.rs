@@ -238,12 +238,19 @@ impl Expected {
                 r.article.id,
                 r.story.revision
             );
-            assert!(self.ids.contains_key(&r.article.id), "unexpected article {}", r.article.id);
+            assert!(
+                self.ids.contains_key(&r.article.id),
+                "unexpected article {}",
+                r.article.id
+            );
         }
         let missing = self.missing(records);
         assert!(missing.is_empty(), "{} articles missing: {missing:?}", missing.len());
         let mut counted = HashSet::new();
-        for r in records.iter().filter(|r| r.story.revision == 1 && r.story.duplicate_of.is_none()) {
+        for r in records
+            .iter()
+            .filter(|r| r.story.revision == 1 && r.story.duplicate_of.is_none())
+        {
             let key = deduper::fingerprint::content_key(&r.article.title, &r.article.text);
             assert!(counted.insert(key), "the content of {} was counted twice", r.article.id);
         }
