@@ -169,7 +169,7 @@ async fn a_standby_deduper_takes_over_after_a_sigkill_with_nothing_lost_or_repea
         env
     };
     let collector = Collector::start(&bootstrap, &kafka.topics.unique);
-    let mut replicas = [
+    let replicas = [
         Service::start("deduper", &env_for("dedup-a"), dir.path(), 0),
         Service::start("deduper", &env_for("dedup-b"), dir.path(), 1),
     ];

@@ -4,7 +4,6 @@ mod deduper;
 mod kafka;
 mod support;
 
-use std::collections::HashSet;
 use std::process::Command;
 
 use record::EnrichedRecord;

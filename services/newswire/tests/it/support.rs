@@ -155,18 +155,6 @@ pub fn write_feeds_file(dir: &Path, urls: &[String]) -> PathBuf {
     path
 }
 
-/// The ids that the pipeline must emit for the served documents (computed with the stage
-/// libraries): every item of every document, except items the cleaner rejects and exact
-/// copies of another item's content (see [`Expected`]).
-pub fn expected_ids(server: &FeedServer) -> HashSet<String> {
-    expected_ids_of(server, server.docs().len())
-}
-
-/// The ids expected from the first `n` documents.
-pub fn expected_ids_of(server: &FeedServer, n: usize) -> HashSet<String> {
-    expected_of(server, n).ids.into_keys().collect()
-}
-
 /// What the pipeline must emit for the served documents: every cleaned article id with the
 /// deduper's content keys of its versions. An article may be missing from the output only
 /// when another article with the same content came through (the deduper drops exact copies).
