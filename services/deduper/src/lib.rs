@@ -1,17 +1,33 @@
-//! The deduper: lets the first copy of each article through and drops exact repeats.
+//! The deduper: one story, one record.
 //!
-//! Today an exact repeat is a record whose id (derived from the canonical URL) was seen
-//! before. The seen set is the stage's state: persisted with every batch (Kafka changelog or
-//! the embedded store) and restored on start, so a restart neither forgets nor double-counts.
+//! For each cleaned article it decides (see [`index::Index::decide`]):
+//! - an exact repeat (the same article id, from the canonical URL, with the same or only
+//!   trivially changed text; or another URL with the same normalised content) is dropped
+//!   and counted;
+//! - the same article with materially changed text is emitted as its next `revision`;
+//! - a near duplicate of a remembered article (MinHash of word 3-shingles, LSH candidates,
+//!   estimated Jaccard at or above the threshold) is emitted with `duplicate_of` and
+//!   `similarity`, in that article's story cluster (`story_id`);
+//! - anything else is a new story: emitted with `story_id` = its own id.
+//!
+//! Downstream counts a story once: only records with `duplicate_of == None` and
+//! `revision == 1`. The window of remembered articles is the stage's state, persisted with
+//! every batch (Kafka changelog, or the embedded store) and restored on start.
 
-use std::collections::HashMap;
+pub mod fingerprint;
+pub mod index;
+mod metrics;
+pub mod offline;
 
 use chrono::{DateTime, Utc};
 use config::{KafkaConfig, RuntimeConfig};
-use record::{CleanedRecord, Record, Story, UniqueRecord};
+use record::{CleanedRecord, Record as _, Story, UniqueRecord};
 use runtime::{Stage, StageError, StateChange};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
+
+pub use index::{Index, Settings, Verdict};
+pub use metrics::Metrics;
 
 /// The deduper service's configuration file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -23,46 +39,112 @@ pub struct DeduperConfig {
     /// `runtime`: instance id, batching, endpoints.
     #[serde(default)]
     pub runtime: RuntimeConfig,
+    /// `deduper`: the window and the near-duplicate threshold.
+    #[serde(default)]
+    pub deduper: Settings,
 }
 
 /// The deduper stage.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Deduper {
-    /// Article id → when it was first let through.
-    seen: HashMap<String, DateTime<Utc>>,
-    changes: Vec<StateChange>,
+    index: Index,
+    metrics: &'static Metrics,
+}
+
+impl Default for Deduper {
+    fn default() -> Self {
+        Deduper::new(Settings::default())
+    }
 }
 
 impl Deduper {
-    /// How many articles the deduper remembers.
-    pub fn remembered(&self) -> usize {
-        self.seen.len()
+    /// A deduper with an empty window.
+    pub fn new(settings: Settings) -> Deduper {
+        Deduper {
+            index: Index::new(settings),
+            metrics: Metrics::get(),
+        }
     }
 
-    /// Decides on one article at time `now`.
+    /// How many articles the deduper remembers.
+    pub fn remembered(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The window itself.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// Decides on one article at time `now`: the record to emit, if any.
     pub fn dedupe(&mut self, cleaned: CleanedRecord, now: DateTime<Utc>) -> Option<UniqueRecord> {
         let mut article = cleaned.article;
-        if self.seen.contains_key(&article.id) {
-            return None;
-        }
-        self.seen.insert(article.id.clone(), now);
-        self.changes.push(StateChange {
-            key: article.id.clone().into_bytes(),
-            value: Some(now.to_rfc3339().into_bytes()),
+        let verdict = self.index.decide(index::Input {
+            id: &article.id,
+            title: &article.title,
+            text: &article.text,
+            now: now.timestamp(),
         });
-        article.timestamps.deduplicated_at = Some(now);
-        let story = Story {
-            story_id: article.id.clone(),
-            revision: 1,
-            duplicate_of: None,
-            similarity: None,
+        let story = match verdict {
+            Verdict::ExactUrl { .. } => {
+                self.metrics.duplicates.with_label_values(&["exact_url"]).inc();
+                return None;
+            }
+            Verdict::ExactContent { .. } => {
+                self.metrics.duplicates.with_label_values(&["exact_content"]).inc();
+                return None;
+            }
+            Verdict::New => Story {
+                story_id: article.id.clone(),
+                revision: 1,
+                duplicate_of: None,
+                similarity: None,
+            },
+            Verdict::Near { of, story, similarity } => {
+                self.metrics.duplicates.with_label_values(&["near"]).inc();
+                Story {
+                    story_id: index::id_string(story),
+                    revision: 1,
+                    duplicate_of: Some(index::id_string(of)),
+                    similarity: Some(round(similarity)),
+                }
+            }
+            Verdict::Revision {
+                revision,
+                story,
+                duplicate_of,
+                similarity,
+            } => {
+                self.metrics.revisions.inc();
+                Story {
+                    story_id: index::id_string(story),
+                    revision,
+                    duplicate_of: duplicate_of.map(index::id_string),
+                    similarity: similarity.map(round),
+                }
+            }
         };
+        article.timestamps.deduplicated_at = Some(now);
         Some(UniqueRecord {
             schema_version: UniqueRecord::SCHEMA_VERSION,
             article,
             story,
         })
     }
+
+    fn update_gauges(&self) {
+        self.metrics
+            .fingerprints
+            .set(i64::try_from(self.index.len()).unwrap_or(i64::MAX));
+        self.metrics
+            .fingerprint_bytes
+            .set(i64::try_from(self.index.memory_bytes()).unwrap_or(i64::MAX));
+    }
+}
+
+/// Similarities are estimates; three decimals are all they carry.
+fn round(similarity: f64) -> f64 {
+    (similarity * 1000.0).round() / 1000.0
 }
 
 impl Stage for Deduper {
@@ -78,29 +160,28 @@ impl Stage for Deduper {
     }
 
     fn take_state_changes(&mut self) -> Vec<StateChange> {
-        std::mem::take(&mut self.changes)
+        // Called once per batch: a good moment to refresh the gauges.
+        self.update_gauges();
+        self.index
+            .take_changes()
+            .into_iter()
+            .map(|(key, value)| StateChange {
+                key: key.into_bytes(),
+                value,
+            })
+            .collect()
     }
 
     fn restore(&mut self, key: &[u8], value: Option<&[u8]>) {
-        let Ok(id) = std::str::from_utf8(key) else {
-            return;
-        };
-        match value
-            .and_then(|v| std::str::from_utf8(v).ok())
-            .and_then(|v| DateTime::parse_from_rfc3339(v).ok())
-        {
-            Some(at) => {
-                self.seen.insert(id.to_string(), at.with_timezone(&Utc));
-            }
-            None => {
-                self.seen.remove(id);
-            }
+        match std::str::from_utf8(key) {
+            Ok(id) => self.index.restore(id, value),
+            Err(_) => tracing::warn!(key = ?key, "Deduper state entry with a key that is not UTF-8 skipped."),
         }
     }
 
     fn reset(&mut self) {
-        self.seen.clear();
-        self.changes.clear();
+        self.index.clear();
+        self.update_gauges();
     }
 
     fn is_stateful(&self) -> bool {
@@ -111,6 +192,18 @@ impl Stage for Deduper {
 /// Runs the deduper service until `shutdown` is cancelled.
 pub async fn run(config: DeduperConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     let topics = &config.kafka.topics;
+    // One active deduper must see every article, or near duplicates across partitions slip
+    // through: the input has one partition and the consumer group makes one replica its owner.
+    let kafka = config.kafka.clone();
+    let input = topics.cleaned.clone();
+    let partitions = tokio::task::spawn_blocking(move || runtime::partition_count(&kafka, &input)).await??;
+    if partitions != 1 {
+        anyhow::bail!(
+            "{} has {partitions} partitions; the deduper needs exactly one, so that one replica sees every \
+             article and finds near duplicates across all of them (see ARCHITECTURE.md, \"The deduper\")",
+            topics.cleaned
+        );
+    }
     let run = runtime::StageRun {
         input_topic: topics.cleaned.clone(),
         output_topic: topics.unique.clone(),
@@ -118,76 +211,8 @@ pub async fn run(config: DeduperConfig, shutdown: CancellationToken) -> anyhow::
         kafka: config.kafka.clone(),
         runtime: config.runtime.clone(),
     };
-    runtime::serve_stage(Deduper::default(), run, shutdown).await
+    runtime::serve_stage(Deduper::new(config.deduper.clone()), run, shutdown).await
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use record::{Article, FeedRef, Fingerprints, Source, StageTimes};
-
-    fn cleaned(url: &str) -> CleanedRecord {
-        let canonical = record::normalize_url(url).unwrap();
-        CleanedRecord {
-            schema_version: 1,
-            article: Article {
-                id: record::article_id(&canonical),
-                url: Some(url.into()),
-                canonical_url: Some(canonical),
-                feed: FeedRef {
-                    url: "https://example.com/feed".into(),
-                    name: None,
-                    tags: vec![],
-                },
-                source: Source {
-                    domain: "example.com".into(),
-                    name: None,
-                },
-                title: "t".into(),
-                authors: vec![],
-                published_at: None,
-                updated_at: None,
-                fetched_at: Utc::now(),
-                language: None,
-                summary: None,
-                text: "x".into(),
-                word_count: 1,
-                lead_image: None,
-                categories: vec![],
-                fingerprints: Fingerprints::default(),
-                timestamps: StageTimes::default(),
-                extraction: Default::default(),
-            },
-        }
-    }
-
-    #[test]
-    fn drops_exact_repeats_by_canonical_url() {
-        let mut deduper = Deduper::default();
-        let first = deduper.process(cleaned("https://example.com/a?utm_source=x")).unwrap();
-        assert_eq!(first.len(), 1);
-        assert_eq!(first[0].story.story_id, first[0].article.id);
-        assert_eq!(first[0].story.revision, 1);
-        assert!(first[0].article.timestamps.deduplicated_at.is_some());
-        assert!(deduper.process(cleaned("http://www.example.com/a")).unwrap().is_empty());
-        assert_eq!(deduper.process(cleaned("https://example.com/b")).unwrap().len(), 1);
-        assert_eq!(deduper.remembered(), 2);
-    }
-
-    #[test]
-    fn state_survives_through_its_changes() {
-        let mut deduper = Deduper::default();
-        deduper.process(cleaned("https://example.com/a")).unwrap();
-        let changes = deduper.take_state_changes();
-        assert_eq!(changes.len(), 1);
-        assert!(deduper.take_state_changes().is_empty(), "changes are taken once");
-
-        let mut restarted = Deduper::default();
-        for change in &changes {
-            restarted.restore(&change.key, change.value.as_deref());
-        }
-        assert!(restarted.process(cleaned("https://example.com/a")).unwrap().is_empty());
-        restarted.reset();
-        assert_eq!(restarted.process(cleaned("https://example.com/a")).unwrap().len(), 1);
-    }
-}
+mod tests;

@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod check_config;
+pub mod dedup;
 pub mod extract;
 pub mod standalone;
 pub mod tag;

@@ -55,6 +55,9 @@ enum Command {
         #[arg(long, default_value = "http://localhost/")]
         base_url: String,
     },
+    /// Deduplicate JSON lines (url, title, text) offline: each line comes back with its
+    /// story_id, duplicate_of, similarity and is_duplicate.
+    Dedup(newswire::dedup::Options),
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,7 +74,7 @@ enum TopicsCommand {
         /// A prefix for every topic name (replaces the configuration file's names).
         #[arg(long, default_value = "")]
         prefix: String,
-        /// Partitions of the data topics (the state changelogs get one).
+        /// Partitions of the data topics (news.cleaned and the state changelogs get one).
         #[arg(long, default_value_t = 3)]
         partitions: i32,
         /// Replication factor.
@@ -179,6 +182,10 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Dedup(options) => match newswire::dedup::run(options)? {
+            0 => Ok(()),
+            skipped => anyhow::bail!("{skipped} input lines could not be read (see above)"),
+        },
     }
 }
 

@@ -21,18 +21,18 @@ pub struct TopicSpec {
 }
 
 /// Every topic the pipeline uses. Changelogs get one partition: each is read whole by its
-/// single active owner (see ARCHITECTURE.md). The feed list is compacted with the data
-/// topics' partitions: they are what fetcher replicas share out.
+/// single active owner (see ARCHITECTURE.md). So does `news.cleaned`, the deduper's input:
+/// near duplicates must be found across every article, so one deduper replica owns the whole
+/// stream and the others stand by. The feed list is compacted with the data topics'
+/// partitions: they are what fetcher replicas share out.
 pub fn pipeline_topics(names: &TopicNames, partitions: i32, replication: i32) -> Vec<TopicSpec> {
-    let data = [
-        &names.raw,
+    let data = [&names.raw, &names.unique, &names.enriched, &names.dlq, &names.alerts];
+    let single = [
         &names.cleaned,
-        &names.unique,
-        &names.enriched,
-        &names.dlq,
-        &names.alerts,
+        &names.fetcher_state,
+        &names.deduper_state,
+        &names.alerter_state,
     ];
-    let state = [&names.fetcher_state, &names.deduper_state, &names.alerter_state];
     data.iter()
         .map(|name| TopicSpec {
             name: name.to_string(),
@@ -40,11 +40,11 @@ pub fn pipeline_topics(names: &TopicNames, partitions: i32, replication: i32) ->
             replication,
             compacted: false,
         })
-        .chain(state.iter().map(|name| TopicSpec {
+        .chain(single.iter().map(|name| TopicSpec {
             name: name.to_string(),
             partitions: 1,
             replication,
-            compacted: true,
+            compacted: name.as_str() != names.cleaned,
         }))
         .chain(std::iter::once(TopicSpec {
             name: names.feeds.clone(),
@@ -85,4 +85,17 @@ pub async fn create_topics(kafka: &KafkaConfig, topics: &[TopicSpec]) -> anyhow:
         }
     }
     Ok(())
+}
+
+/// The number of partitions of `topic` (an error when it does not exist).
+pub fn partition_count(kafka: &KafkaConfig, topic: &str) -> anyhow::Result<usize> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = client_config(kafka)?.create().context("creating a metadata client")?;
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(30))
+        .with_context(|| format!("reading the metadata of {topic}"))?;
+    match metadata.topics().iter().find(|t| t.name() == topic) {
+        Some(t) if t.error().is_none() && !t.partitions().is_empty() => Ok(t.partitions().len()),
+        _ => anyhow::bail!("the topic {topic} does not exist; create the topics first (`newswire topics create`)"),
+    }
 }

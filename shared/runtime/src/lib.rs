@@ -19,7 +19,7 @@ mod service;
 mod stage;
 mod state;
 
-pub use admin::{TopicSpec, create_topics, pipeline_topics};
+pub use admin::{TopicSpec, create_topics, partition_count, pipeline_topics};
 pub use kafka::client_config;
 pub use membership::{Membership, partition_for, publish_keyed};
 pub use observe::{TRACEPARENT, TraceContext};

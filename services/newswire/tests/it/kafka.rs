@@ -64,17 +64,17 @@ impl Drop for Service {
 }
 
 /// A record as read back: its key and payload.
-type Received = (String, Vec<u8>);
+pub(crate) type Received = (String, Vec<u8>);
 
 /// Reads a topic with a read_committed consumer on a thread, collecting (key, payload).
-struct Collector {
+pub(crate) struct Collector {
     records: Arc<Mutex<Vec<Received>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Collector {
-    fn start(bootstrap: &str, topic: &str) -> Collector {
+    pub(crate) fn start(bootstrap: &str, topic: &str) -> Collector {
         let consumer: BaseConsumer = rdkafka::ClientConfig::new()
             .set("bootstrap.servers", bootstrap)
             .set("group.id", format!("{topic}-checker"))
@@ -104,11 +104,11 @@ impl Collector {
         }
     }
 
-    fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.records.lock().unwrap().len()
     }
 
-    fn snapshot(&self) -> Vec<Received> {
+    pub(crate) fn snapshot(&self) -> Vec<Received> {
         self.records.lock().unwrap().clone()
     }
 }
@@ -162,7 +162,7 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     let prefix = unique_prefix("e2e");
     let dir = tempfile::tempdir().unwrap();
     let server = corpus_feed_server().await;
-    let expected = expected_ids(&server);
+    let expected = expected(&server);
     let feeds = write_feeds_file(dir.path(), &server.urls());
     let taxonomy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
 
@@ -229,13 +229,20 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     };
 
     let ids_of = |collector: &Collector| collector.snapshot().into_iter().map(|(k, _)| k).collect::<HashSet<_>>();
+    let enriched_of = |collector: &Collector| {
+        collector
+            .snapshot()
+            .iter()
+            .map(|(_, p)| serde_json::from_slice::<EnrichedRecord>(p).unwrap())
+            .collect::<Vec<_>>()
+    };
 
     // Phase 1: the first half goes through. Then the deduper (the stateful stage) is killed
     // without warning; what it remembered must survive, because the second half repeats
     // items of the first (the two BBC snapshots).
-    let first_half = expected_ids_of(&server, half);
+    let first_half = expected_of(&server, half);
     let through = wait_until(Duration::from_secs(120), || {
-        ids_of(&collector).len() >= first_half.len()
+        first_half.covered_by(&enriched_of(&collector))
     })
     .await;
     assert!(through, "the first half did not come through\n{}", dump_logs(&services));
@@ -252,37 +259,36 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     services.get("cleaner").unwrap().signal(Signal::SIGKILL);
     let killed_at = ids_of(&collector).len();
     assert!(
-        killed_at < expected.len(),
+        !expected.covered_by(&enriched_of(&collector)),
         "the kill came after the end ({killed_at} of {})",
-        expected.len()
+        expected.ids.len()
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
     services.insert("cleaner", Service::start("cleaner", &env_for("cleaner"), dir.path(), 1));
 
-    let complete = wait_until(Duration::from_secs(180), || ids_of(&collector).len() >= expected.len()).await;
+    let complete = wait_until(Duration::from_secs(180), || {
+        expected.covered_by(&enriched_of(&collector))
+    })
+    .await;
     // Give any duplicate time to show up before judging.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let records = collector.snapshot();
     let keys: Vec<&str> = records.iter().map(|(k, _)| k.as_str()).collect();
     let unique: HashSet<&str> = keys.iter().copied().collect();
-    assert!(
-        complete,
-        "only {} of {} ids arrived\n{}",
-        unique.len(),
-        expected.len(),
-        dump_logs(&services)
-    );
-    assert_eq!(keys.len(), unique.len(), "duplicates on news.enriched");
-    assert_eq!(
-        unique,
-        expected.iter().map(String::as_str).collect(),
-        "exactly the expected articles"
-    );
-
     let enriched: Vec<EnrichedRecord> = records
         .iter()
         .map(|(_, p)| serde_json::from_slice(p).unwrap())
         .collect();
+    assert!(
+        complete,
+        "only {} of {} ids arrived; missing {:?}\n{}",
+        unique.len(),
+        expected.ids.len(),
+        expected.missing(&enriched),
+        dump_logs(&services)
+    );
+    // One record per story and revision: nothing twice, nothing lost, nothing counted twice.
+    expected.assert_exactly_once(&enriched);
     for record in &enriched {
         assert_eq!(
             record.article.id,
@@ -296,9 +302,10 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
         "the restarted deduper restored its state\n{restarted}"
     );
     eprintln!(
-        "e2e: {} articles; deduper killed after {}; cleaner killed at {killed_at}",
-        expected.len(),
-        first_half.len()
+        "e2e: {} articles, {} records; deduper killed after {}; cleaner killed at {killed_at}",
+        expected.ids.len(),
+        enriched.len(),
+        first_half.ids.len()
     );
 
     // Each service serves its health and metrics.
@@ -338,7 +345,7 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
         .map(str::to_string)
         .collect();
     let kcat_unique: HashSet<&str> = kcat_keys.iter().map(String::as_str).collect();
-    assert_eq!(kcat_keys.len(), expected.len(), "kcat sees every record once");
+    assert_eq!(kcat_keys.len(), keys.len(), "kcat sees every record once");
     assert_eq!(kcat_unique, unique);
 
     // Graceful shutdown: SIGTERM, the batch in flight commits, exit 0.
@@ -365,7 +372,7 @@ async fn standalone_publishes_enriched_records_to_kafka() {
     let server = corpus_feed_server().await;
     // The seed feed and a few headline snapshots are enough here.
     let urls: Vec<String> = server.urls().into_iter().take(4).collect();
-    let expected = expected_ids_of(&server, 4);
+    let expected = expected_of(&server, 4);
     let feeds = write_feeds_file(dir.path(), &urls);
     let taxonomy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
     let output = tokio::task::spawn_blocking({
@@ -398,12 +405,22 @@ async fn standalone_publishes_enriched_records_to_kafka() {
     assert!(output.stdout.is_empty(), "with --kafka nothing goes to stdout");
 
     let collector = Collector::start(&bootstrap, &format!("{prefix}news.enriched"));
-    let complete = wait_until(Duration::from_secs(60), || collector.count() >= expected.len()).await;
+    let records = || {
+        collector
+            .snapshot()
+            .iter()
+            .map(|(_, p)| serde_json::from_slice::<EnrichedRecord>(p).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let complete = wait_until(Duration::from_secs(60), || expected.covered_by(&records())).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let keys: Vec<String> = collector.snapshot().into_iter().map(|(k, _)| k).collect();
-    assert!(complete, "{} of {} records", keys.len(), expected.len());
-    assert_eq!(keys.len(), expected.len(), "no duplicates");
-    assert_eq!(keys.into_iter().collect::<HashSet<_>>(), expected);
+    assert!(
+        complete,
+        "{} records; missing {:?}",
+        collector.count(),
+        expected.missing(&records())
+    );
+    expected.assert_exactly_once(&records());
 }
 
 /// Who asked for which feed: (feed name, User-Agent) of every request, since the last reset.

@@ -1,11 +1,11 @@
 //! Integration tests: the standalone command, and the four services on a real Kafka broker.
 
+mod deduper;
 mod kafka;
 mod metrics;
 mod support;
 mod topics;
 
-use std::collections::HashSet;
 use std::process::Command;
 
 use record::EnrichedRecord;
@@ -66,13 +66,7 @@ async fn standalone_once_over_the_corpus_and_again_without_repeats() {
     let first = run(false).await.unwrap();
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     let records = parse_records(&String::from_utf8_lossy(&first.stdout));
-    let ids: HashSet<&str> = records.iter().map(|r| r.article.id.as_str()).collect();
-    assert_eq!(ids.len(), records.len(), "no article is written twice");
-    assert_eq!(
-        ids,
-        expected_ids(&server).iter().map(String::as_str).collect(),
-        "every item, once"
-    );
+    expected(&server).assert_exactly_once(&records);
     assert_seed_is_russia_china(&records);
     for record in &records {
         assert_eq!(record.schema_version, 1);
@@ -227,4 +221,45 @@ fn alerts_replays_a_file_in_time_order_and_prints_spike_events() {
         .unwrap();
     assert!(output.status.success());
     assert!(output.stdout.is_empty(), "{}", String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn dedup_marks_copies_and_reports_bad_lines() {
+    let body = std::fs::read_to_string(corpus().join("seed/independent-putin-xi-2021-12-15.txt")).unwrap();
+    let (title, text) = body.split_once('\n').unwrap();
+    let paragraphs: Vec<&str> = text.split('\n').filter(|p| !p.trim().is_empty()).collect();
+    let trimmed = paragraphs[..paragraphs.len() * 4 / 5].join("\n\n");
+    let lines = [
+        serde_json::json!({"url": "https://one.example/a", "title": title, "text": text}).to_string(),
+        "not json".to_string(),
+        serde_json::json!({"url": "https://two.example/b?utm_source=x", "title": title, "text": trimmed}).to_string(),
+        serde_json::json!({"url": "https://one.example/a?utm_medium=rss", "title": title, "text": text}).to_string(),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_newswire"))
+        .arg("dedup")
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "a bad line makes the exit status non-zero");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("in.jsonl:2"), "the bad line is named: {stderr}");
+    let out: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(out.len(), 3, "every good line is written back");
+    assert_eq!(out[0]["is_duplicate"], false);
+    assert!(out[0]["duplicate_of"].is_null());
+    assert_eq!(out[1]["is_duplicate"], true, "{}", out[1]);
+    assert_eq!(out[1]["story_id"], out[0]["story_id"]);
+    assert!(
+        out[1]["similarity"].as_f64().is_some_and(|s| s > 0.4 && s < 1.0),
+        "{}",
+        out[1]
+    );
+    assert_eq!(out[2]["duplicate_kind"], "exact_url");
+    assert_eq!(out[2]["is_duplicate"], true);
 }

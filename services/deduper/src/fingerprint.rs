@@ -1,0 +1,356 @@
+//! Fingerprints of an article's text: the exact content key, the "material" key that decides
+//! revisions, the 64-bit SimHash and the MinHash signature.
+//!
+//! Every hash here is a fixed function of the text (FNV-1a and the SplitMix64 finaliser), so
+//! fingerprints are the same in every process and across restarts: they are persisted.
+
+/// Words of the text: lower-cased runs of letters and digits (Unicode-aware). Punctuation,
+/// whitespace and markup left-overs separate words, so that reflowed or re-punctuated copies
+/// give the same words.
+pub fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            current.extend(c.to_lowercase());
+        } else if (c == ':' || c == '.' || c == ',') && current.chars().last().is_some_and(|l| l.is_ascii_digit()) {
+            // Keep "10:32", "1,234" and "3.5" as one word, so that clock times and counts can
+            // be recognised as such.
+            current.push(c);
+        } else if !current.is_empty() {
+            out.push(finish_word(std::mem::take(&mut current)));
+        }
+    }
+    if !current.is_empty() {
+        out.push(finish_word(current));
+    }
+    out
+}
+
+fn finish_word(mut word: String) -> String {
+    while word.ends_with([':', '.', ',']) {
+        word.pop();
+    }
+    word
+}
+
+/// FNV-1a over bytes, then the SplitMix64 finaliser for a good bit mix.
+pub fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    mix(h)
+}
+
+/// The SplitMix64 finaliser: a bijection that spreads every input bit over the output.
+pub fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Hashes a sequence of words (order matters).
+fn hash_words<'a>(words: impl IntoIterator<Item = &'a String>) -> u64 {
+    let mut h: u64 = 0x84222325cbf29ce4;
+    for w in words {
+        h = mix(h ^ hash_bytes(w.as_bytes()));
+    }
+    h
+}
+
+/// Below this many words of body text, the exact content key also covers the title: short
+/// bodies (a one-line feed summary, a channel's boilerplate description) are shared by
+/// different stories too often to identify one on their own.
+pub const SHORT_BODY_WORDS: usize = 40;
+
+/// The exact-duplicate key: a hash of the normalised words of the body (plus the title when
+/// the body is short). Whitespace, case and punctuation do not count.
+pub fn content_key(title: &str, text: &str) -> u64 {
+    let body = words(text);
+    if body.len() >= SHORT_BODY_WORDS {
+        hash_words(&body)
+    } else {
+        let mut all = words(title);
+        all.push("\u{1}".into());
+        all.extend(body);
+        hash_words(&all)
+    }
+}
+
+/// Words that, after a number, make it a counter or a relative time that changes without the
+/// story changing ("1,234 shares", "5 min read", "3 hours ago").
+const VOLATILE_UNITS: &[&str] = &[
+    "share",
+    "shares",
+    "comment",
+    "comments",
+    "view",
+    "views",
+    "like",
+    "likes",
+    "reads",
+    "read",
+    "min",
+    "mins",
+    "minute",
+    "minutes",
+    "hour",
+    "hours",
+    "hr",
+    "hrs",
+    "second",
+    "seconds",
+    "sec",
+    "secs",
+    "ago",
+    "day",
+    "days",
+    "reactions",
+    "retweets",
+];
+
+/// Words that introduce a time stamp ("updated 10 march 2024").
+const STAMP_WORDS: &[&str] = &["updated", "published", "posted", "modified", "last"];
+
+const MONTHS: &[&str] = &[
+    "jan",
+    "january",
+    "feb",
+    "february",
+    "mar",
+    "march",
+    "apr",
+    "april",
+    "may",
+    "jun",
+    "june",
+    "jul",
+    "july",
+    "aug",
+    "august",
+    "sep",
+    "sept",
+    "september",
+    "oct",
+    "october",
+    "nov",
+    "november",
+    "dec",
+    "december",
+    "am",
+    "pm",
+    "gmt",
+    "utc",
+    "bst",
+    "cet",
+    "est",
+    "edt",
+    "pst",
+    "pdt",
+];
+
+fn is_number(word: &str) -> bool {
+    word.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && word.chars().all(|c| c.is_ascii_digit() || ":.,".contains(c))
+}
+
+/// The key that decides whether a changed article is a new revision: the content key of the
+/// words that remain once the volatile ones are dropped: clock times (`10:32`), numbers
+/// followed by a counter or time unit (`1,234 shares`, `3 hours ago`), and time stamps after
+/// "updated"/"published" (`Updated 12 March 2024 10:32 GMT`). Every other change, including a
+/// changed figure in the story itself ("12 dead" becoming "15 dead"), is material.
+pub fn material_key(title: &str, text: &str) -> u64 {
+    let mut kept: Vec<String> = Vec::new();
+    for field in [title, "\u{1}", text] {
+        let ws = words(field);
+        let mut i = 0;
+        while i < ws.len() {
+            let w = ws[i].as_str();
+            if STAMP_WORDS.contains(&w) {
+                // Keep the stamp word, skip the date/time words after it.
+                kept.push(ws[i].clone());
+                i += 1;
+                while i < ws.len()
+                    && (is_number(&ws[i]) || MONTHS.contains(&ws[i].as_str()) || ws[i] == "on" || ws[i] == "at")
+                {
+                    i += 1;
+                }
+                continue;
+            }
+            if w.contains(':') && is_number(w) {
+                i += 1;
+                continue;
+            }
+            if is_number(w)
+                && ws
+                    .get(i + 1)
+                    .is_some_and(|next| VOLATILE_UNITS.contains(&next.as_str()))
+            {
+                i += 1;
+                continue;
+            }
+            kept.push(ws[i].clone());
+            i += 1;
+        }
+        kept.push("\u{1}".into());
+    }
+    hash_words(&kept)
+}
+
+/// Words per shingle for near-duplicate features.
+pub const SHINGLE_WORDS: usize = 3;
+
+/// The hashed word shingles of the title and text: every run of [`SHINGLE_WORDS`] words
+/// (a text shorter than that gives one shingle of all its words). Duplicates are removed.
+pub fn shingles(title: &str, text: &str, size: usize) -> Vec<u64> {
+    let mut ws = words(title);
+    ws.extend(words(text));
+    let hashes: Vec<u64> = ws.iter().map(|w| hash_bytes(w.as_bytes())).collect();
+    let mut out: Vec<u64> = if hashes.len() <= size {
+        if hashes.is_empty() {
+            Vec::new()
+        } else {
+            vec![hashes.iter().fold(0u64, |h, w| mix(h ^ w))]
+        }
+    } else {
+        hashes
+            .windows(size)
+            .map(|window| window.iter().fold(0u64, |h, w| mix(h.rotate_left(17) ^ w)))
+            .collect()
+    };
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The 64-bit SimHash (Charikar; Manku et al., WWW 2007) of a set of hashed features, each
+/// with weight 1: bit `i` is set when more features have bit `i` set than not.
+pub fn simhash(features: &[u64]) -> u64 {
+    let mut counts = [0i32; 64];
+    for &f in features {
+        for (bit, count) in counts.iter_mut().enumerate() {
+            if f >> bit & 1 == 1 {
+                *count += 1;
+            } else {
+                *count -= 1;
+            }
+        }
+    }
+    counts
+        .iter()
+        .enumerate()
+        .fold(0u64, |h, (bit, &c)| if c > 0 { h | 1 << bit } else { h })
+}
+
+/// The similarity of two SimHashes: 1 − Hamming distance / 64.
+pub fn simhash_similarity(a: u64, b: u64) -> f64 {
+    1.0 - f64::from((a ^ b).count_ones()) / 64.0
+}
+
+/// The MinHash signature of a feature set: for each of `perms` hash functions
+/// `h_i(x) = mix(x ^ seed_i)`, the minimum over the features (its low 32 bits kept, which is
+/// plenty to estimate a Jaccard similarity).
+pub fn minhash(features: &[u64], perms: usize) -> Vec<u32> {
+    let seeds: Vec<u64> = (0..perms as u64)
+        .map(|i| mix(i.wrapping_add(0x9e37_79b9_7f4a_7c15)))
+        .collect();
+    let mut sig = vec![u32::MAX; perms];
+    for &f in features {
+        for (slot, seed) in sig.iter_mut().zip(&seeds) {
+            let h = mix(f ^ seed) as u32;
+            if h < *slot {
+                *slot = h;
+            }
+        }
+    }
+    sig
+}
+
+/// The estimated Jaccard similarity of two MinHash signatures of equal length.
+pub fn minhash_similarity(a: &[u32], b: &[u32]) -> f64 {
+    if a.is_empty() || a.len() != b.len() {
+        return 0.0;
+    }
+    let equal = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    equal as f64 / a.len() as f64
+}
+
+/// The exact Jaccard similarity of two sorted, de-duplicated feature sets.
+pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    let (mut i, mut j, mut both) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - both;
+    if union == 0 { 0.0 } else { both as f64 / union as f64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_ignore_case_punctuation_and_whitespace() {
+        assert_eq!(
+            words("Putin  and\nXi, at 10:32."),
+            ["putin", "and", "xi", "at", "10:32"]
+        );
+        assert_eq!(words("1,234 shares"), ["1,234", "shares"]);
+        assert_eq!(words("Путин и Си"), ["путин", "и", "си"]);
+    }
+
+    #[test]
+    fn content_key_ignores_formatting_but_not_words() {
+        let body = "word ".repeat(SHORT_BODY_WORDS) + "end";
+        assert_eq!(content_key("A", &body), content_key("B", &body.replace(' ', "\n\n")));
+        assert_ne!(content_key("A", &body), content_key("A", &(body.clone() + " more")));
+        // A short body is not enough on its own: the title counts too.
+        assert_ne!(content_key("A", "Watch the video"), content_key("B", "Watch the video"));
+        assert_eq!(
+            content_key("A b", "Watch the video"),
+            content_key("a, B", "watch the  video")
+        );
+    }
+
+    #[test]
+    fn material_key_ignores_volatile_words_only() {
+        let check = |a: &str, b: &str, same: bool| {
+            assert_eq!(material_key("T", a) == material_key("T", b), same, "{a:?} vs {b:?}");
+        };
+        check("Troops moved. 1,234 shares", "Troops moved. 1,240 shares", true);
+        check(
+            "Updated 10 March 2024 10:32 GMT. Troops moved.",
+            "Updated 11 March 2024 09:00 GMT. Troops moved.",
+            true,
+        );
+        check("Troops moved 3 hours ago.", "Troops moved 4 hours ago.", true);
+        check("Troops   moved.", "Troops moved.", true);
+        check("12 dead after the strike.", "15 dead after the strike.", false);
+        check("Troops moved.", "Troops moved. A ceasefire was agreed.", false);
+        assert_ne!(material_key("A", "x"), material_key("B", "x"), "the headline counts");
+    }
+
+    #[test]
+    fn near_copies_are_closer_than_different_texts() {
+        let a = "the president met the visiting delegation in the capital on monday to discuss trade and security";
+        let b = format!("{a} and climate");
+        let c = "heavy rain flooded the valley overnight and the river rose above its banks near the old bridge";
+        let (fa, fb, fc) = (shingles("", a, 3), shingles("", &b, 3), shingles("", c, 3));
+        assert!(jaccard(&fa, &fb) > 0.8);
+        assert_eq!(jaccard(&fa, &fc), 0.0);
+        assert!(simhash_similarity(simhash(&fa), simhash(&fb)) > simhash_similarity(simhash(&fa), simhash(&fc)));
+        let (ma, mb, mc) = (minhash(&fa, 128), minhash(&fb, 128), minhash(&fc, 128));
+        assert!((minhash_similarity(&ma, &mb) - jaccard(&fa, &fb)).abs() < 0.15);
+        assert!(minhash_similarity(&ma, &mc) < 0.1);
+    }
+}

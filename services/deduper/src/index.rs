@@ -1,0 +1,535 @@
+//! The deduper's memory: every article seen in the window, with its fingerprints, and the
+//! indexes that find exact and near duplicates. Pure data structure, no I/O: the stage and
+//! the offline tool both drive it, and it reports every change as a key/value entry so that
+//! the runtime can persist it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Deserialize;
+
+use crate::fingerprint::{self, minhash, minhash_similarity, shingles};
+
+/// The deduper's tuning, from the `deduper:` section of its configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `window_secs`: how long an article is remembered after it was first seen (default 7 days).
+    #[serde(default = "default_window_secs")]
+    pub window_secs: u64,
+    /// `near_threshold`: the estimated Jaccard similarity of word 3-shingles (title and text) at
+    /// or above which two articles may be the same story (default 0.4; see ARCHITECTURE.md for
+    /// how the thresholds were tuned).
+    #[serde(default = "default_near_threshold")]
+    pub near_threshold: f64,
+    /// `title_threshold`: below `strong_threshold`, a near duplicate must also share this share
+    /// of its headline's words (default 0.25): channels and outlets repeat long boilerplate
+    /// descriptions under different stories, and the headline is what tells them apart.
+    #[serde(default = "default_title_threshold")]
+    pub title_threshold: f64,
+    /// `strong_threshold`: at or above this similarity the headlines need not match (default 0.9).
+    #[serde(default = "default_strong_threshold")]
+    pub strong_threshold: f64,
+    /// `near_min_words`: articles with fewer words (title and text) are only deduplicated
+    /// exactly, never as near duplicates: a few words say too little to tell stories apart.
+    #[serde(default = "default_near_min_words")]
+    pub near_min_words: usize,
+}
+
+fn default_window_secs() -> u64 {
+    7 * 24 * 3600
+}
+fn default_near_threshold() -> f64 {
+    0.4
+}
+fn default_title_threshold() -> f64 {
+    0.25
+}
+fn default_strong_threshold() -> f64 {
+    0.9
+}
+fn default_near_min_words() -> usize {
+    12
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            window_secs: default_window_secs(),
+            near_threshold: default_near_threshold(),
+            title_threshold: default_title_threshold(),
+            strong_threshold: default_strong_threshold(),
+            near_min_words: default_near_min_words(),
+        }
+    }
+}
+
+/// MinHash functions per signature.
+pub const PERMUTATIONS: usize = 64;
+/// LSH bands of [`ROWS`] rows each; `BANDS * ROWS == PERMUTATIONS`. A pair with Jaccard `j`
+/// becomes a candidate with probability `1 − (1 − j^ROWS)^BANDS`: with 32 bands of 2 rows,
+/// 0.996 at 0.4 and 0.27 at 0.1 (each candidate is then checked against the thresholds on
+/// the whole signature).
+pub const BANDS: usize = 32;
+/// Rows per LSH band.
+pub const ROWS: usize = PERMUTATIONS / BANDS;
+
+/// An article id as a number: the 128-bit hex id of `record::article_id`. Other ids (which
+/// the pipeline does not produce) are hashed into the same space.
+pub fn id_number(id: &str) -> u128 {
+    if id.len() == 32
+        && let Ok(n) = u128::from_str_radix(id, 16)
+    {
+        return n;
+    }
+    let hi = fingerprint::hash_bytes(id.as_bytes());
+    let lo = fingerprint::mix(hi ^ 0x5bd1_e995);
+    (u128::from(hi) << 64) | u128::from(lo)
+}
+
+/// The id as the pipeline writes it: 32 lower-case hex digits.
+pub fn id_string(id: u128) -> String {
+    format!("{id:032x}")
+}
+
+/// What the deduper remembers about one article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// When it was first seen (Unix seconds): the window counts from here.
+    pub seen: i64,
+    /// Its story cluster.
+    pub story: u128,
+    /// The article it is a near duplicate of, if any.
+    pub duplicate_of: Option<u128>,
+    /// Its similarity to `duplicate_of`.
+    pub similarity: f32,
+    /// Its latest revision; 0 when it was dropped as an exact copy of another article.
+    pub revision: u32,
+    /// [`fingerprint::content_key`] of its latest revision.
+    pub content: u64,
+    /// [`fingerprint::material_key`] of its latest revision.
+    pub material: u64,
+    /// A 64-bit set of its headline's words (one bit per word).
+    pub title: u64,
+    /// A hash of the numbers in its headline (dates, episode and day counts); 0 when none.
+    pub numbers: u64,
+    /// The MinHash signature of its latest revision; empty when it is not a near-duplicate
+    /// candidate (too short, or dropped as an exact copy).
+    pub signature: Box<[u32]>,
+}
+
+const FORMAT: u8 = 2;
+
+impl Entry {
+    /// The persisted form: a version byte, then fixed-width little-endian fields.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + 4 * self.signature.len());
+        out.push(FORMAT);
+        out.extend(self.seen.to_le_bytes());
+        out.extend(self.story.to_le_bytes());
+        out.extend(self.duplicate_of.unwrap_or(0).to_le_bytes());
+        out.push(u8::from(self.duplicate_of.is_some()));
+        out.extend(self.similarity.to_le_bytes());
+        out.extend(self.revision.to_le_bytes());
+        out.extend(self.content.to_le_bytes());
+        out.extend(self.material.to_le_bytes());
+        out.extend(self.title.to_le_bytes());
+        out.extend(self.numbers.to_le_bytes());
+        for v in self.signature.iter() {
+            out.extend(v.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads the persisted form. The first deduper stored only an RFC 3339 time; such an
+    /// entry still catches a repeat of its URL, with no fingerprints.
+    pub fn decode(id: u128, bytes: &[u8]) -> Option<Entry> {
+        if bytes.first() == Some(&FORMAT) {
+            let mut at = 1;
+            let mut take = |n: usize| {
+                let slice = bytes.get(at..at + n);
+                at += n;
+                slice
+            };
+            let seen = i64::from_le_bytes(take(8)?.try_into().ok()?);
+            let story = u128::from_le_bytes(take(16)?.try_into().ok()?);
+            let dup = u128::from_le_bytes(take(16)?.try_into().ok()?);
+            let has_dup = take(1)?[0] == 1;
+            let similarity = f32::from_le_bytes(take(4)?.try_into().ok()?);
+            let revision = u32::from_le_bytes(take(4)?.try_into().ok()?);
+            let content = u64::from_le_bytes(take(8)?.try_into().ok()?);
+            let material = u64::from_le_bytes(take(8)?.try_into().ok()?);
+            let title = u64::from_le_bytes(take(8)?.try_into().ok()?);
+            let numbers = u64::from_le_bytes(take(8)?.try_into().ok()?);
+            let rest = bytes.get(at..)?;
+            if rest.len() % 4 != 0 {
+                return None;
+            }
+            let signature = rest
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            return Some(Entry {
+                seen,
+                story,
+                duplicate_of: has_dup.then_some(dup),
+                similarity,
+                revision,
+                content,
+                material,
+                title,
+                numbers,
+                signature,
+            });
+        }
+        let at = chrono::DateTime::parse_from_rfc3339(std::str::from_utf8(bytes).ok()?).ok()?;
+        Some(Entry {
+            seen: at.timestamp(),
+            story: id,
+            duplicate_of: None,
+            similarity: 0.0,
+            revision: 1,
+            content: 0,
+            material: 0,
+            title: 0,
+            numbers: 0,
+            signature: Box::new([]),
+        })
+    }
+}
+
+/// The deduper's decision on one article.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// A story not seen in the window: emitted, and it starts a cluster.
+    New,
+    /// A near duplicate of `of`: emitted, in `of`'s cluster, with its similarity.
+    Near { of: u128, story: u128, similarity: f64 },
+    /// The same article (id) with materially changed text: emitted as revision `revision`.
+    Revision {
+        revision: u32,
+        story: u128,
+        duplicate_of: Option<u128>,
+        similarity: Option<f64>,
+    },
+    /// The same article again, unchanged or changed only trivially: dropped.
+    ExactUrl { story: u128 },
+    /// Another article with the same content: dropped.
+    ExactContent { of: u128, story: u128 },
+}
+
+/// One article to decide on.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub text: &'a str,
+    /// The decision time (Unix seconds); the window is counted in it.
+    pub now: i64,
+}
+
+/// The window of remembered articles and its indexes.
+#[derive(Debug, Default)]
+pub struct Index {
+    settings: Settings,
+    entries: HashMap<u128, Entry>,
+    /// Content key → the article that has it.
+    by_content: HashMap<u64, u128>,
+    /// One table per LSH band: the band's hash → the articles with that band.
+    bands: Vec<HashMap<u64, Vec<u128>>>,
+    /// (first seen, id): eviction order.
+    by_time: BTreeSet<(i64, u128)>,
+    /// Entries with a signature (in the LSH tables).
+    indexed: usize,
+    /// Changes since the last [`Index::take_changes`]: id → new entry, or `None` when evicted.
+    changes: Vec<(u128, Option<Vec<u8>>)>,
+}
+
+impl Index {
+    pub fn new(settings: Settings) -> Index {
+        Index {
+            settings,
+            bands: (0..BANDS).map(|_| HashMap::new()).collect(),
+            ..Index::default()
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Articles remembered.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entry of an article, if remembered.
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        self.entries.get(&id_number(id))
+    }
+
+    /// An estimate of the memory the window takes: the entries with their signatures and
+    /// the three indexes, at the tables' current capacities. Cheap (no walk over entries).
+    pub fn memory_bytes(&self) -> usize {
+        use std::mem::size_of;
+        // hashbrown stores one control byte per slot besides the slot itself.
+        let table = |capacity: usize, slot: usize| capacity * (slot + 1);
+        let mut bytes = table(self.entries.capacity(), size_of::<(u128, Entry)>())
+            + table(self.by_content.capacity(), size_of::<(u64, u128)>())
+            // B-tree nodes hold up to 11 keys; count them at two-thirds full.
+            + self.by_time.len() * size_of::<(i64, u128)>() * 3 / 2
+            + self.indexed * PERMUTATIONS * size_of::<u32>();
+        for band in &self.bands {
+            // Each bucket is a Vec; most hold one id, and a Vec allocates at least four.
+            bytes += table(band.capacity(), size_of::<(u64, Vec<u128>)>()) + band.len() * 4 * size_of::<u128>();
+        }
+        bytes
+    }
+
+    /// The state changes since the last call: (article id, encoded entry or `None`).
+    pub fn take_changes(&mut self) -> Vec<(String, Option<Vec<u8>>)> {
+        std::mem::take(&mut self.changes)
+            .into_iter()
+            .map(|(id, value)| (id_string(id), value))
+            .collect()
+    }
+
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        let settings = self.settings.clone();
+        *self = Index::new(settings);
+    }
+
+    /// Applies one persisted entry (a value, or a deletion), as written by [`Index::take_changes`].
+    pub fn restore(&mut self, id: &str, value: Option<&[u8]>) {
+        let id = id_number(id);
+        self.remove(id);
+        if let Some(entry) = value.and_then(|v| Entry::decode(id, v)) {
+            self.insert(id, entry);
+        }
+    }
+
+    /// Drops the articles first seen more than the window before `now`; returns how many.
+    pub fn evict(&mut self, now: i64) -> usize {
+        let horizon = now.saturating_sub(i64::try_from(self.settings.window_secs).unwrap_or(i64::MAX));
+        let mut evicted = 0;
+        while let Some(&(seen, id)) = self.by_time.first() {
+            if seen >= horizon {
+                break;
+            }
+            self.remove(id);
+            self.changes.push((id, None));
+            evicted += 1;
+        }
+        evicted
+    }
+
+    /// Decides on one article and remembers it.
+    pub fn decide(&mut self, input: Input<'_>) -> Verdict {
+        self.evict(input.now);
+        let id = id_number(input.id);
+        let content = fingerprint::content_key(input.title, input.text);
+        let material = fingerprint::material_key(input.title, input.text);
+        if let Some(old) = self.entries.get(&id).cloned() {
+            if old.revision > 0 && (old.content == content || old.material == material || old.content == 0) {
+                return Verdict::ExactUrl { story: old.story };
+            }
+            if old.revision > 0 {
+                let revision = old.revision + 1;
+                let entry = Entry {
+                    revision,
+                    content,
+                    material,
+                    title: title_bits(input.title),
+                    numbers: title_numbers(input.title),
+                    signature: self.signature(input.title, input.text),
+                    ..old.clone()
+                };
+                self.remember(id, entry);
+                return Verdict::Revision {
+                    revision,
+                    story: old.story,
+                    duplicate_of: old.duplicate_of,
+                    similarity: old.duplicate_of.map(|_| f64::from(old.similarity)),
+                };
+            }
+            // Dropped before as an exact copy of another article, now changed: decided afresh.
+        }
+        if let Some(&of) = self.by_content.get(&content)
+            && of != id
+            && let Some(original) = self.entries.get(&of)
+        {
+            let story = original.story;
+            let entry = Entry {
+                seen: input.now,
+                story,
+                duplicate_of: Some(of),
+                similarity: 1.0,
+                revision: 0,
+                content,
+                material,
+                title: 0,
+                numbers: 0,
+                signature: Box::new([]),
+            };
+            self.remember(id, entry);
+            return Verdict::ExactContent { of, story };
+        }
+        let signature = self.signature(input.title, input.text);
+        let (title, numbers) = (title_bits(input.title), title_numbers(input.title));
+        let best = self.nearest(id, &signature, title, numbers);
+        let (verdict, story, duplicate_of, similarity) = match best {
+            Some((of, similarity)) => {
+                let story = self.entries[&of].story;
+                (Verdict::Near { of, story, similarity }, story, Some(of), similarity)
+            }
+            None => (Verdict::New, id, None, 0.0),
+        };
+        self.remember(
+            id,
+            Entry {
+                seen: input.now,
+                story,
+                duplicate_of,
+                similarity: similarity as f32,
+                revision: 1,
+                content,
+                material,
+                title,
+                numbers,
+                signature,
+            },
+        );
+        verdict
+    }
+
+    /// The MinHash signature of an article, or an empty one when it is too short to be a
+    /// near-duplicate candidate.
+    fn signature(&self, title: &str, text: &str) -> Box<[u32]> {
+        let words = fingerprint::words(title).len() + fingerprint::words(text).len();
+        if words < self.settings.near_min_words {
+            return Box::new([]);
+        }
+        minhash(&shingles(title, text, fingerprint::SHINGLE_WORDS), PERMUTATIONS).into_boxed_slice()
+    }
+
+    /// The most similar remembered article at or above the threshold, among the LSH candidates.
+    fn nearest(&self, id: u128, signature: &[u32], title: u64, numbers: u64) -> Option<(u128, f64)> {
+        if signature.len() != PERMUTATIONS {
+            return None;
+        }
+        let mut best: Option<(u128, f64)> = None;
+        for (band, table) in self.bands.iter().enumerate() {
+            let Some(candidates) = table.get(&band_hash(signature, band)) else {
+                continue;
+            };
+            for &candidate in candidates {
+                if candidate == id || best.is_some_and(|(b, _)| b == candidate) {
+                    continue;
+                }
+                let Some(entry) = self.entries.get(&candidate) else {
+                    continue;
+                };
+                let similarity = minhash_similarity(signature, &entry.signature);
+                if self.same_story(similarity, title, numbers, entry)
+                    && best.is_none_or(|(b, s)| similarity > s || (similarity == s && candidate < b))
+                {
+                    best = Some((candidate, similarity));
+                }
+            }
+        }
+        best
+    }
+
+    /// The near-duplicate rule, given the estimated Jaccard similarity of the shingles.
+    fn same_story(&self, similarity: f64, title: u64, numbers: u64, other: &Entry) -> bool {
+        let s = &self.settings;
+        if similarity < s.near_threshold {
+            return false;
+        }
+        // "Day 366" and "day 392" of a running series, or one show's episodes of different
+        // dates: the same template, different stories.
+        if numbers != 0 && other.numbers != 0 && numbers != other.numbers && similarity < 0.95 {
+            return false;
+        }
+        let union = (title | other.title).count_ones();
+        let title_similarity = if union == 0 {
+            1.0
+        } else {
+            f64::from((title & other.title).count_ones()) / f64::from(union)
+        };
+        similarity >= s.strong_threshold || title_similarity >= s.title_threshold
+    }
+
+    fn remember(&mut self, id: u128, entry: Entry) {
+        self.changes.push((id, Some(entry.encode())));
+        self.remove(id);
+        self.insert(id, entry);
+    }
+
+    fn insert(&mut self, id: u128, entry: Entry) {
+        self.by_time.insert((entry.seen, id));
+        if entry.content != 0 {
+            self.by_content.entry(entry.content).or_insert(id);
+        }
+        if entry.signature.len() == PERMUTATIONS {
+            self.indexed += 1;
+            for (band, table) in self.bands.iter_mut().enumerate() {
+                table.entry(band_hash(&entry.signature, band)).or_default().push(id);
+            }
+        }
+        self.entries.insert(id, entry);
+    }
+
+    fn remove(&mut self, id: u128) {
+        let Some(entry) = self.entries.remove(&id) else {
+            return;
+        };
+        self.by_time.remove(&(entry.seen, id));
+        if self.by_content.get(&entry.content) == Some(&id) {
+            self.by_content.remove(&entry.content);
+        }
+        if entry.signature.len() == PERMUTATIONS {
+            self.indexed -= 1;
+            for (band, table) in self.bands.iter_mut().enumerate() {
+                let key = band_hash(&entry.signature, band);
+                if let Some(ids) = table.get_mut(&key) {
+                    ids.retain(|&x| x != id);
+                    if ids.is_empty() {
+                        table.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One bit per headline word: a set of words in 64 bits, for a quick headline overlap.
+pub fn title_bits(title: &str) -> u64 {
+    fingerprint::words(title)
+        .iter()
+        .fold(0u64, |bits, w| bits | 1 << (fingerprint::hash_bytes(w.as_bytes()) % 64))
+}
+
+/// A hash of the set of digit runs in a headline; 0 when it has none.
+pub fn title_numbers(title: &str) -> u64 {
+    let mut numbers: Vec<&str> = title
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if numbers.is_empty() {
+        return 0;
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    fingerprint::hash_bytes(numbers.join(" ").as_bytes()) | 1
+}
+
+fn band_hash(signature: &[u32], band: usize) -> u64 {
+    signature[band * ROWS..(band + 1) * ROWS]
+        .iter()
+        .fold(band as u64, |h, &v| fingerprint::mix(h ^ u64::from(v)))
+}

@@ -1,0 +1,290 @@
+use chrono::TimeZone as _;
+use record::{Article, FeedRef, Fingerprints, Source, StageTimes};
+
+use super::*;
+
+/// A wire story of ~120 words, four paragraphs.
+const STORY: &str = "Russian President Vladimir Putin and Chinese leader Xi Jinping held talks by video link on Wednesday, \
+pledging closer cooperation as both countries face growing pressure from Western governments over security and trade.\n\n\
+The two leaders discussed energy supplies, a planned gas pipeline through Mongolia and joint military exercises in the \
+Pacific, according to statements released by both governments after the meeting ended in the afternoon.\n\n\
+Analysts said the call was meant to show unity before a summit of Western allies next week, where sanctions on Moscow \
+and export controls on Beijing are expected to dominate the agenda of the foreign ministers.\n\n\
+Officials in Washington declined to comment on the talks but said they were monitoring the relationship closely and \
+would consult partners in Europe and Asia about a common response in the coming days.";
+
+const OTHER: &str = "Heavy rain caused widespread flooding across the north of the country on Tuesday, forcing thousands \
+of residents to leave their homes as rivers burst their banks and roads were closed by police and rescue teams.\n\n\
+Emergency services said they had rescued dozens of people from cars and rooftops overnight, and warned that more rain \
+was expected over the weekend in the hills where the ground is already saturated after weeks of storms.\n\n\
+The government promised emergency funding for the worst-hit towns and said engineers would inspect bridges and dams \
+before any roads were reopened to traffic later in the week.";
+
+fn at(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
+}
+
+fn cleaned(url: &str, title: &str, text: &str) -> CleanedRecord {
+    let canonical = record::normalize_url(url).unwrap();
+    CleanedRecord {
+        schema_version: 1,
+        article: Article {
+            id: record::article_id(&canonical),
+            url: Some(url.into()),
+            canonical_url: Some(canonical),
+            feed: FeedRef {
+                url: "https://example.com/feed".into(),
+                name: None,
+                tags: vec![],
+            },
+            source: Source {
+                domain: "example.com".into(),
+                name: None,
+            },
+            title: title.into(),
+            authors: vec![],
+            published_at: None,
+            updated_at: None,
+            fetched_at: at(0),
+            language: None,
+            summary: None,
+            text: text.into(),
+            word_count: 1,
+            lead_image: None,
+            categories: vec![],
+            fingerprints: Fingerprints::default(),
+            timestamps: StageTimes::default(),
+            extraction: Default::default(),
+        },
+    }
+}
+
+fn duplicates(kind: &str) -> u64 {
+    Metrics::get().duplicates.with_label_values(&[kind]).get()
+}
+
+#[test]
+fn exact_repeats_of_a_url_are_dropped_even_with_tracking_parameters() {
+    let mut deduper = Deduper::default();
+    let first = deduper
+        .dedupe(cleaned("https://example.com/a?utm_source=x", "Talks", STORY), at(0))
+        .unwrap();
+    assert_eq!(first.story.story_id, first.article.id);
+    assert_eq!((first.story.revision, first.story.duplicate_of.clone()), (1, None));
+    assert!(first.article.timestamps.deduplicated_at.is_some());
+    let before = duplicates("exact_url");
+    assert!(
+        deduper
+            .dedupe(cleaned("http://www.example.com/a", "Talks", STORY), at(1))
+            .is_none()
+    );
+    assert!(duplicates("exact_url") > before, "counted");
+    assert!(
+        deduper
+            .dedupe(cleaned("https://example.com/b", "Floods", OTHER), at(2))
+            .is_some()
+    );
+    assert_eq!(deduper.remembered(), 2);
+}
+
+#[test]
+fn the_same_content_under_another_url_is_dropped() {
+    let mut deduper = Deduper::default();
+    deduper
+        .dedupe(cleaned("https://one.example/a", "Talks", STORY), at(0))
+        .unwrap();
+    let before = duplicates("exact_content");
+    // Another outlet, another headline, the body reflowed: still the same content.
+    let reflowed = STORY.replace("\n\n", "\n").replace(", ", " , ");
+    assert!(
+        deduper
+            .dedupe(cleaned("https://two.example/b", "Putin, Xi talk", &reflowed), at(1))
+            .is_none()
+    );
+    assert!(duplicates("exact_content") > before);
+}
+
+#[test]
+fn a_near_duplicate_joins_the_story_and_says_of_what() {
+    let mut deduper = Deduper::default();
+    let first = deduper
+        .dedupe(
+            cleaned("https://one.example/a", "Putin and Xi hold talks", STORY),
+            at(0),
+        )
+        .unwrap();
+    let before = duplicates("near");
+    // Syndicated: another headline, a paragraph dropped, boilerplate added.
+    let paras: Vec<&str> = STORY.split("\n\n").collect();
+    let copy = format!(
+        "{}\n\n{}\n\n{}\n\nSign up for our newsletter for more world news.",
+        paras[0], paras[1], paras[2]
+    );
+    let near = deduper
+        .dedupe(
+            cleaned("https://two.example/b", "Xi, Putin talk by video", &copy),
+            at(5),
+        )
+        .unwrap();
+    assert_eq!(near.story.story_id, first.story.story_id);
+    assert_eq!(near.story.duplicate_of.as_deref(), Some(first.article.id.as_str()));
+    assert_eq!(near.story.revision, 1);
+    let similarity = near.story.similarity.unwrap();
+    assert!((0.5..1.0).contains(&similarity), "{similarity}");
+    assert!(duplicates("near") > before);
+    // A different story on another subject starts its own cluster.
+    let other = deduper
+        .dedupe(cleaned("https://three.example/c", "Floods", OTHER), at(6))
+        .unwrap();
+    assert_eq!(other.story.story_id, other.article.id);
+    assert_eq!(other.story.duplicate_of, None);
+}
+
+#[test]
+fn material_changes_are_revisions_and_trivial_ones_are_not() {
+    let mut deduper = Deduper::default();
+    let url = "https://one.example/live";
+    let text = format!("Updated 10:32 GMT. {STORY}\n\n1,204 shares");
+    let first = deduper.dedupe(cleaned(url, "Talks", &text), at(0)).unwrap();
+    // Whitespace, the time stamp and the share count change: not a revision.
+    let trivial = format!("Updated  11:05 GMT.\n{STORY}\n\n1,377 shares");
+    assert!(deduper.dedupe(cleaned(url, "Talks", &trivial), at(60)).is_none());
+    // A new paragraph is.
+    let before = Metrics::get().revisions.get();
+    let developed =
+        format!("{trivial}\n\nThe Kremlin later said a visit by Mr Xi to Moscow was planned for the spring.");
+    let second = deduper.dedupe(cleaned(url, "Talks", &developed), at(120)).unwrap();
+    assert_eq!(second.article.id, first.article.id);
+    assert_eq!(second.story.story_id, first.story.story_id);
+    assert_eq!(second.story.revision, 2);
+    assert_eq!(second.story.duplicate_of, None);
+    assert!(Metrics::get().revisions.get() > before);
+    // So is a corrected figure.
+    let corrected = developed.replace("Wednesday", "Thursday");
+    assert_eq!(
+        deduper
+            .dedupe(cleaned(url, "Talks", &corrected), at(180))
+            .unwrap()
+            .story
+            .revision,
+        3
+    );
+    // And the same revision again is a repeat.
+    assert!(deduper.dedupe(cleaned(url, "Talks", &corrected), at(240)).is_none());
+}
+
+#[test]
+fn the_window_evicts_old_articles_and_bounds_memory() {
+    let settings = Settings {
+        window_secs: 3600,
+        ..Settings::default()
+    };
+    let mut deduper = Deduper::new(settings);
+    for i in 0..50 {
+        let text = format!("{OTHER} Report number {i} from the valley.");
+        deduper
+            .dedupe(
+                cleaned(&format!("https://e.example/{i}"), &format!("Floods {i}"), &text),
+                at(i * 60),
+            )
+            .unwrap();
+    }
+    assert_eq!(deduper.remembered(), 50);
+    deduper.take_state_changes();
+    let bytes = deduper.index().memory_bytes();
+    assert!(bytes > 50 * index::PERMUTATIONS * 4, "{bytes} bytes");
+    // An hour later the first ones are forgotten: a repeat of article 0 is new again.
+    let again = deduper
+        .dedupe(cleaned("https://e.example/0", "Floods 0", "x y z"), at(3600 + 90))
+        .unwrap();
+    assert_eq!(again.story.revision, 1);
+    assert!(deduper.remembered() < 50, "{}", deduper.remembered());
+    let changes = deduper.take_state_changes();
+    assert!(
+        changes.iter().any(|c| c.value.is_none()),
+        "evictions are persisted as deletions"
+    );
+    // Memory follows the window, not the uptime.
+    for i in 0..200 {
+        let text = format!("{STORY} Item {i}.");
+        let _ = deduper.dedupe(
+            cleaned(&format!("https://f.example/{i}"), "Talks", &text),
+            at(100_000 + i * 60),
+        );
+    }
+    assert!(deduper.remembered() <= 61, "{} remembered", deduper.remembered());
+}
+
+#[test]
+fn state_survives_through_its_changes() {
+    let mut deduper = Deduper::default();
+    let first = deduper
+        .dedupe(
+            cleaned("https://one.example/a", "Putin and Xi hold talks", STORY),
+            at(0),
+        )
+        .unwrap();
+    deduper
+        .dedupe(cleaned("https://one.example/b", "Floods", OTHER), at(1))
+        .unwrap();
+    let changes = deduper.take_state_changes();
+    assert_eq!(changes.len(), 2);
+    assert!(deduper.take_state_changes().is_empty(), "changes are taken once");
+
+    let mut restarted = Deduper::default();
+    for change in &changes {
+        restarted.restore(&change.key, change.value.as_deref());
+    }
+    assert_eq!(restarted.remembered(), 2);
+    // Exact, near and revision decisions all see the restored state.
+    assert!(
+        restarted
+            .dedupe(
+                cleaned("https://one.example/a", "Putin and Xi hold talks", STORY),
+                at(2)
+            )
+            .is_none()
+    );
+    let copy = STORY.replace("Wednesday", "Wednesday evening");
+    let near = restarted
+        .dedupe(cleaned("https://two.example/x", "Talks", &copy), at(3))
+        .unwrap();
+    assert_eq!(near.story.story_id, first.article.id);
+    restarted.reset();
+    assert_eq!(restarted.remembered(), 0);
+    assert!(
+        restarted
+            .dedupe(cleaned("https://one.example/a", "Talks", STORY), at(4))
+            .is_some()
+    );
+}
+
+#[test]
+fn entries_of_the_first_format_still_catch_repeats() {
+    let mut deduper = Deduper::default();
+    let record = cleaned("https://one.example/a", "Talks", STORY);
+    deduper.restore(record.article.id.as_bytes(), Some(at(0).to_rfc3339().as_bytes()));
+    assert!(deduper.dedupe(record, at(1)).is_none());
+}
+
+#[test]
+fn entries_round_trip() {
+    let entry = index::Entry {
+        seen: 12,
+        story: 7,
+        duplicate_of: Some(9),
+        similarity: 0.75,
+        revision: 3,
+        content: 11,
+        material: 13,
+        title: 17,
+        numbers: 19,
+        signature: vec![1, 2, 3].into_boxed_slice(),
+    };
+    assert_eq!(index::Entry::decode(1, &entry.encode()), Some(entry));
+    assert_eq!(
+        index::Entry::decode(1, b"\x02\x00"),
+        None,
+        "a truncated entry is refused"
+    );
+}
