@@ -75,11 +75,17 @@ pub mod metrics {
 
     /// `newswire_cleaner_failures_total{reason}`: pages that yielded no text, by reason.
     pub static FAILURES: LazyLock<IntCounterVec> = LazyLock::new(|| {
-        counter(
+        let failures = counter(
             "newswire_cleaner_failures_total",
             "Article pages that yielded no text (too_large, too_deep, timeout, empty, charset, internal).",
             "reason",
-        )
+        );
+        // Every reason is exported from the start (at 0), so that rates and alerts work
+        // before the first failure.
+        for reason in ["too_large", "too_deep", "timeout", "empty", "charset", "internal"] {
+            failures.with_label_values(&[reason]);
+        }
+        failures
     });
 }
 
@@ -307,6 +313,8 @@ pub fn extract_document(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Re
 
 /// Runs the cleaner service until `shutdown` is cancelled.
 pub async fn run(config: CleanerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+    std::sync::LazyLock::force(&metrics::FAILURES);
+    std::sync::LazyLock::force(&metrics::EXTRACTIONS);
     let topics = &config.kafka.topics;
     let run = runtime::StageRun {
         input_topic: topics.raw.clone(),

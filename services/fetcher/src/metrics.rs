@@ -141,7 +141,9 @@ pub fn get() -> &'static Metrics {
         };
         for outcome in OUTCOMES {
             metrics.polls.with_label_values(&[outcome]);
+            metrics.articles.with_label_values(&[outcome]);
         }
+        metrics.articles.with_label_values(&["robots_denied"]);
         for state in ["active", "backing_off", "parked"] {
             metrics.feeds.with_label_values(&[state]);
         }

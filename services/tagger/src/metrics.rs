@@ -54,6 +54,9 @@ impl TaggerMetrics {
                     tracing::warn!(error = %err, "Metric not registered.");
                 }
             }
+            for outcome in ["ok", "invalid"] {
+                reloads.with_label_values(&[outcome]);
+            }
             TaggerMetrics {
                 topic_articles,
                 reloads,

@@ -141,11 +141,13 @@ pub fn run_stage<S: Stage>(
                 }
                 Some(Err(err)) => tracing::warn!(error = %err, "Consumer error."),
                 None if first_at.is_none() && shutdown.is_cancelled() => break,
-                None => {}
+                // Serves the producer's events (statistics, delivery reports) also while idle,
+                // so that its gauges are current and not those of the last transaction.
+                None => {
+                    producer.poll(Duration::ZERO);
+                }
             }
         }
-        // Serves the producer's events (statistics, delivery reports) also while idle, so that
-        // its gauges are current.
         producer.poll(Duration::ZERO);
         if assigned.swap(false, Ordering::SeqCst) {
             // Under the eager rebalance protocol every partition was revoked and assigned

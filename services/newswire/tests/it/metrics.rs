@@ -181,7 +181,7 @@ fn dashboard_metric_names() -> BTreeSet<String> {
     names
 }
 
-/// The names BRIEF.md documents that every deployment exports once records flowed (per-stage
+/// The names the documentation promises that every deployment exports once records flowed (per-stage
 /// names for each stage; the bounded per-feed gauges only exist while a feed fails, which the
 /// corpus's empty feed does).
 fn documented_names() -> BTreeSet<String> {
@@ -537,7 +537,7 @@ async fn every_service_exports_the_documented_metrics_and_they_match_the_records
     let exported = |name: &String| scrapes.values().any(|s| s.has(name));
     let mut missing: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for (source, names) in [
-        ("BRIEF.md", documented_names()),
+        ("documented", documented_names()),
         ("rules", rule_metric_names()),
         ("dashboard", dashboard_metric_names()),
     ] {
