@@ -91,11 +91,17 @@ pub async fn create_topics(kafka: &KafkaConfig, topics: &[TopicSpec]) -> anyhow:
 pub fn partition_count(kafka: &KafkaConfig, topic: &str) -> anyhow::Result<usize> {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     let consumer: BaseConsumer = client_config(kafka)?.create().context("creating a metadata client")?;
-    let metadata = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(30))
-        .with_context(|| format!("reading the metadata of {topic}"))?;
-    match metadata.topics().iter().find(|t| t.name() == topic) {
-        Some(t) if t.error().is_none() && !t.partitions().is_empty() => Ok(t.partitions().len()),
-        _ => anyhow::bail!("the topic {topic} does not exist; create the topics first (`newswire topics create`)"),
+    // A topic created a moment ago (by the topic Job, or `newswire topics create`) may not be
+    // in every broker's metadata yet: ask again for a few seconds before calling it missing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let metadata = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(30))
+            .with_context(|| format!("reading the metadata of {topic}"))?;
+        match metadata.topics().iter().find(|t| t.name() == topic) {
+            Some(t) if t.error().is_none() && !t.partitions().is_empty() => return Ok(t.partitions().len()),
+            _ if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(250)),
+            _ => anyhow::bail!("the topic {topic} does not exist; create the topics first (`newswire topics create`)"),
+        }
     }
 }
