@@ -42,8 +42,10 @@ pub fn init_logging(format: LogFormat) {
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| EnvFilter::new("info,rdkafka=warn"));
+    // Colours only for people at a terminal, never in files or log pipelines.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     // A second call (tests that start several services in one process) keeps the first logger.
     let _ = match format {
