@@ -199,29 +199,12 @@ fn generate(gazetteer_dir: &Path, items: &Path, out: &Path, sizes: &[usize]) -> 
     for line in std::fs::read_to_string(items)?.lines() {
         let item: Value = serde_json::from_str(line)?;
         let field = |k: &str| item[k].as_str().unwrap_or_default().to_string();
-        let body = format!("{}\n{}", field("title"), strip_tags(&field("summary")));
+        let body = format!("{}\n{}", field("title"), cleaner::text::html_to_text(&field("summary")));
         docs.push_str(&serde_json::to_string(&json!({ "body": body }))?);
         docs.push('\n');
     }
     std::fs::write(out.join("docs.jsonl"), docs)?;
     Ok(())
-}
-
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }
 
 fn run(taxonomy: &Path, docs: &Path, runs: usize) -> anyhow::Result<()> {

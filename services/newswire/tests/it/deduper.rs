@@ -9,7 +9,7 @@ use nix::sys::signal::Signal;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use record::{Article, CleanedRecord, FeedRef, Fingerprints, Source, StageTimes, UniqueRecord};
 
-use crate::kafka::{Collector, Service, http_get, topic_env};
+use crate::kafka::{Collector, Service, http_get, pipeline_kafka, topic_env};
 use crate::support::*;
 
 fn article(url: &str, title: &str, text: &str) -> CleanedRecord {
@@ -121,14 +121,7 @@ async fn a_standby_deduper_takes_over_after_a_sigkill_with_nothing_lost_or_repea
     let bootstrap = kafka_bootstrap();
     let prefix = unique_prefix("dedup");
     let dir = tempfile::tempdir().unwrap();
-    let kafka = config::KafkaConfig {
-        bootstrap_servers: bootstrap.clone(),
-        topics: config::TopicNames::with_prefix(&prefix),
-        ..Default::default()
-    };
-    runtime::create_topics(&kafka, &runtime::pipeline_topics(&kafka.topics, 3, 1))
-        .await
-        .unwrap();
+    let kafka = pipeline_kafka(&bootstrap, &prefix, 3).await;
 
     // What an uninterrupted deduper decides on this stream: the input has one partition, so
     // the order is fixed and so is every decision.

@@ -63,6 +63,34 @@ impl Drop for Service {
     }
 }
 
+/// Kafka settings for a test's own topics (every name starts with `prefix`), created with
+/// `partitions` per data topic.
+pub(crate) async fn pipeline_kafka(bootstrap: &str, prefix: &str, partitions: i32) -> config::KafkaConfig {
+    let kafka = config::KafkaConfig {
+        bootstrap_servers: bootstrap.to_string(),
+        topics: config::TopicNames::with_prefix(prefix),
+        ..Default::default()
+    };
+    runtime::create_topics(&kafka, &runtime::pipeline_topics(&kafka.topics, partitions, 1))
+        .await
+        .unwrap();
+    kafka
+}
+
+/// A read_committed consumer of `topic` from its beginning, in consumer group `group`.
+pub(crate) fn committed_reader(bootstrap: &str, topic: &str, group: &str) -> BaseConsumer {
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("isolation.level", "read_committed")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    consumer
+}
+
 /// A record as read back: its key and payload.
 pub(crate) type Received = (String, Vec<u8>);
 
@@ -75,15 +103,7 @@ pub(crate) struct Collector {
 
 impl Collector {
     pub(crate) fn start(bootstrap: &str, topic: &str) -> Collector {
-        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-            .set("bootstrap.servers", bootstrap)
-            .set("group.id", format!("{topic}-checker"))
-            .set("isolation.level", "read_committed")
-            .set("auto.offset.reset", "earliest")
-            .set("enable.auto.commit", "false")
-            .create()
-            .unwrap();
-        consumer.subscribe(&[topic]).unwrap();
+        let consumer = committed_reader(bootstrap, topic, &format!("{topic}-checker"));
         let records = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (r, s) = (records.clone(), stop.clone());
@@ -166,14 +186,7 @@ async fn four_services_deliver_every_item_exactly_once_through_a_sigkill() {
     let feeds = write_feeds_file(dir.path(), &server.urls());
     let taxonomy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
 
-    let kafka = config::KafkaConfig {
-        bootstrap_servers: bootstrap.clone(),
-        topics: config::TopicNames::with_prefix(&prefix),
-        ..Default::default()
-    };
-    runtime::create_topics(&kafka, &runtime::pipeline_topics(&kafka.topics, 3, 1))
-        .await
-        .unwrap();
+    let kafka = pipeline_kafka(&bootstrap, &prefix, 3).await;
 
     // Half of the feeds first; the rest after the kill, so that the restarted service has
     // work of its own to do.
@@ -469,14 +482,7 @@ async fn two_fetcher_replicas_split_the_feeds_and_take_over_from_each_other() {
     let bootstrap = kafka_bootstrap();
     let prefix = unique_prefix("replicas");
     let dir = tempfile::tempdir().unwrap();
-    let kafka = config::KafkaConfig {
-        bootstrap_servers: bootstrap.clone(),
-        topics: config::TopicNames::with_prefix(&prefix),
-        ..Default::default()
-    };
-    runtime::create_topics(&kafka, &runtime::pipeline_topics(&kafka.topics, 6, 1))
-        .await
-        .unwrap();
+    pipeline_kafka(&bootstrap, &prefix, 6).await;
     let log: RequestLog = Arc::default();
     let base = logging_feed_server(log.clone()).await;
     let names: Vec<String> = (0..12).map(|i| format!("feed{i}")).collect();

@@ -8,12 +8,11 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use rdkafka::Message;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers;
 use record::{AlertEvent, AlertState, EnrichedRecord};
 use runtime::TraceContext;
 
-use crate::kafka::{Service, http_get, topic_env};
+use crate::kafka::{Service, committed_reader, http_get, pipeline_kafka, topic_env};
 use crate::support::*;
 
 const SERVICES: [&str; 5] = ["fetcher", "cleaner", "deduper", "tagger", "alerter"];
@@ -31,15 +30,7 @@ struct Read {
 
 /// Reads a whole topic (read_committed) until nothing new comes for `idle`.
 fn read_topic(bootstrap: &str, topic: &str, idle: Duration) -> Vec<Read> {
-    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", format!("{topic}-metrics-check"))
-        .set("isolation.level", "read_committed")
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
+    let consumer = committed_reader(bootstrap, topic, &format!("{topic}-metrics-check"));
     let mut out = Vec::new();
     let (started, mut last) = (Instant::now(), Instant::now());
     while last.elapsed() < idle && started.elapsed() < Duration::from_secs(120) {
@@ -240,14 +231,7 @@ async fn every_service_exports_the_documented_metrics_and_they_match_the_records
     let expected = expected(&server);
     let feeds = write_feeds_file(dir.path(), &server.urls());
     let taxonomy = repo().join("deploy/taxonomy.yaml");
-    let kafka = config::KafkaConfig {
-        bootstrap_servers: bootstrap.clone(),
-        topics: config::TopicNames::with_prefix(&prefix),
-        ..Default::default()
-    };
-    runtime::create_topics(&kafka, &runtime::pipeline_topics(&kafka.topics, 3, 1))
-        .await
-        .unwrap();
+    let kafka = pipeline_kafka(&bootstrap, &prefix, 3).await;
 
     let mut common = topic_env(&prefix);
     common.extend(
