@@ -199,14 +199,34 @@ pub fn material_key(title: &str, text: &str) -> u64 {
     hash_words(&kept)
 }
 
+/// The text without its links: whitespace-separated tokens that start with `http://`,
+/// `https://` or `www.` are left out. Video and podcast descriptions end in long runs of
+/// channel, playlist and social-media links that are the same under every item of a channel;
+/// as shingles they would make different stories look alike.
+pub fn without_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for token in text.split_whitespace() {
+        let lower = token.get(..8).unwrap_or(token).to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.") {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(token);
+    }
+    out
+}
+
 /// Words per shingle for near-duplicate features.
 pub const SHINGLE_WORDS: usize = 3;
 
 /// The hashed word shingles of the title and text: every run of [`SHINGLE_WORDS`] words
-/// (a text shorter than that gives one shingle of all its words). Duplicates are removed.
+/// (a text shorter than that gives one shingle of all its words). Links do not count (see
+/// [`without_links`]). Duplicates are removed.
 pub fn shingles(title: &str, text: &str, size: usize) -> Vec<u64> {
     let mut ws = words(title);
-    ws.extend(words(text));
+    ws.extend(words(&without_links(text)));
     let hashes: Vec<u64> = ws.iter().map(|w| hash_bytes(w.as_bytes())).collect();
     let mut out: Vec<u64> = if hashes.len() <= size {
         if hashes.is_empty() {
@@ -338,6 +358,18 @@ mod tests {
         check("12 dead after the strike.", "15 dead after the strike.", false);
         check("Troops moved.", "Troops moved. A ceasefire was agreed.", false);
         assert_ne!(material_key("A", "x"), material_key("B", "x"), "the headline counts");
+    }
+
+    #[test]
+    fn links_are_not_shingled() {
+        assert_eq!(
+            without_links("Watch: https://youtu.be/x and WWW.Example.com/a, then\nmore http://a.b"),
+            "Watch: and then more"
+        );
+        assert_eq!(
+            shingles("T", "one two three https://example.com/x/y", 3),
+            shingles("T", "one two three", 3)
+        );
     }
 
     #[test]

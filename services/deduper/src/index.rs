@@ -33,6 +33,13 @@ pub struct Settings {
     /// exactly, never as near duplicates: a few words say too little to tell stories apart.
     #[serde(default = "default_near_min_words")]
     pub near_min_words: usize,
+    /// `strong_min_words`: the strong rule (similarity at or above `strong_threshold` with no
+    /// headline word in common) applies only to articles of at least this many words (title
+    /// and text, links left out; default 100). A wire story under a rewritten headline is long;
+    /// a short video or podcast description that is mostly the channel's boilerplate is not,
+    /// and there the headline is all that tells two items apart.
+    #[serde(default = "default_strong_min_words")]
+    pub strong_min_words: usize,
 }
 
 fn default_window_secs() -> u64 {
@@ -50,6 +57,9 @@ fn default_strong_threshold() -> f64 {
 fn default_near_min_words() -> usize {
     12
 }
+fn default_strong_min_words() -> usize {
+    100
+}
 
 impl Default for Settings {
     fn default() -> Self {
@@ -59,6 +69,7 @@ impl Default for Settings {
             title_threshold: default_title_threshold(),
             strong_threshold: default_strong_threshold(),
             near_min_words: default_near_min_words(),
+            strong_min_words: default_strong_min_words(),
         }
     }
 }
@@ -345,7 +356,7 @@ impl Index {
                     material,
                     title: title_bits(input.title),
                     numbers: title_numbers(input.title),
-                    signature: self.signature(input.title, input.text),
+                    signature: self.signature(input.title, input.text).0,
                     ..old.clone()
                 };
                 self.remember(id, entry);
@@ -378,9 +389,9 @@ impl Index {
             self.remember(id, entry);
             return Verdict::ExactContent { of, story };
         }
-        let signature = self.signature(input.title, input.text);
+        let (signature, words) = self.signature(input.title, input.text);
         let (title, numbers) = (title_bits(input.title), title_numbers(input.title));
-        let best = self.nearest(id, &signature, title, numbers);
+        let best = self.nearest(id, &signature, Probe { title, numbers, words });
         let (verdict, story, duplicate_of, similarity) = match best {
             Some((of, similarity)) => {
                 let story = self.entries[&of].story;
@@ -406,62 +417,69 @@ impl Index {
         verdict
     }
 
-    /// The MinHash signature of an article, or an empty one when it is too short to be a
-    /// near-duplicate candidate.
-    fn signature(&self, title: &str, text: &str) -> Box<[u32]> {
-        let words = fingerprint::words(title).len() + fingerprint::words(text).len();
+    /// The MinHash signature of an article (empty when it is too short to be a near-duplicate
+    /// candidate) and its word count (title and text, links left out).
+    fn signature(&self, title: &str, text: &str) -> (Box<[u32]>, usize) {
+        let text = fingerprint::without_links(text);
+        let words = fingerprint::words(title).len() + fingerprint::words(&text).len();
         if words < self.settings.near_min_words {
-            return Box::new([]);
+            return (Box::new([]), words);
         }
-        minhash(&shingles(title, text, fingerprint::SHINGLE_WORDS), PERMUTATIONS).into_boxed_slice()
+        let signature = minhash(&shingles(title, &text, fingerprint::SHINGLE_WORDS), PERMUTATIONS);
+        (signature.into_boxed_slice(), words)
     }
 
     /// The most similar remembered article at or above the threshold, among the LSH candidates.
-    fn nearest(&self, id: u128, signature: &[u32], title: u64, numbers: u64) -> Option<(u128, f64)> {
+    fn nearest(&self, id: u128, signature: &[u32], probe: Probe) -> Option<(u128, f64)> {
         if signature.len() != PERMUTATIONS {
             return None;
         }
-        let mut best: Option<(u128, f64)> = None;
+        // A close copy shares most bands: collect the candidates once, so that each is
+        // compared once, however many of its bands match.
+        let mut candidates: Vec<u128> = Vec::new();
         for (band, table) in self.bands.iter().enumerate() {
-            let Some(candidates) = table.get(&band_hash(signature, band)) else {
+            if let Some(ids) = table.get(&band_hash(signature, band)) {
+                candidates.extend(ids.iter().copied().filter(|&c| c != id));
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut best: Option<(u128, f64)> = None;
+        for candidate in candidates {
+            let Some(entry) = self.entries.get(&candidate) else {
                 continue;
             };
-            for &candidate in candidates {
-                if candidate == id || best.is_some_and(|(b, _)| b == candidate) {
-                    continue;
-                }
-                let Some(entry) = self.entries.get(&candidate) else {
-                    continue;
-                };
-                let similarity = minhash_similarity(signature, &entry.signature);
-                if self.same_story(similarity, title, numbers, entry)
-                    && best.is_none_or(|(b, s)| similarity > s || (similarity == s && candidate < b))
-                {
-                    best = Some((candidate, similarity));
-                }
+            let similarity = minhash_similarity(signature, &entry.signature);
+            // Candidates come in ascending id order: on a tie the lowest id stays.
+            if best.is_none_or(|(_, s)| similarity > s) && self.same_story(similarity, probe, entry) {
+                best = Some((candidate, similarity));
             }
         }
         best
     }
 
     /// The near-duplicate rule, given the estimated Jaccard similarity of the shingles.
-    fn same_story(&self, similarity: f64, title: u64, numbers: u64, other: &Entry) -> bool {
+    fn same_story(&self, similarity: f64, probe: Probe, other: &Entry) -> bool {
         let s = &self.settings;
         if similarity < s.near_threshold {
             return false;
         }
         // "Day 366" and "day 392" of a running series, or one show's episodes of different
         // dates: the same template, different stories.
-        if numbers != 0 && other.numbers != 0 && numbers != other.numbers && similarity < 0.95 {
+        if probe.numbers != 0 && other.numbers != 0 && probe.numbers != other.numbers && similarity < 0.95 {
             return false;
         }
-        let union = (title | other.title).count_ones();
+        let shared = (probe.title & other.title).count_ones();
+        let union = (probe.title | other.title).count_ones();
         let title_similarity = if union == 0 {
             1.0
         } else {
-            f64::from((title & other.title).count_ones()) / f64::from(union)
+            f64::from(shared) / f64::from(union)
         };
-        similarity >= s.strong_threshold || title_similarity >= s.title_threshold
+        if title_similarity >= s.title_threshold {
+            return true;
+        }
+        similarity >= s.strong_threshold && (shared > 0 || probe.words >= s.strong_min_words)
     }
 
     fn remember(&mut self, id: u128, entry: Entry) {
@@ -507,9 +525,37 @@ impl Index {
     }
 }
 
-/// One bit per headline word: a set of words in 64 bits, for a quick headline overlap.
+/// What the near-duplicate rule needs to know of the article being decided, besides its
+/// signature.
+#[derive(Debug, Clone, Copy)]
+struct Probe {
+    /// [`title_bits`] of its headline.
+    title: u64,
+    /// [`title_numbers`] of its headline.
+    numbers: u64,
+    /// Its words, title and text, links left out.
+    words: usize,
+}
+
+/// The headline without the outlet or programme name that follows it: the part before the
+/// first " | ", " - ", " – " or " — " ("Troops advance | TV Patrol" → "Troops advance"), or the
+/// whole headline when nothing comes before such a separator. Outlets repeat their name under
+/// every story, so it says nothing about whether two stories are one.
+pub fn headline_core(title: &str) -> &str {
+    let cut = [" | ", " - ", " – ", " — "]
+        .iter()
+        .filter_map(|sep| title.find(sep))
+        .min();
+    match cut {
+        Some(at) if !fingerprint::words(&title[..at]).is_empty() => &title[..at],
+        _ => title,
+    }
+}
+
+/// One bit per word of the [`headline_core`]: a set of words in 64 bits, for a quick headline
+/// overlap.
 pub fn title_bits(title: &str) -> u64 {
-    fingerprint::words(title)
+    fingerprint::words(headline_core(title))
         .iter()
         .fold(0u64, |bits, w| bits | 1 << (fingerprint::hash_bytes(w.as_bytes()) % 64))
 }
@@ -532,4 +578,23 @@ fn band_hash(signature: &[u32], band: usize) -> u64 {
     signature[band * ROWS..(band + 1) * ROWS]
         .iter()
         .fold(band as u64, |h, &v| fingerprint::mix(h ^ u64::from(v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_headline_core_leaves_out_the_outlet() {
+        assert_eq!(headline_core("Troops advance | TV Patrol"), "Troops advance");
+        assert_eq!(headline_core("Troops advance - BBC News"), "Troops advance");
+        assert_eq!(headline_core("Troops advance – CNN | Live"), "Troops advance");
+        assert_eq!(headline_core("Troops advance"), "Troops advance");
+        assert_eq!(headline_core("Well-known troops advance"), "Well-known troops advance");
+        assert_eq!(headline_core(" | Only a name"), " | Only a name");
+        assert_eq!(
+            title_bits("Troops advance | TV Patrol"),
+            title_bits("troops, ADVANCE - Reuters")
+        );
+    }
 }

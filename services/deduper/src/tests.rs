@@ -140,6 +140,63 @@ fn a_near_duplicate_joins_the_story_and_says_of_what() {
     assert_eq!(other.story.duplicate_of, None);
 }
 
+/// A video channel's description, repeated under each of its items.
+const CHANNEL: &str = "To watch the latest updates, click the link below: \
+https://www.youtube.com/playlist?list=PLgyY1WylJUmgfPR6cfM34CVfv_xeWMu01 To watch our newscasts, click the \
+links below: https://www.youtube.com/playlist?list=PLgyY1WylJUmjhG4rVrq9CXF7oVrogq2wX Subscribe to the \
+news channel! - http://bit.ly/TheNews Watch full episodes here: http://example.tv Visit our website at \
+http://news.example.com Facebook: https://www.facebook.com/example Twitter: https://twitter.com/example \
+Instagram: https://www.instagram.com/example For more news and updates from the region and the world, \
+follow us on social media and turn on notifications so you never miss a story from our newsroom.";
+
+#[test]
+fn a_channel_boilerplate_does_not_make_its_items_one_story() {
+    let mut deduper = Deduper::default();
+    let items = [
+        (
+            "Former minister dies at 67 | TeleRadyo",
+            "The former welfare minister died on Sunday.",
+        ),
+        (
+            "Transport groups seek fare increase | TV Patrol",
+            "Jeepney operators asked for a higher minimum fare.",
+        ),
+        (
+            "Balloon festival returns after two years | TV Patrol",
+            "Thousands attended the fiesta in the province.",
+        ),
+    ];
+    let (mut stories, mut ids) = (std::collections::BTreeSet::new(), Vec::new());
+    for (n, (title, lead)) in items.iter().enumerate() {
+        let out = deduper
+            .dedupe(
+                cleaned(
+                    &format!("https://video.example/{n}"),
+                    title,
+                    &format!("{lead} {CHANNEL}"),
+                ),
+                at(n as i64),
+            )
+            .unwrap();
+        assert_eq!(out.story.duplicate_of, None, "{title}");
+        stories.insert(out.story.story_id);
+        ids.push(out.article.id);
+    }
+    assert_eq!(stories.len(), items.len());
+    // The same item re-posted elsewhere with its own outlet suffix is still one story.
+    let repost = deduper
+        .dedupe(
+            cleaned(
+                "https://mirror.example/x",
+                "Transport groups seek fare increase - Mirror",
+                &format!("Jeepney operators asked for a higher minimum fare. {CHANNEL} Read more on our site."),
+            ),
+            at(10),
+        )
+        .unwrap();
+    assert_eq!(repost.story.duplicate_of.as_deref(), Some(ids[1].as_str()));
+}
+
 #[test]
 fn material_changes_are_revisions_and_trivial_ones_are_not() {
     let mut deduper = Deduper::default();
