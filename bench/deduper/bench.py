@@ -164,6 +164,7 @@ def main():
     p.add_argument("--workdir", default=None)
     args = p.parse_args()
     work = args.workdir or tempfile.mkdtemp(prefix="dedup-bench-")
+    os.makedirs(work, exist_ok=True)
     pre, mea = os.path.join(work, "preload.jsonl"), os.path.join(work, "measured.jsonl")
     if not (os.path.exists(pre) and os.path.exists(mea)):
         print(f"generating {args.preload} + {args.measured} articles in {work} ...", flush=True)
