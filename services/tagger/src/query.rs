@@ -6,7 +6,8 @@
 //! and     := unary (["AND"] "NOT" unary | "AND" unary)*
 //! unary   := "NOT" unary | near
 //! near    := primary ("NEAR/n" primary)?
-//! primary := "(" or ")" | FIELD ":" primary | ENTITY ":" (WORD | PHRASE) | WORD | PHRASE
+//! primary := "(" or ")" | FIELD ":" primary | ENTITY ":" (WORD | PHRASE)
+//!          | "focus:" (WORD | PHRASE) | WORD | PHRASE
 //! ```
 //!
 //! Operators are upper-case (`and` is a word); two terms side by side without an operator are
@@ -99,6 +100,13 @@ pub enum Expr {
         kind: EntityRef,
         key: String,
         field: Option<Field>,
+        /// Character position of the reference in the query, for resolution errors.
+        position: usize,
+    },
+    /// `focus:RU`: the country is one of the article's focus countries (the countries it is
+    /// about, by the weighted mentions of the country and its people); not scoped to a field.
+    Focus {
+        key: String,
         /// Character position of the reference in the query, for resolution errors.
         position: usize,
     },
@@ -345,7 +353,18 @@ impl Parser {
                 }
             }
             Tok::Scope(name) => {
-                if let Some(scope) = Field::parse(&name) {
+                if name == "focus" {
+                    if field.is_some() {
+                        return err(pos, "'focus:' is about the whole article and takes no field scope");
+                    }
+                    match self.next() {
+                        Some((_, Tok::Word(key) | Tok::Phrase(key))) if !key.trim().is_empty() => Ok(Expr::Focus {
+                            key: key.trim().to_string(),
+                            position: pos,
+                        }),
+                        _ => err(pos, "'focus:' needs a country, e.g. focus:RU"),
+                    }
+                } else if let Some(scope) = Field::parse(&name) {
                     if field.is_some_and(|f| f != scope) {
                         return err(pos, format!("'{name}:' inside a scope on another field"));
                     }
@@ -364,7 +383,7 @@ impl Parser {
                     err(
                         pos,
                         format!(
-                            "unknown field '{name}:' (fields: title, summary, text; entities: country, person, org, entity, actors)"
+                            "unknown field '{name}:' (fields: title, summary, text; entities: country, person, org, entity, actors; focus)"
                         ),
                     )
                 }
@@ -429,6 +448,7 @@ mod tests {
                 format!("[{}{}]", words.join(" "), if *prefix { "*" } else { "" }),
             ),
             Expr::Entity { kind, key, field, .. } => scoped(field, format!("<{}={key}>", kind.as_str())),
+            Expr::Focus { key, .. } => format!("<focus={key}>"),
             Expr::And(items) => format!("(AND {})", list(items)),
             Expr::Or(items) => format!("(OR {})", list(items)),
             Expr::Not(inner) => format!("(NOT {})", show(inner)),
@@ -539,13 +559,23 @@ mod tests {
         );
         check(
             "body:putin",
-            "error at column 1: unknown field 'body:' (fields: title, summary, text; entities: country, person, org, entity, actors)",
+            "error at column 1: unknown field 'body:' (fields: title, summary, text; entities: country, person, org, entity, actors; focus)",
         );
         check(
             "country:",
             "error at column 1: 'country:' needs a name or code, e.g. country:\"...\"",
         );
         check("10:30", "[10 30]");
+        check("focus:RU AND focus:\"China\"", "(AND <focus=RU> <focus=China>)");
+        check(
+            "title:focus:RU",
+            "error at column 7: 'focus:' is about the whole article and takes no field scope",
+        );
+        check("focus:", "error at column 1: 'focus:' needs a country, e.g. focus:RU");
+        check(
+            "focus:RU NEAR/3 putin",
+            "error at column 1: NEAR/n joins terms, phrases, entity references or OR-groups of them (not AND, NOT or NEAR)",
+        );
     }
 
     #[test]

@@ -112,6 +112,12 @@ enum Node {
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
+    /// `focus:RU`: true when the country is a focus country of the article; `leaves` are the
+    /// names that count towards focus (the country's and its people's), which score.
+    Focus {
+        code: String,
+        leaves: Vec<u32>,
+    },
     Near {
         left: Vec<u32>,
         right: Vec<u32>,
@@ -155,6 +161,8 @@ impl Hit {
 #[derive(Debug, Default)]
 struct Hits {
     by_atom: HashMap<u32, Vec<Hit>>,
+    /// The article's focus countries (computed only when some topic asks about them).
+    focus: Vec<String>,
 }
 
 impl Hits {
@@ -191,6 +199,8 @@ pub struct Taxonomy {
     gazetteer: Gazetteer,
     /// The files this taxonomy was read from (the taxonomy, then its gazetteers).
     files: Vec<PathBuf>,
+    /// Whether some query uses `focus:`, so that scanning must find the focus countries.
+    uses_focus: bool,
 }
 
 /// Builds the atoms and the automaton.
@@ -355,7 +365,9 @@ impl Taxonomy {
             .match_kind(MatchKind::Standard)
             .build(&builder.patterns)
             .map_err(|e| TaxonomyError::Automaton(e.to_string()))?;
+        let uses_focus = topics.iter().any(|t| t.root.uses_focus());
         Ok(Taxonomy {
+            uses_focus,
             topics,
             atoms: builder.atoms,
             automaton,
@@ -422,6 +434,9 @@ impl Taxonomy {
                 });
             }
         }
+        if self.uses_focus {
+            hits.focus = focus(self.country_weights(&self.entity_hits(&hits)));
+        }
         hits
     }
 
@@ -473,8 +488,8 @@ impl Taxonomy {
         out
     }
 
-    /// Entity mentions (longest alias wins where aliases overlap) and focus countries.
-    fn entities(&self, hits: &Hits) -> (Vec<Entity>, Vec<String>) {
+    /// Each entity's mentions: the longest alias wins where aliases overlap.
+    fn entity_hits(&self, hits: &Hits) -> BTreeMap<u32, Vec<Hit>> {
         let mut mentions: Vec<(Hit, u32)> = Vec::new();
         for (&atom, list) in &hits.by_atom {
             if self.atom_entities[atom as usize].is_empty() {
@@ -494,16 +509,32 @@ impl Taxonomy {
                 by_entity.entry(e).or_default().push(hit);
             }
         }
+        by_entity
+    }
+
+    /// The weighted mentions of each country: the country itself and its people (not its
+    /// organisations).
+    fn country_weights(&self, by_entity: &BTreeMap<u32, Vec<Hit>>) -> HashMap<&str, f64> {
         let mut country_weight: HashMap<&str, f64> = HashMap::new();
+        for (&e, hits) in by_entity {
+            let entity = &self.gazetteer.entities[e as usize];
+            if entity.kind != EntityKind::Organisation {
+                if let Some(code) = entity.country() {
+                    *country_weight.entry(code).or_default() += hits.iter().map(Hit::weight).sum::<f64>();
+                }
+            }
+        }
+        country_weight
+    }
+
+    /// Entity mentions (longest alias wins where aliases overlap) and focus countries.
+    fn entities(&self, hits: &Hits) -> (Vec<Entity>, Vec<String>) {
+        let by_entity = self.entity_hits(hits);
+        let focus_countries = focus(self.country_weights(&by_entity));
         let mut entities: Vec<Entity> = by_entity
             .into_iter()
             .map(|(e, hits)| {
                 let entity = &self.gazetteer.entities[e as usize];
-                if entity.kind != EntityKind::Organisation {
-                    if let Some(code) = entity.country() {
-                        *country_weight.entry(code).or_default() += hits.iter().map(Hit::weight).sum::<f64>();
-                    }
-                }
                 Entity {
                     id: entity.def.id.clone(),
                     name: entity.def.name.clone(),
@@ -522,7 +553,7 @@ impl Taxonomy {
             })
             .collect();
         entities.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
-        (entities, focus(country_weight))
+        (entities, focus_countries)
     }
 
     /// How each candidate topic's query evaluates on the fields, node by node, for `--explain`.
@@ -650,6 +681,23 @@ fn lower(
                 .collect();
             Node::Or(items)
         }
+        Expr::Focus { key, position } => {
+            let found = gazetteer.resolve(Some(EntityKind::Country), key);
+            let [country] = found.as_slice() else {
+                return Err((position + 1, format!("focus:{key:?} is not a country of the gazetteer")));
+            };
+            let code = gazetteer.entities[*country].country().unwrap_or_default().to_string();
+            // The names that count towards focus: the country's and its people's.
+            let members = (0..gazetteer.entities.len()).filter(|&e| {
+                let entity = &gazetteer.entities[e];
+                entity.kind != EntityKind::Organisation && entity.country() == Some(code.as_str())
+            });
+            let leaves = members
+                .flat_map(|e| &entity_atoms[e])
+                .map(|(atom, name)| leaf(*atom, None, format!("focus:{key}={name}"), leaves))
+                .collect();
+            Node::Focus { code, leaves }
+        }
         Expr::And(items) => Node::And(
             items
                 .iter()
@@ -685,8 +733,21 @@ fn positive_leaves(node: &Node, negated: bool, out: &mut Vec<u32>) {
         Node::Leaf(_) => {}
         Node::And(items) | Node::Or(items) => items.iter().for_each(|n| positive_leaves(n, negated, out)),
         Node::Not(inner) => positive_leaves(inner, !negated, out),
+        Node::Focus { leaves, .. } if !negated => out.extend(leaves),
+        Node::Focus { .. } => {}
         Node::Near { left, right, .. } if !negated => out.extend(left.iter().chain(right)),
         Node::Near { .. } => {}
+    }
+}
+
+impl Node {
+    fn uses_focus(&self) -> bool {
+        match self {
+            Node::Focus { .. } => true,
+            Node::And(items) | Node::Or(items) => items.iter().any(Node::uses_focus),
+            Node::Not(inner) => inner.uses_focus(),
+            Node::Leaf(_) | Node::Near { .. } => false,
+        }
     }
 }
 
@@ -726,6 +787,8 @@ impl Topic {
                 .filter_map(|item| self.anchors(item, builder))
                 .min_by(|a, b| a.0.total_cmp(&b.0)),
             Node::Not(_) => None,
+            // A focus country has at least one mention.
+            Node::Focus { leaves: ids, .. } => Some(leaves(ids)),
             Node::Near { left, right, .. } => {
                 let (l, r) = (leaves(left), leaves(right));
                 Some(if l.0 <= r.0 { l } else { r })
@@ -739,6 +802,7 @@ impl Topic {
             Node::And(items) => items.iter().all(|n| self.eval(n, hits)),
             Node::Or(items) => items.iter().any(|n| self.eval(n, hits)),
             Node::Not(inner) => !self.eval(inner, hits),
+            Node::Focus { code, .. } => hits.focus.contains(code),
             Node::Near { left, right, distance } => self.near(left, right, *distance, hits).is_some(),
         }
     }
@@ -846,6 +910,17 @@ impl Topic {
             Node::Not(inner) => {
                 let _ = writeln!(out, "{indent}{mark} NOT");
                 self.explain(inner, hits, depth + 1, out);
+            }
+            Node::Focus { code, .. } => {
+                let _ = writeln!(
+                    out,
+                    "{indent}{mark} focus:{code}  (focus countries: {})",
+                    if hits.focus.is_empty() {
+                        "none".to_string()
+                    } else {
+                        hits.focus.join(", ")
+                    }
+                );
             }
             Node::Near { left, right, distance } => {
                 let pair = self.near(left, right, *distance, hits);

@@ -165,10 +165,23 @@ fn entity_references() {
     check("country:US", "", "told us", false);
     check("person:Xi", "XI", "", false);
     check("title:country:RU", "", "Moscow", false);
+    // focus: the country is one the article is about (weighted mentions of it and its people).
+    check("focus:RU", "Putin hosts Xi in Moscow", "", true);
+    check("focus:RU AND focus:CN", "Putin hosts Xi in Moscow", "", true);
+    check("focus:\"China\"", "Xi speaks", "", true);
+    check("focus:RU", "", "Putin", false);
+    check("focus:RU", "China, Beijing and Xi", "A call with Moscow.", false);
+    check(
+        "focus:CN AND NOT focus:RU",
+        "China, Beijing and Xi",
+        "A call with Moscow.",
+        true,
+    );
     for (query, message) in [
         ("country:XX", "country:\"XX\" is not in the gazetteer"),
         ("person:Russia", "person:\"Russia\" is not in the gazetteer"),
         ("a OR org:Nowhere", "column 6: org:\"Nowhere\" is not in the gazetteer"),
+        ("focus:Putin", "focus:\"Putin\" is not a country of the gazetteer"),
     ] {
         let err = one_topic(query).unwrap_err().to_string();
         assert!(err.contains(message), "{query}: {err}");

@@ -6,6 +6,13 @@
 //! The floors asserted below are what the taxonomy achieves today, rounded down, so a change
 //! that makes tagging worse fails; the targets are printed beside them. Run with
 //! `cargo test -p tagger --test it eval -- --nocapture` to see the table.
+//!
+//! Beside the whole set, the table shows two splits, printed and not asserted, to spot a
+//! query tuned to the items it was looked at on: stage 1 (items 0-459, the first selection)
+//! against stage 2 (460-716, enriched for the rarer topics, see `eval/LABELLING.md`), and
+//! even against odd item numbers. The queries were last tuned by reading the errors of the
+//! even items only, so the odd column is the fairer estimate (near-duplicate stories from
+//! several feeds do cross the halves).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -14,15 +21,29 @@ use tagger::{Field, Taxonomy};
 
 /// (slug, target precision, target recall, asserted precision floor, asserted recall floor)
 const TOPICS: &[(&str, f64, f64, f64, f64)] = &[
-    ("russia-china", 0.90, 0.85, 0.65, 0.95),
+    ("russia-china", 0.90, 0.85, 0.84, 0.95),
     ("ukraine", 0.90, 0.85, 0.90, 0.80),
-    ("us-china", 0.80, 0.75, 0.60, 0.75),
-    ("us-russia", 0.80, 0.75, 0.60, 0.90),
+    ("us-china", 0.80, 0.75, 0.74, 0.86),
+    ("us-russia", 0.80, 0.75, 0.73, 0.79),
     ("sanctions", 0.80, 0.75, 0.85, 0.95),
     ("taiwan", 0.80, 0.75, 0.80, 0.85),
     ("nato", 0.80, 0.75, 0.75, 0.80),
     ("xinjiang-hong-kong", 0.80, 0.75, 0.95, 0.80),
-    ("energy-security", 0.80, 0.75, 0.70, 0.85),
+    ("energy-security", 0.80, 0.75, 0.75, 0.85),
+];
+
+/// The first item of stage 2 of the selection (see `eval/LABELLING.md`).
+const STAGE_2: usize = 460;
+
+/// Whether item `i` belongs to a part of the dev set.
+type Member = fn(usize) -> bool;
+
+/// The parts of the dev set the table reports beside the whole: (name, whether item `i` is in it).
+const SPLITS: &[(&str, Member)] = &[
+    ("0-459", |i| i < STAGE_2),
+    ("460-", |i| i >= STAGE_2),
+    ("even", |i| i % 2 == 0),
+    ("odd", |i| i % 2 == 1),
 ];
 
 #[derive(Debug, Default)]
@@ -33,6 +54,15 @@ struct Counts {
 }
 
 impl Counts {
+    fn add(&mut self, want: bool, got: bool) {
+        match (want, got) {
+            (true, true) => self.tp += 1,
+            (false, true) => self.fp += 1,
+            (true, false) => self.fn_ += 1,
+            (false, false) => {}
+        }
+    }
+
     fn precision(&self) -> f64 {
         if self.tp + self.fp == 0 {
             1.0
@@ -55,6 +85,7 @@ fn default_taxonomy_precision_and_recall_on_the_dev_set() {
     let taxonomy = Taxonomy::load(&root.join("../../deploy/taxonomy.yaml")).unwrap();
     let labels = std::fs::read_to_string(root.join("eval/topics-dev.jsonl")).unwrap();
     let mut counts: BTreeMap<&str, Counts> = TOPICS.iter().map(|t| (t.0, Counts::default())).collect();
+    let mut split_counts: BTreeMap<(&str, &str), Counts> = BTreeMap::new();
     let mut items = 0;
     let mut errors: Vec<String> = Vec::new();
     for (index, line) in labels.lines().enumerate() {
@@ -75,17 +106,17 @@ fn default_taxonomy_precision_and_recall_on_the_dev_set() {
             .collect();
         items += 1;
         for (slug, c) in counts.iter_mut() {
-            match (want.contains(slug), got.contains(*slug)) {
-                (true, true) => c.tp += 1,
-                (false, true) => {
-                    c.fp += 1;
-                    errors.push(format!("FP {slug} #{index}: {title}"));
+            let (w, g) = (want.contains(slug), got.contains(*slug));
+            c.add(w, g);
+            for &(split, member) in SPLITS {
+                if member(index) {
+                    split_counts.entry((*slug, split)).or_default().add(w, g);
                 }
-                (true, false) => {
-                    c.fn_ += 1;
-                    errors.push(format!("FN {slug} #{index}: {title}"));
-                }
-                (false, false) => {}
+            }
+            match (w, g) {
+                (false, true) => errors.push(format!("FP {slug} #{index}: {title}")),
+                (true, false) => errors.push(format!("FN {slug} #{index}: {title}")),
+                _ => {}
             }
         }
     }
@@ -114,6 +145,21 @@ fn default_taxonomy_precision_and_recall_on_the_dev_set() {
                 "{slug}: precision {p:.3} (floor {floor_p}), recall {r:.3} (floor {floor_r})"
             ));
         }
+    }
+    // The splits: precision/recall (tp/fp/fn) per part, printed only.
+    print!("\n{:<20}", "split P/R (tp/fp/fn)");
+    for (split, _) in SPLITS {
+        print!(" {split:>22}");
+    }
+    println!();
+    for &(slug, ..) in TOPICS {
+        print!("{slug:<20}");
+        for (split, _) in SPLITS {
+            let c = split_counts.remove(&(slug, *split)).unwrap_or_default();
+            let cell = format!("{:.2}/{:.2} ({}/{}/{})", c.precision(), c.recall(), c.tp, c.fp, c.fn_);
+            print!(" {cell:>22}");
+        }
+        println!();
     }
     assert!(failures.is_empty(), "below the floors: {failures:#?}");
 }
