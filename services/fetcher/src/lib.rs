@@ -606,29 +606,85 @@ pub async fn poll_all<F>(fetcher: &Fetcher, feeds: &[FeedEntry], mut deliver: F)
 where
     F: FnMut(&FeedEntry, Polled),
 {
-    let stage = StageMetrics::get("fetcher");
-    let polls_total = &metrics::get().polls;
-    let limit = Arc::new(Semaphore::new(fetcher.max_concurrent.max(1)));
-    let mut polls = tokio::task::JoinSet::new();
-    for (index, feed) in feeds.iter().enumerate() {
-        let (ctx, feed, state) = (fetcher.ctx.clone(), feed.clone(), fetcher.state(&feed.url));
-        let limit = limit.clone();
-        polls.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            (index, poll_feed(&ctx, &feed, state).await)
-        });
+    let mut polls = Polls::new(fetcher);
+    polls.start(fetcher, feeds);
+    while let Some((feed, polled)) = polls.next().await {
+        deliver(&feed, polled);
     }
-    while let Some(joined) = polls.join_next().await {
-        let Ok((index, polled)) = joined else {
-            tracing::error!("A feed poll panicked.");
-            continue;
-        };
-        polls_total.with_label_values(&[polled.outcome]).inc();
-        stage.records_in.inc_by(polled.items as u64);
-        stage
-            .records_dropped
-            .inc_by(polled.items.saturating_sub(polled.records.len()) as u64);
-        deliver(&feeds[index], polled);
+}
+
+/// The polls in progress: feeds are started as they fall due and finish in any order, so a
+/// slow host or a feed waiting out its timeout holds back no other feed's items.
+///
+/// A feed counts as in progress from [`Polls::start`] until [`Polls::settled`]: its state is
+/// only committed once its records are delivered, and until then the schedule still says it
+/// is due, so it must not be started twice.
+pub struct Polls {
+    limit: Arc<Semaphore>,
+    running: tokio::task::JoinSet<(FeedEntry, Polled)>,
+    unsettled: HashSet<String>,
+}
+
+impl Polls {
+    pub fn new(fetcher: &Fetcher) -> Polls {
+        Polls {
+            limit: Arc::new(Semaphore::new(fetcher.max_concurrent.max(1))),
+            running: tokio::task::JoinSet::new(),
+            unsettled: HashSet::new(),
+        }
+    }
+
+    /// Starts polling each of `feeds` that is not in progress already; returns how many
+    /// started. The requests wait for the global and per-host limits.
+    pub fn start(&mut self, fetcher: &Fetcher, feeds: &[FeedEntry]) -> usize {
+        let mut started = 0;
+        for feed in feeds {
+            if !self.unsettled.insert(feed.url.clone()) {
+                continue;
+            }
+            let (ctx, feed, state) = (fetcher.ctx.clone(), feed.clone(), fetcher.state(&feed.url));
+            let limit = self.limit.clone();
+            self.running.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                let polled = poll_feed(&ctx, &feed, state).await;
+                (feed, polled)
+            });
+            started += 1;
+        }
+        started
+    }
+
+    /// The next poll to finish, counted in the metrics; `None` when none is running.
+    /// Cancel-safe: a poll is only taken from the set when it is returned.
+    pub async fn next(&mut self) -> Option<(FeedEntry, Polled)> {
+        loop {
+            match self.running.join_next().await? {
+                Ok((feed, polled)) => {
+                    let stage = StageMetrics::get("fetcher");
+                    metrics::get().polls.with_label_values(&[polled.outcome]).inc();
+                    stage.records_in.inc_by(polled.items as u64);
+                    stage
+                        .records_dropped
+                        .inc_by(polled.items.saturating_sub(polled.records.len()) as u64);
+                    return Some((feed, polled));
+                }
+                Err(err) => {
+                    // The feed stays unsettled: a poll that panics once would panic again.
+                    tracing::error!(error = %err, "A feed poll panicked; the feed is not polled again until restart.");
+                }
+            }
+        }
+    }
+
+    /// Polls running (not yet returned by [`Polls::next`]).
+    pub fn running(&self) -> usize {
+        self.running.len()
+    }
+
+    /// The feed's poll is over (its state committed, or its result given up): it may be
+    /// started again when it is due.
+    pub fn settled(&mut self, feed_url: &str) {
+        self.unsettled.remove(feed_url);
     }
 }
 
@@ -659,6 +715,10 @@ fn encode_within_limit(mut record: RawRecord, metrics: &StageMetrics) -> Option<
 
 /// Feeds whose polls go into one Kafka transaction at most (their records and states).
 const FEEDS_PER_TRANSACTION: usize = 200;
+/// How long a finished poll waits for others to share its transaction.
+const BATCH_WAIT: Duration = Duration::from_millis(500);
+/// How often the schedule is scanned for feeds that fell due.
+const SCAN_EVERY: Duration = Duration::from_secs(1);
 
 /// Runs the fetcher service until `shutdown`.
 ///
@@ -700,63 +760,83 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
     let membership = Arc::new(membership);
     tracing::info!(group = %config.runtime.group_id("fetcher"), "Fetcher started; waiting for its share of the feeds.");
 
+    // Feeds are polled as they fall due, and finished polls are published in transactions of
+    // up to FEEDS_PER_TRANSACTION feeds, or after BATCH_WAIT: memory holds the polls of one
+    // transaction, not of a whole round, and a slow feed delays no other.
     let mut feeds: Vec<FeedEntry> = Vec::new();
+    let mut polls = Polls::new(&fetcher);
+    let mut finished: Vec<(FeedEntry, Polled)> = Vec::new();
+    let mut first_finished: Option<tokio::time::Instant> = None;
+    let mut next_scan = tokio::time::Instant::now();
     while !shutdown.is_cancelled() {
-        if let Some(owned) = membership.owned() {
-            let now_owned = owned_feeds(owned);
-            if now_owned != feeds {
-                feeds = take_over(&mut fetcher, &config.kafka, feeds, now_owned).await?;
-                health.set_ready(true);
+        let now = tokio::time::Instant::now();
+        if now >= next_scan {
+            if let Some(owned) = membership.owned() {
+                let now_owned = owned_feeds(owned);
+                if now_owned != feeds {
+                    feeds = take_over(&mut fetcher, &config.kafka, feeds, now_owned).await?;
+                    health.set_ready(true);
+                }
             }
+            polls.start(&fetcher, &fetcher.due(&feeds, Utc::now()));
+            fetcher.update_feed_gauges(&feeds);
+            next_scan = now + SCAN_EVERY;
         }
-        let due = fetcher.due(&feeds, Utc::now());
-        let mut delivered: Vec<(FeedEntry, Polled)> = Vec::new();
+        let flush_at = first_finished.map_or(next_scan, |at| (at + BATCH_WAIT).min(next_scan));
         tokio::select! {
-            () = poll_all(&fetcher, &due, |feed, polled| delivered.push((feed.clone(), polled))) => {}
+            Some(done) = polls.next(), if polls.running() > 0 => {
+                finished.push(done);
+                first_finished.get_or_insert_with(tokio::time::Instant::now);
+            }
+            () = tokio::time::sleep_until(flush_at) => {}
             () = shutdown.cancelled() => break,
         }
-        // Feeds that moved to another replica while they were polled are its business now.
-        delivered.retain(|(feed, _)| membership.owns(&feed.url));
-        while !delivered.is_empty() {
-            let chunk: Vec<(FeedEntry, Polled)> =
-                delivered.drain(..delivered.len().min(FEEDS_PER_TRANSACTION)).collect();
-            let mut records = Vec::new();
-            let mut changes = Vec::new();
-            for (feed, polled) in &chunk {
-                changes.push(state_change(&feed.url, &polled.next_state));
-                records.extend(polled.records.iter().cloned().filter_map(|r| {
-                    let key = r.id.clone();
-                    encode_within_limit(r, &metrics).map(|payload| OutgoingRecord { key, payload })
-                }));
-            }
-            let publisher = publisher.clone();
-            let count = records.len() as u64;
-            let result = tokio::task::spawn_blocking(move || publisher.publish(&records, &changes)).await?;
-            match result {
-                Ok(()) => {
-                    for (feed, polled) in chunk {
-                        fetcher.commit(&feed, polled.next_state);
-                    }
-                    metrics.records_out.inc_by(count);
-                    metrics.transactions.with_label_values(&["committed"]).inc();
-                }
-                Err(err @ runtime::PublishError::Aborted { .. }) => {
-                    // The states are not committed either, so the next polls offer the same
-                    // items again: nothing is lost.
-                    metrics.transactions.with_label_values(&["aborted"]).inc();
-                    tracing::warn!(feeds = chunk.len(), error = %err, "Publishing polls failed; retrying next poll.");
-                }
-                Err(err) => {
-                    health.set_failed();
-                    return Err(err.into());
-                }
-            }
+        let ready = finished.len() >= FEEDS_PER_TRANSACTION
+            || (!finished.is_empty()
+                && (polls.running() == 0 || first_finished.is_some_and(|at| at.elapsed() >= BATCH_WAIT)));
+        if !ready {
+            continue;
         }
-        fetcher.update_feed_gauges(&feeds);
-        let wait = fetcher.until_next_due(&feeds, Utc::now(), Duration::from_secs(1));
-        tokio::select! {
-            () = tokio::time::sleep(wait.max(Duration::from_millis(200))) => {}
-            () = shutdown.cancelled() => {}
+        first_finished = None;
+        let mut chunk = std::mem::take(&mut finished);
+        for (feed, _) in &chunk {
+            polls.settled(&feed.url);
+        }
+        // Feeds that moved to another replica while they were polled are its business now.
+        chunk.retain(|(feed, _)| membership.owns(&feed.url));
+        if chunk.is_empty() {
+            continue;
+        }
+        let mut records = Vec::new();
+        let mut changes = Vec::new();
+        for (feed, polled) in &chunk {
+            changes.push(state_change(&feed.url, &polled.next_state));
+            records.extend(polled.records.iter().cloned().filter_map(|r| {
+                let key = r.id.clone();
+                encode_within_limit(r, &metrics).map(|payload| OutgoingRecord { key, payload })
+            }));
+        }
+        let publisher = publisher.clone();
+        let count = records.len() as u64;
+        let result = tokio::task::spawn_blocking(move || publisher.publish(&records, &changes)).await?;
+        match result {
+            Ok(()) => {
+                for (feed, polled) in chunk {
+                    fetcher.commit(&feed, polled.next_state);
+                }
+                metrics.records_out.inc_by(count);
+                metrics.transactions.with_label_values(&["committed"]).inc();
+            }
+            Err(err @ runtime::PublishError::Aborted { .. }) => {
+                // The states are not committed either, so the next polls offer the same
+                // items again: nothing is lost.
+                metrics.transactions.with_label_values(&["aborted"]).inc();
+                tracing::warn!(feeds = chunk.len(), error = %err, "Publishing polls failed; retrying next poll.");
+            }
+            Err(err) => {
+                health.set_failed();
+                return Err(err.into());
+            }
         }
     }
     tracing::info!("Fetcher stopped.");

@@ -139,19 +139,41 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     let fetch_shutdown = shutdown.clone();
     let once = options.once;
     let fetch = tokio::spawn(async move {
+        // Feeds are polled as they fall due; each finished poll goes down the pipeline at once.
+        let mut polls = fetcher::Polls::new(&fetcher);
+        // With --once every feed is polled, whatever its schedule says.
+        if once {
+            polls.start(&fetcher, &feeds);
+        }
         loop {
-            // With --once every feed is polled, whatever its schedule says.
-            let due = if once {
-                feeds.clone()
-            } else {
-                fetcher.due(&feeds, chrono::Utc::now())
-            };
-            let mut polled = Vec::new();
-            tokio::select! {
-                () = fetcher::poll_all(&fetcher, &due, |feed, p| polled.push((feed.clone(), p))) => {}
-                () = fetch_shutdown.cancelled() => return,
+            if !once {
+                polls.start(&fetcher, &fetcher.due(&feeds, chrono::Utc::now()));
             }
-            for (feed, poll) in polled {
+            fetcher.update_feed_gauges(&feeds);
+            let wait = if polls.running() > 0 {
+                Duration::from_secs(1)
+            } else if once {
+                return;
+            } else {
+                fetcher
+                    .until_next_due(&feeds, chrono::Utc::now(), Duration::from_secs(60))
+                    .max(Duration::from_millis(200))
+            };
+            let deadline = tokio::time::Instant::now() + wait;
+            // Deliver finished polls until the next scan of the schedule.
+            loop {
+                if once && polls.running() == 0 {
+                    break;
+                }
+                let done = tokio::select! {
+                    done = polls.next(), if polls.running() > 0 => done,
+                    () = tokio::time::sleep_until(deadline) => None,
+                    () = fetch_shutdown.cancelled() => return,
+                };
+                let Some((feed, poll)) = done else {
+                    break;
+                };
+                polls.settled(&feed.url);
                 let change = fetcher.commit(&feed, poll.next_state);
                 let batch = Batch {
                     records: poll.records,
@@ -161,15 +183,6 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
                 if raw_tx.send(batch).await.is_err() {
                     return;
                 }
-            }
-            fetcher.update_feed_gauges(&feeds);
-            if once {
-                return;
-            }
-            let wait = fetcher.until_next_due(&feeds, chrono::Utc::now(), Duration::from_secs(60));
-            tokio::select! {
-                () = tokio::time::sleep(wait.max(Duration::from_millis(200))) => {}
-                () = fetch_shutdown.cancelled() => return,
             }
         }
         // Dropping `raw_tx` here lets every stage drain and finish.
