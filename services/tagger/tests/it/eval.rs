@@ -29,7 +29,7 @@ const TOPICS: &[(&str, f64, f64, f64, f64)] = &[
     ("taiwan", 0.80, 0.75, 0.80, 0.85),
     ("nato", 0.80, 0.75, 1.00, 0.81),
     ("xinjiang-hong-kong", 0.80, 0.75, 0.95, 0.80),
-    ("energy-security", 0.80, 0.75, 0.78, 0.86),
+    ("energy-security", 0.80, 0.75, 0.83, 0.86),
 ];
 
 /// The first item of stage 2 of the selection (see `eval/LABELLING.md`).
