@@ -5,13 +5,14 @@
 //! or      := and ("OR" and)*
 //! and     := unary (["AND"] "NOT" unary | "AND" unary)*
 //! unary   := "NOT" unary | near
-//! near    := primary ("NEAR/n" primary)?
+//! near    := except ("NEAR/n" except)?
+//! except  := primary ("EXCEPT" primary)?
 //! primary := "(" or ")" | FIELD ":" primary | ENTITY ":" (WORD | PHRASE)
 //!          | "focus:" (WORD | PHRASE) | WORD | PHRASE
 //! ```
 //!
 //! Operators are upper-case (`and` is a word); two terms side by side without an operator are
-//! an error rather than a guess. `NEAR/n` binds tightest, then `NOT`, `AND`, `OR`.
+//! an error rather than a guess. `EXCEPT` binds tightest, then `NEAR/n`, `NOT`, `AND`, `OR`.
 
 use std::fmt;
 
@@ -113,6 +114,13 @@ pub enum Expr {
     And(Vec<Expr>),
     Or(Vec<Expr>),
     Not(Box<Expr>),
+    /// The occurrences of `inner` (a term, entity reference or OR-group of them) that do not
+    /// overlap an occurrence of `excluded` in the same field: `org:NATO EXCEPT "nato chief"`
+    /// does not count the NATO of "NATO chief" (Lucene's span-not).
+    Except {
+        inner: Box<Expr>,
+        excluded: Box<Expr>,
+    },
     /// Both sides occur in the same field, at most `distance` words apart, in either order.
     Near {
         left: Box<Expr>,
@@ -139,6 +147,7 @@ enum Tok {
     And,
     Or,
     Not,
+    Except,
     Near(u32),
     /// `title:`, `country:`...
     Scope(String),
@@ -154,6 +163,7 @@ impl fmt::Display for Tok {
             Tok::And => write!(f, "AND"),
             Tok::Or => write!(f, "OR"),
             Tok::Not => write!(f, "NOT"),
+            Tok::Except => write!(f, "EXCEPT"),
             Tok::Near(n) => write!(f, "NEAR/{n}"),
             Tok::Scope(s) => write!(f, "'{s}:'"),
             Tok::Word(w) => write!(f, "'{w}'"),
@@ -215,6 +225,7 @@ fn lex(query: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
                 "AND" => Tok::And,
                 "OR" => Tok::Or,
                 "NOT" => Tok::Not,
+                "EXCEPT" => Tok::Except,
                 "NEAR" => return err(start, "NEAR needs a distance in words, e.g. NEAR/5"),
                 w if w.starts_with("NEAR/") => match w["NEAR/".len()..].parse::<u32>() {
                     Ok(n) if (1..=MAX_NEAR).contains(&n) => Tok::Near(n),
@@ -311,13 +322,13 @@ impl Parser {
 
     fn near(&mut self, field: Option<Field>) -> Result<Expr, QueryError> {
         let left_at = self.peek().map_or(self.end, |(p, _)| *p);
-        let left = self.primary(field)?;
+        let left = self.except(field)?;
         let Some(&(_, Tok::Near(distance))) = self.peek() else {
             return Ok(left);
         };
         self.next();
         let right_at = self.peek().map_or(self.end, |(p, _)| *p);
-        let right = self.primary(field)?;
+        let right = self.except(field)?;
         for (side, at) in [(&left, left_at), (&right, right_at)] {
             if !is_span(side) {
                 return err(
@@ -333,6 +344,32 @@ impl Parser {
             left: Box::new(left),
             right: Box::new(right),
             distance,
+        })
+    }
+
+    fn except(&mut self, field: Option<Field>) -> Result<Expr, QueryError> {
+        let inner_at = self.peek().map_or(self.end, |(p, _)| *p);
+        let inner = self.primary(field)?;
+        if !matches!(self.peek(), Some((_, Tok::Except))) {
+            return Ok(inner);
+        }
+        self.next();
+        let excluded_at = self.peek().map_or(self.end, |(p, _)| *p);
+        let excluded = self.primary(field)?;
+        for (side, at) in [(&inner, inner_at), (&excluded, excluded_at)] {
+            if !is_span(side) {
+                return err(
+                    at,
+                    "EXCEPT joins terms, phrases, entity references or OR-groups of them (not AND, NOT, NEAR or EXCEPT)",
+                );
+            }
+        }
+        if let Some(&(next, Tok::Except)) = self.peek() {
+            return err(next, "EXCEPT cannot be chained; write a EXCEPT (b OR c)");
+        }
+        Ok(Expr::Except {
+            inner: Box::new(inner),
+            excluded: Box::new(excluded),
         })
     }
 
@@ -400,6 +437,7 @@ fn is_span(expr: &Expr) -> bool {
     match expr {
         Expr::Term { .. } | Expr::Entity { .. } => true,
         Expr::Or(items) => items.iter().all(is_span),
+        Expr::Except { inner, .. } => is_span(inner),
         _ => false,
     }
 }
@@ -453,6 +491,7 @@ mod tests {
             Expr::Or(items) => format!("(OR {})", list(items)),
             Expr::Not(inner) => format!("(NOT {})", show(inner)),
             Expr::Near { left, right, distance } => format!("(NEAR/{distance} {} {})", show(left), show(right)),
+            Expr::Except { inner, excluded } => format!("(EXCEPT {} {})", show(inner), show(excluded)),
         }
     }
 
@@ -525,6 +564,39 @@ mod tests {
         );
         check(
             "a NEAR/2",
+            "error at column 9: the query ends where a term was expected",
+        );
+    }
+
+    #[test]
+    fn except() {
+        check("nato EXCEPT \"nato chief\"", "(EXCEPT [nato] [nato chief])");
+        check(
+            "org:NATO EXCEPT (\"nato ally\" OR \"nato allies\")",
+            "(EXCEPT <org=NATO> (OR [nato ally] [nato allies]))",
+        );
+        check("a EXCEPT b OR c", "(OR (EXCEPT [a] [b]) [c])");
+        check("NOT a EXCEPT b", "(NOT (EXCEPT [a] [b]))");
+        check("a EXCEPT b NEAR/3 c", "(NEAR/3 (EXCEPT [a] [b]) [c])");
+        check("title:(a EXCEPT b)", "(EXCEPT title:[a] title:[b])");
+        check(
+            "a except b",
+            "error at column 3: expected AND, OR, NOT or NEAR/n before 'except'",
+        );
+        check(
+            "a EXCEPT (b AND c)",
+            "error at column 10: EXCEPT joins terms, phrases, entity references or OR-groups of them (not AND, NOT, NEAR or EXCEPT)",
+        );
+        check(
+            "(a NEAR/2 b) EXCEPT c",
+            "error at column 1: EXCEPT joins terms, phrases, entity references or OR-groups of them (not AND, NOT, NEAR or EXCEPT)",
+        );
+        check(
+            "a EXCEPT b EXCEPT c",
+            "error at column 12: EXCEPT cannot be chained; write a EXCEPT (b OR c)",
+        );
+        check(
+            "a EXCEPT",
             "error at column 9: the query ends where a term was expected",
         );
     }

@@ -104,6 +104,9 @@ struct Leaf {
     atom: u32,
     field: Option<Field>,
     display: String,
+    /// `EXCEPT`: atoms (with their field scope) whose occurrences cancel any occurrence of
+    /// this leaf they overlap in the same field.
+    except: Vec<(u32, Option<Field>)>,
 }
 
 #[derive(Debug)]
@@ -172,6 +175,20 @@ impl Hits {
             .into_iter()
             .flatten()
             .filter(move |h| leaf.field.is_none_or(|f| f == h.field))
+            .filter(move |h| !self.excluded(h, &leaf.except))
+    }
+
+    /// Whether an occurrence overlaps an occurrence of one of the `EXCEPT` atoms.
+    fn excluded(&self, hit: &Hit, except: &[(u32, Option<Field>)]) -> bool {
+        except.iter().any(|(atom, field)| {
+            field.is_none_or(|f| f == hit.field)
+                && self
+                    .by_atom
+                    .get(atom)
+                    .into_iter()
+                    .flatten()
+                    .any(|x| x.field == hit.field && x.tok < hit.tok + hit.len && hit.tok < x.tok + x.len)
+        })
     }
 }
 
@@ -620,7 +637,12 @@ fn lower(
             Some(f) => format!("{}:{display}", f.as_str()),
             None => display,
         };
-        leaves.push(Leaf { atom, field, display });
+        leaves.push(Leaf {
+            atom,
+            field,
+            display,
+            except: Vec::new(),
+        });
         (leaves.len() - 1) as u32
     };
     Ok(match expr {
@@ -711,6 +733,20 @@ fn lower(
                 .collect::<Result<_, _>>()?,
         ),
         Expr::Not(inner) => Node::Not(Box::new(lower(inner, builder, gazetteer, entity_atoms, leaves)?)),
+        Expr::Except { inner, excluded } => {
+            let node = lower(inner, builder, gazetteer, entity_atoms, leaves)?;
+            // The excluded terms are atoms to look for, not leaves of the query: they neither
+            // score nor make the query true.
+            let mut scratch = Vec::new();
+            lower(excluded, builder, gazetteer, entity_atoms, &mut scratch)?;
+            let except: Vec<(u32, Option<Field>)> = scratch.iter().map(|l| (l.atom, l.field)).collect();
+            let mut own = Vec::new();
+            positive_leaves(&node, false, &mut own);
+            for l in own {
+                leaves[l as usize].except.extend(except.iter().copied());
+            }
+            node
+        }
         Expr::Near { left, right, distance } => {
             let mut side = |e: &Expr| -> Result<Vec<u32>, LowerError> {
                 let node = lower(e, builder, gazetteer, entity_atoms, leaves)?;
@@ -843,21 +879,30 @@ impl Topic {
         let mut seen: HashSet<(u32, Field, u32)> = HashSet::new();
         let mut grouped: BTreeMap<(String, Field), Vec<Span>> = BTreeMap::new();
         let mut score = 0.0;
+        let mut all: Vec<(u32, Hit)> = Vec::new();
         for &l in &self.positive {
             let leaf = &self.leaves[l as usize];
-            for hit in hits.of(leaf) {
-                if !seen.insert((leaf.atom, hit.field, hit.tok)) {
-                    continue;
-                }
-                score += hit.weight();
-                grouped
-                    .entry((leaf.display.clone(), hit.field))
-                    .or_default()
-                    .push(Span {
-                        start: hit.start,
-                        end: hit.end,
-                    });
+            all.extend(hits.of(leaf).map(|h| (l, *h)));
+        }
+        // An occurrence inside a longer one of another term counts once, as the longer one:
+        // "Jens Stoltenberg" is one mention, not also one of "Stoltenberg".
+        let inside_longer = |h: &Hit| {
+            all.iter()
+                .any(|(_, x)| x.field == h.field && x.len > h.len && x.tok <= h.tok && h.tok + h.len <= x.tok + x.len)
+        };
+        for &(l, hit) in &all {
+            let leaf = &self.leaves[l as usize];
+            if inside_longer(&hit) || !seen.insert((leaf.atom, hit.field, hit.tok)) {
+                continue;
             }
+            score += hit.weight();
+            grouped
+                .entry((leaf.display.clone(), hit.field))
+                .or_default()
+                .push(Span {
+                    start: hit.start,
+                    end: hit.end,
+                });
         }
         let mut matches: Vec<TermMatch> = grouped
             .into_iter()

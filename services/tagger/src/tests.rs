@@ -128,6 +128,39 @@ fn near_is_either_order_within_n_words() {
 }
 
 #[test]
+fn except_drops_occurrences_inside_the_excluded_phrases() {
+    let nato = "org:NATO EXCEPT (\"nato chief\" OR \"nato ally\")";
+    check(nato, "NATO chief warns Russia", "", false);
+    check(nato, "France, a NATO ally, recalls envoy", "", false);
+    // Another occurrence of the term still counts, in the same field or another one.
+    check(nato, "NATO chief says NATO will meet", "", true);
+    check(nato, "NATO chief warns Russia", "NATO summit", true);
+    // Only an overlap cancels: the words side by side elsewhere do not.
+    check(nato, "Ally warns NATO", "", true);
+    check(nato, "НАТО", "", true);
+    // An excluded phrase neither makes the query true nor scores.
+    check("putin EXCEPT \"putin regime\"", "The Putin regime", "", false);
+    check("putin EXCEPT \"putin regime\" OR regime", "The Putin regime", "", true);
+    // A scope on the excluded side limits where it cancels.
+    check("putin EXCEPT title:\"putin regime\"", "", "The Putin regime", true);
+    check("putin EXCEPT title:\"putin regime\"", "The Putin regime", "", false);
+    // EXCEPT inside NEAR: the pair must use an occurrence that is left.
+    check(
+        "(putin EXCEPT \"putin regime\") NEAR/3 xi",
+        "Xi and the Putin regime",
+        "",
+        false,
+    );
+    check("(putin EXCEPT \"putin regime\") NEAR/3 xi", "Xi and Putin", "", true);
+    let t = one_topic(nato).unwrap();
+    let m = &t.matches(&[
+        (Field::Title, "NATO chief: NATO to meet"),
+        (Field::Summary, "A NATO ally"),
+    ])[0];
+    assert_eq!(m.score, 3.0, "only the second title occurrence counts");
+}
+
+#[test]
 fn fields() {
     check("title:putin", "Putin speaks", "", true);
     check("title:putin", "A speech", "Putin speaks", false);
@@ -228,6 +261,15 @@ fn scores_weigh_title_and_lead_and_highlight_offsets() {
     );
     let title = m.matches.iter().find(|x| x.term == "xi" && x.field == "title").unwrap();
     assert_eq!((title.offsets[0].start, title.offsets[0].end), (10, 12));
+    // A name inside a longer one counts once: "Vladimir Putin" is one mention, not also "Putin".
+    let t = one_topic("person:putin").unwrap();
+    let m = &t.matches(&[(Field::Title, "Vladimir Putin"), (Field::Summary, "Putin")])[0];
+    assert_eq!(m.score, 3.0 + 2.0);
+    assert!(
+        m.matches
+            .iter()
+            .all(|x| x.field != "title" || x.term.ends_with("=Vladimir Putin"))
+    );
     // Terms under NOT neither score nor show.
     let t = one_topic("putin NOT biden").unwrap();
     assert!(
