@@ -738,19 +738,17 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
 
     let topics = config.kafka.topics.clone();
     let file_feeds = if config.feeds_file.exists() {
-        FeedsFile::load(&config.feeds_file)?.feeds
+        Some(FeedsFile::load(&config.feeds_file)?.feeds)
     } else {
         tracing::warn!(file = %config.feeds_file.display(), "No feeds file; polling the feeds other replicas published.");
-        Vec::new()
+        None
     };
     let (kafka, runtime) = (config.kafka.clone(), config.runtime.clone());
     let group = config.runtime.group_id("fetcher");
     let (publisher, membership) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        let entries: Vec<(String, Option<Vec<u8>>)> = file_feeds
-            .iter()
-            .map(|f| (f.url.clone(), serde_json::to_vec(f).ok()))
-            .collect();
-        runtime::publish_keyed(&kafka, &topics.feeds, &entries)?;
+        if let Some(file_feeds) = file_feeds {
+            publish_feed_list(&kafka, &topics.feeds, &file_feeds)?;
+        }
         let publisher = Publisher::new(&kafka, &runtime, "fetcher", &topics.raw, Some(&topics.fetcher_state))?;
         let membership = runtime::Membership::join(&kafka, &group, &topics.feeds)?;
         Ok((publisher, membership))
@@ -841,6 +839,37 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
     }
     tracing::info!("Fetcher stopped.");
     Ok(())
+}
+
+/// Makes the feeds topic say what the feeds file says: every listed feed is written (keyed by
+/// URL, so writing it again changes nothing), and every feed in the topic that the file no
+/// longer lists is deleted with a tombstone, so that its owner stops polling it. The replica
+/// started last with a feeds file decides the list (all replicas normally mount the same
+/// file). The state of a deleted feed stays in the state changelog and is used again if the
+/// feed comes back.
+fn publish_feed_list(kafka: &KafkaConfig, topic: &str, listed: &[FeedEntry]) -> anyhow::Result<()> {
+    let mut present: HashSet<String> = HashSet::new();
+    runtime::restore_state(kafka, topic, |key, value| {
+        let key = String::from_utf8_lossy(key).into_owned();
+        if value.is_some() {
+            present.insert(key);
+        } else {
+            present.remove(&key);
+        }
+    })?;
+    let mut entries: Vec<(String, Option<Vec<u8>>)> = listed
+        .iter()
+        .map(|f| (f.url.clone(), serde_json::to_vec(f).ok()))
+        .collect();
+    let urls: HashSet<&str> = listed.iter().map(|f| f.url.as_str()).collect();
+    let mut removed: Vec<String> = present.into_iter().filter(|u| !urls.contains(u.as_str())).collect();
+    removed.sort();
+    for url in &removed {
+        tracing::info!(feed = %url, "Feed no longer in the feeds file; removed from the shared list.");
+    }
+    tracing::info!(feeds = listed.len(), removed = removed.len(), %topic, "Published the feed list.");
+    entries.extend(removed.into_iter().map(|url| (url, None)));
+    runtime::publish_keyed(kafka, topic, &entries)
 }
 
 /// The feeds of the owned entries of the feeds topic, in URL order; unreadable entries are

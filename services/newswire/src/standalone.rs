@@ -89,6 +89,9 @@ struct DeadLetter {
     record: serde_json::Value,
 }
 
+/// How often the standalone pipeline looks for a changed taxonomy file.
+const TAXONOMY_CHECK_EVERY: Duration = Duration::from_secs(10);
+
 /// Runs the pipeline until `shutdown`, or, with `once`, until every feed was polled once and
 /// every record written.
 pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Result<Summary> {
@@ -134,7 +137,23 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     let (enriched_tx, mut enriched_rx) = mpsc::channel::<Batch<EnrichedRecord>>(8);
     tokio::spawn(stage_task(Cleaner, None, raw_rx, cleaned_tx));
     tokio::spawn(stage_task(deduper, Some(DEDUPER_TABLE), cleaned_rx, unique_tx));
-    tokio::spawn(stage_task(Tagger::new(taxonomy), None, unique_rx, enriched_tx));
+    // A changed taxonomy file (or gazetteer) is put in force without a restart, as in the
+    // tagger service; an invalid one is logged and the old one stays.
+    let shared = tagger::SharedTaxonomy::new(taxonomy);
+    if !options.once {
+        let mut reloader = tagger::Reloader::new(&options.taxonomy, shared.clone());
+        let stop = shutdown.child_token();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(TAXONOMY_CHECK_EVERY) => {}
+                    () = stop.cancelled() => return,
+                }
+                reloader.check();
+            }
+        });
+    }
+    tokio::spawn(stage_task(Tagger::shared(shared), None, unique_rx, enriched_tx));
 
     let fetch_shutdown = shutdown.clone();
     let once = options.once;

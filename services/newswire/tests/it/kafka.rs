@@ -561,4 +561,37 @@ async fn two_fetcher_replicas_split_the_feeds_and_take_over_from_each_other() {
         logs(&[&b])
     );
     assert!(b.logs().contains("Took over feeds."), "{}", b.logs());
+
+    // Replica a comes back with a feeds file that no longer lists four of the feeds: they
+    // are deleted from the shared list, and no replica polls them any more.
+    let kept: Vec<String> = urls[4..].to_vec();
+    let smaller = dir.path().join("smaller");
+    std::fs::create_dir_all(&smaller).unwrap();
+    let mut env = env_for("a");
+    // The later setting of a variable wins.
+    env.push((
+        "NEWSWIRE__FEEDS_FILE".to_string(),
+        write_feeds_file(&smaller, &kept).display().to_string(),
+    ));
+    let a = Service::start("fetcher", &env, dir.path(), 2);
+    let mut polled = HashMap::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while tokio::time::Instant::now() < deadline {
+        polled = pollers_after(&log, Duration::from_secs(4)).await;
+        if polled.len() == kept.len() && names[..4].iter().all(|n| !polled.contains_key(n)) {
+            break;
+        }
+    }
+    assert!(
+        names[..4].iter().all(|n| !polled.contains_key(n)),
+        "removed feeds are not polled: {polled:?}\n{}",
+        logs(&[&a, &b])
+    );
+    assert_eq!(
+        polled.len(),
+        kept.len(),
+        "the others still are: {polled:?}\n{}",
+        logs(&[&a, &b])
+    );
+    assert!(a.logs().contains("removed from the shared list"), "{}", a.logs());
 }
