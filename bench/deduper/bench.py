@@ -17,7 +17,6 @@ import json
 import os
 import random
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -87,7 +86,9 @@ def rss_of(pid):
 
 def run_newswire(binary, preload_file, measured_file, preload):
     """Runs `newswire dedup` on preload + measured (one process); returns (measured/s, preload/s, bytes/article)."""
-    cmd = [binary, "dedup", "--stats", "--measure-after", str(preload), "-"]
+    # /usr/bin/time reports this process's own peak RSS. (getrusage(RUSAGE_CHILDREN) would
+    # report the largest of every child so far, datasketch's of an earlier run included.)
+    cmd = ["/usr/bin/time", "-f", "RUSAGE %M", binary, "dedup", "--stats", "--measure-after", str(preload), "-"]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     # Feed both files through stdin (the tool reads stdin when FILE is "-" or absent).
@@ -103,7 +104,7 @@ def run_newswire(binary, preload_file, measured_file, preload):
     proc.wait()
     if proc.returncode != 0:
         sys.exit(f"newswire dedup failed: {stderr}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    peak = int([l for l in stderr.splitlines() if l.startswith("RUSAGE ")][-1].split()[1]) * 1024
     m = re.search(r"measured: (\d+) records in ([\d.]+) s; preload: (\d+) records in ([\d.]+) s", stderr)
     if not m:
         sys.exit(f"no measurement in: {stderr}")
