@@ -203,14 +203,22 @@ pub fn decode<'a>(body: &'a [u8], content_type: Option<&str>) -> (Cow<'a, str>, 
     let declared = declared_encoding(body)
         .or_else(|| content_type.and_then(charset_of))
         .filter(|e| *e != UTF_8);
-    let mut detector = chardetng::EncodingDetector::new();
-    detector.feed(&body[..body.len().min(256 * 1024)], true);
-    let guessed = detector.guess(None, false);
     let western = |e: &'static Encoding| e == WINDOWS_1252 || e.name() == "ISO-8859-15";
+    let guess = || {
+        let mut detector = chardetng::EncodingDetector::new();
+        detector.feed(&body[..body.len().min(256 * 1024)], true);
+        detector.guess(None, false)
+    };
+    // A declared Western charset is the usual lie (a windows-1251 feed that says ISO-8859-1),
+    // so it is checked against a guess; any other declaration is believed, and the detector,
+    // the costliest part of parsing such a feed, is not run.
     let encoding = match declared {
-        Some(declared) if western(declared) && !western(guessed) && guessed != UTF_8 => guessed,
+        Some(declared) if western(declared) => {
+            let guessed = guess();
+            if !western(guessed) && guessed != UTF_8 { guessed } else { declared }
+        }
         Some(declared) => declared,
-        None => guessed,
+        None => guess(),
     };
     let (text, _) = encoding.decode_without_bom_handling(body);
     (text, encoding)
