@@ -215,7 +215,11 @@ pub fn decode<'a>(body: &'a [u8], content_type: Option<&str>) -> (Cow<'a, str>, 
     let encoding = match declared {
         Some(declared) if western(declared) => {
             let guessed = guess();
-            if !western(guessed) && guessed != UTF_8 { guessed } else { declared }
+            if !western(guessed) && guessed != UTF_8 {
+                guessed
+            } else {
+                declared
+            }
         }
         Some(declared) => declared,
         None => guess(),
