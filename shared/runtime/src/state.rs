@@ -48,7 +48,7 @@ pub fn restore_state(
     let mut assignment = TopicPartitionList::new();
     let mut pending: HashSet<i32> = HashSet::new();
     for &partition in &partitions {
-        let (low, high) = consumer.fetch_watermarks(topic, partition, timeout)?;
+        let (low, high) = watermarks(&consumer, topic, partition, timeout)?;
         if high > low {
             assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
             pending.insert(partition);
@@ -78,4 +78,27 @@ pub fn restore_state(
         }
     }
     Ok(entries)
+}
+
+/// How long a partition may have no leader before a restore gives up on it.
+const LEADER_WAIT: Duration = Duration::from_secs(30);
+
+/// The low and high watermarks of a partition. A topic created a moment ago (by the topic Job,
+/// or `newswire topics create` just before the services start) may not have a leader for every
+/// partition yet, and the broker answers "not leader for partition": ask again for up to
+/// [`LEADER_WAIT`] before failing.
+fn watermarks(consumer: &BaseConsumer, topic: &str, partition: i32, timeout: Duration) -> anyhow::Result<(i64, i64)> {
+    let deadline = Instant::now() + LEADER_WAIT;
+    loop {
+        match consumer.fetch_watermarks(topic, partition, timeout) {
+            Ok(marks) => return Ok(marks),
+            Err(err) if Instant::now() < deadline => {
+                tracing::debug!(topic, partition, error = %err, "Partition offsets not available yet; asking again.");
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            Err(err) => {
+                return Err(err).with_context(|| format!("reading the offsets of {topic} partition {partition}"));
+            }
+        }
+    }
 }
