@@ -595,3 +595,79 @@ async fn two_fetcher_replicas_split_the_feeds_and_take_over_from_each_other() {
     );
     assert!(a.logs().contains("removed from the shared list"), "{}", a.logs());
 }
+
+/// A feed that answers slowly holds back no other feed: the fetcher publishes each poll as it
+/// finishes, not a whole round once its slowest feed is done.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_feed_holds_back_no_other_feeds_items() {
+    let bootstrap = kafka_bootstrap();
+    let prefix = unique_prefix("streaming");
+    let dir = tempfile::tempdir().unwrap();
+    pipeline_kafka(&bootstrap, &prefix, 1).await;
+    let (started, answered) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let app = axum::Router::new().route(
+        "/feeds/{name}",
+        axum::routing::get({
+            let (started, answered) = (started.clone(), answered.clone());
+            move |axum::extract::Path(name): axum::extract::Path<String>| {
+                let (started, answered) = (started.clone(), answered.clone());
+                async move {
+                    if name == "slow" {
+                        // Within the fetcher's 20 s header timeout: slow, not failed.
+                        started.store(true, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_secs(12)).await;
+                        answered.store(true, Ordering::SeqCst);
+                    }
+                    format!(
+                        "<rss version=\"2.0\"><channel><title>{name}</title><item><title>Item of {name}</title>\
+                         <link>https://news.example/{name}/1</link></item></channel></rss>"
+                    )
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let feeds = write_feeds_file(
+        dir.path(),
+        &[format!("{base}/feeds/slow"), format!("{base}/feeds/fast")],
+    );
+    let mut env = topic_env(&prefix);
+    env.extend(
+        [
+            ("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS", bootstrap.clone()),
+            ("NEWSWIRE__RUNTIME__LISTEN_ADDR", "127.0.0.1:0".to_string()),
+            ("NEWSWIRE__RUNTIME__INSTANCE_ID", "fetcher-streaming".to_string()),
+            ("NEWSWIRE__RUNTIME__GROUP_ID", format!("{prefix}fetcher")),
+            ("NEWSWIRE__FEEDS_FILE", feeds.display().to_string()),
+            ("NEWSWIRE__FETCHER__PER_HOST_CONCURRENCY", "8".to_string()),
+            ("NEWSWIRE__FETCHER__PER_HOST_REQUESTS_PER_SEC", "100".to_string()),
+            ("NEWSWIRE__NETWORK__ALLOW", "[\"127.0.0.1/32\"]".to_string()),
+            ("NEWSWIRE_LOG", "info".to_string()),
+        ]
+        .map(|(k, v)| (k.to_string(), v)),
+    );
+    let collector = Collector::start(&bootstrap, &format!("{prefix}news.raw"));
+    let fetcher = Service::start("fetcher", &env, dir.path(), 0);
+    let published = |name: &str| {
+        let link = format!("news.example/{name}/1");
+        collector
+            .snapshot()
+            .iter()
+            .any(|(_, payload)| String::from_utf8_lossy(payload).contains(&link))
+    };
+    let fast = wait_until(Duration::from_secs(60), || published("fast")).await;
+    let (slow_started, slow_answered) = (started.load(Ordering::SeqCst), answered.load(Ordering::SeqCst));
+    assert!(fast, "the fast feed's item is published\n{}", fetcher.logs());
+    assert!(
+        slow_started && !slow_answered,
+        "it is published while the slow feed is still being fetched (slow started: {slow_started}, answered: {slow_answered})\n{}",
+        fetcher.logs()
+    );
+    assert!(
+        wait_until(Duration::from_secs(60), || published("slow")).await,
+        "the slow feed's item follows\n{}",
+        fetcher.logs()
+    );
+}
