@@ -360,11 +360,10 @@ impl Fetcher {
     }
 
     /// The feeds of `feeds` due at `now`.
-    pub fn due(&self, feeds: &[FeedEntry], now: DateTime<Utc>) -> Vec<FeedEntry> {
+    pub fn due<'a>(&self, feeds: &'a [FeedEntry], now: DateTime<Utc>) -> Vec<&'a FeedEntry> {
         feeds
             .iter()
             .filter(|f| self.states.get(&f.url).is_none_or(|s| SchedulePolicy::due(s, now)))
-            .cloned()
             .collect()
     }
 
@@ -636,12 +635,13 @@ impl Polls {
 
     /// Starts polling each of `feeds` that is not in progress already; returns how many
     /// started. The requests wait for the global and per-host limits.
-    pub fn start(&mut self, fetcher: &Fetcher, feeds: &[FeedEntry]) -> usize {
+    pub fn start<'a>(&mut self, fetcher: &Fetcher, feeds: impl IntoIterator<Item = &'a FeedEntry>) -> usize {
         let mut started = 0;
         for feed in feeds {
-            if !self.unsettled.insert(feed.url.clone()) {
+            if self.unsettled.contains(&feed.url) {
                 continue;
             }
+            self.unsettled.insert(feed.url.clone());
             let (ctx, feed, state) = (fetcher.ctx.clone(), feed.clone(), fetcher.state(&feed.url));
             let limit = self.limit.clone();
             self.running.spawn(async move {
@@ -776,7 +776,7 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
                     health.set_ready(true);
                 }
             }
-            polls.start(&fetcher, &fetcher.due(&feeds, Utc::now()));
+            polls.start(&fetcher, fetcher.due(&feeds, Utc::now()));
             fetcher.update_feed_gauges(&feeds);
             next_scan = now + SCAN_EVERY;
         }

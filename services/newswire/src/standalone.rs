@@ -166,7 +166,7 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
         }
         loop {
             if !once {
-                polls.start(&fetcher, &fetcher.due(&feeds, chrono::Utc::now()));
+                polls.start(&fetcher, fetcher.due(&feeds, chrono::Utc::now()));
             }
             fetcher.update_feed_gauges(&feeds);
             let wait = if polls.running() > 0 {

@@ -439,6 +439,43 @@ async fn standalone_publishes_enriched_records_to_kafka() {
 /// Who asked for which feed: (feed name, User-Agent) of every request, since the last reset.
 type RequestLog = Arc<Mutex<Vec<(String, String)>>>;
 
+/// A feed named `name` with one item, linked to `https://news.example/<name>/1`.
+fn one_item_feed(name: &str) -> String {
+    format!(
+        "<rss version=\"2.0\"><channel><title>{name}</title><item><title>Item of {name}</title>\
+         <link>https://news.example/{name}/1</link></item></channel></rss>"
+    )
+}
+
+/// Serves `app` on a loopback port; returns its base URL.
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+/// The environment of a fetcher replica `instance` of the test's group, polling the feeds of
+/// `feeds` on the loopback server (allowed, with room for many requests per host).
+fn fetcher_env(bootstrap: &str, prefix: &str, feeds: &Path, instance: &str) -> Vec<(String, String)> {
+    let mut env = topic_env(prefix);
+    env.extend(
+        [
+            ("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS", bootstrap.to_string()),
+            ("NEWSWIRE__RUNTIME__LISTEN_ADDR", "127.0.0.1:0".to_string()),
+            ("NEWSWIRE__RUNTIME__INSTANCE_ID", format!("fetcher-{instance}")),
+            ("NEWSWIRE__RUNTIME__GROUP_ID", format!("{prefix}fetcher")),
+            ("NEWSWIRE__FEEDS_FILE", feeds.display().to_string()),
+            ("NEWSWIRE__FETCHER__PER_HOST_REQUESTS_PER_SEC", "100".to_string()),
+            ("NEWSWIRE__FETCHER__PER_HOST_CONCURRENCY", "8".to_string()),
+            ("NEWSWIRE__NETWORK__ALLOW", "[\"127.0.0.1/32\"]".to_string()),
+            ("NEWSWIRE_LOG", "info".to_string()),
+        ]
+        .map(|(k, v)| (k.to_string(), v)),
+    );
+    env
+}
+
 /// Feeds that each answer a small RSS document, logging who asked.
 async fn logging_feed_server(log: RequestLog) -> String {
     let app = axum::Router::new().route(
@@ -451,19 +488,11 @@ async fn logging_feed_server(log: RequestLog) -> String {
                     .unwrap_or_default()
                     .to_string();
                 log.lock().unwrap().push((name.clone(), agent));
-                async move {
-                    format!(
-                        "<rss version=\"2.0\"><channel><title>{name}</title><item><title>Item of {name}</title>\
-                         <link>https://news.example/{name}/1</link></item></channel></rss>"
-                    )
-                }
+                async move { one_item_feed(&name) }
             },
         ),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    base
+    serve(app).await
 }
 
 /// Which replica (by User-Agent) asked for each feed since the log was cleared, after waiting.
@@ -490,21 +519,12 @@ async fn two_fetcher_replicas_split_the_feeds_and_take_over_from_each_other() {
     let feeds = write_feeds_file(dir.path(), &urls);
 
     let env_for = |replica: &str| {
-        let mut env = topic_env(&prefix);
+        let mut env = fetcher_env(&bootstrap, &prefix, &feeds, replica);
         env.extend(
             [
-                ("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS", bootstrap.clone()),
-                ("NEWSWIRE__RUNTIME__LISTEN_ADDR", "127.0.0.1:0".to_string()),
-                ("NEWSWIRE__RUNTIME__INSTANCE_ID", format!("fetcher-{replica}")),
-                ("NEWSWIRE__RUNTIME__GROUP_ID", format!("{prefix}fetcher")),
-                ("NEWSWIRE__FEEDS_FILE", feeds.display().to_string()),
                 ("NEWSWIRE__FETCHER__MIN_INTERVAL_SECS", "1".to_string()),
                 ("NEWSWIRE__FETCHER__MAX_INTERVAL_SECS", "1".to_string()),
-                ("NEWSWIRE__FETCHER__PER_HOST_REQUESTS_PER_SEC", "100".to_string()),
-                ("NEWSWIRE__FETCHER__PER_HOST_CONCURRENCY", "8".to_string()),
                 ("NEWSWIRE__FETCHER__USER_AGENT", format!("replica-{replica}/1")),
-                ("NEWSWIRE__NETWORK__ALLOW", "[\"127.0.0.1/32\"]".to_string()),
-                ("NEWSWIRE_LOG", "info".to_string()),
             ]
             .map(|(k, v)| (k.to_string(), v)),
         );
@@ -618,36 +638,17 @@ async fn a_slow_feed_holds_back_no_other_feeds_items() {
                         tokio::time::sleep(Duration::from_secs(12)).await;
                         answered.store(true, Ordering::SeqCst);
                     }
-                    format!(
-                        "<rss version=\"2.0\"><channel><title>{name}</title><item><title>Item of {name}</title>\
-                         <link>https://news.example/{name}/1</link></item></channel></rss>"
-                    )
+                    one_item_feed(&name)
                 }
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let base = serve(app).await;
     let feeds = write_feeds_file(
         dir.path(),
         &[format!("{base}/feeds/slow"), format!("{base}/feeds/fast")],
     );
-    let mut env = topic_env(&prefix);
-    env.extend(
-        [
-            ("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS", bootstrap.clone()),
-            ("NEWSWIRE__RUNTIME__LISTEN_ADDR", "127.0.0.1:0".to_string()),
-            ("NEWSWIRE__RUNTIME__INSTANCE_ID", "fetcher-streaming".to_string()),
-            ("NEWSWIRE__RUNTIME__GROUP_ID", format!("{prefix}fetcher")),
-            ("NEWSWIRE__FEEDS_FILE", feeds.display().to_string()),
-            ("NEWSWIRE__FETCHER__PER_HOST_CONCURRENCY", "8".to_string()),
-            ("NEWSWIRE__FETCHER__PER_HOST_REQUESTS_PER_SEC", "100".to_string()),
-            ("NEWSWIRE__NETWORK__ALLOW", "[\"127.0.0.1/32\"]".to_string()),
-            ("NEWSWIRE_LOG", "info".to_string()),
-        ]
-        .map(|(k, v)| (k.to_string(), v)),
-    );
+    let env = fetcher_env(&bootstrap, &prefix, &feeds, "streaming");
     let collector = Collector::start(&bootstrap, &format!("{prefix}news.raw"));
     let fetcher = Service::start("fetcher", &env, dir.path(), 0);
     let published = |name: &str| {
