@@ -19,7 +19,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use scraper::Html;
+use dom_query::Document;
 
 use crate::meta::{self, PageMeta};
 
@@ -179,14 +179,14 @@ pub fn extract_page(html: &str, url: Option<&str>, now: DateTime<Utc>, budget: &
 
 /// dom_smoothie (a port of Mozilla's Readability) with paragraph breaks kept, then the
 /// boilerplate rules.
-fn readability(html: &str, url: Option<&str>, title: Option<&str>, byline: &[String]) -> String {
+fn readability(doc: Document, url: Option<&str>, title: Option<&str>, byline: &[String]) -> String {
     let config = dom_smoothie::Config {
         text_mode: dom_smoothie::TextMode::Formatted,
         ..dom_smoothie::Config::default()
     };
     // dom_smoothie refuses a relative or malformed page URL; the text does not depend on it.
-    let reader = dom_smoothie::Readability::new(html, url, Some(config.clone()))
-        .or_else(|_| dom_smoothie::Readability::new(html, None, Some(config)));
+    let url = url.filter(|u| url::Url::parse(u).is_ok());
+    let reader = dom_smoothie::Readability::with_document(doc, url, Some(config));
     let Ok(Some(article)) = reader.map(|mut r| r.parse().ok()) else {
         return String::new();
     };
@@ -206,18 +206,23 @@ fn trafilatura(html: &str, url: Option<&str>, title: Option<&str>, byline: &[Str
 
 /// Extraction without a budget (the worker's body).
 pub fn extract_now(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Result<PageText, Failure> {
-    let doc = Html::parse_document(html);
+    // One parse serves the metadata and then dom_smoothie, which consumes (and edits) it.
+    let doc = Document::from(html);
     let meta = meta::page_meta(&doc, url, now);
     let byline: Vec<String> = meta.authors.as_ref().map(|(a, _)| a.clone()).unwrap_or_default();
     let title = meta.title.as_ref().map(|(t, _)| t.as_str());
 
     // Each method in turn until one finds enough words; otherwise the fallback that found most.
     let mut best: Option<(String, Method)> = None;
+    let mut doc = Some(doc);
     for method in [Method::Readability, Method::Trafilatura, Method::Fallback] {
         let text = match method {
-            Method::Readability => readability(html, url, title, &byline),
+            Method::Readability => readability(doc.take().unwrap_or_else(|| Document::from(html)), url, title, &byline),
             Method::Trafilatura => trafilatura(html, url, title, &byline),
-            Method::Fallback => clean_paragraphs(crate::text::main_text(&doc).split("\n\n"), title, &byline),
+            Method::Fallback => {
+                let page = scraper::Html::parse_document(html);
+                clean_paragraphs(crate::text::main_text(&page).split("\n\n"), title, &byline)
+            }
         };
         let n = words(&text);
         if n >= MIN_WORDS {

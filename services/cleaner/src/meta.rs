@@ -23,7 +23,7 @@
 //! clock skew) or before 1995 is not taken, and the next source is tried.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use scraper::{ElementRef, Html, Selector};
+use dom_query::{Document, NodeRef};
 use serde_json::Value;
 
 /// Where a metadata value came from.
@@ -274,8 +274,13 @@ pub fn bcp47(iso639_3: &str) -> &str {
         .map_or(iso639_3, |(_, two)| two)
 }
 
-fn selector(css: &str) -> Option<Selector> {
-    Selector::parse(css).ok()
+/// The elements matching `css`, in document order (none when the selector is invalid).
+fn select<'a>(doc: &'a Document, css: &str) -> Vec<NodeRef<'a>> {
+    doc.try_select(css).map(|s| s.nodes().to_vec()).unwrap_or_default()
+}
+
+fn attr(el: &NodeRef<'_>, name: &str) -> Option<String> {
+    el.attr(name).map(|v| v.to_string())
 }
 
 fn clean(s: &str) -> Option<String> {
@@ -285,14 +290,15 @@ fn clean(s: &str) -> Option<String> {
 
 /// `content` of the first `<meta>` whose `property`, `name` or `itemprop` is one of `keys`
 /// (case-insensitive).
-fn meta_content(doc: &Html, keys: &[&str]) -> Option<String> {
-    let sel = selector("meta[content]")?;
+fn meta_content(doc: &Document, keys: &[&str]) -> Option<String> {
+    let metas = select(doc, "meta[content]");
     for key in keys {
-        for m in doc.select(&sel) {
-            let el = m.value();
-            let name = el.attr("property").or(el.attr("name")).or(el.attr("itemprop"));
+        for el in &metas {
+            let name = attr(el, "property")
+                .or_else(|| attr(el, "name"))
+                .or_else(|| attr(el, "itemprop"));
             if name.is_some_and(|n| n.trim().eq_ignore_ascii_case(key))
-                && let Some(v) = el.attr("content").and_then(clean)
+                && let Some(v) = attr(el, "content").as_deref().and_then(clean)
             {
                 return Some(v);
             }
@@ -302,32 +308,44 @@ fn meta_content(doc: &Html, keys: &[&str]) -> Option<String> {
 }
 
 /// Every `content` of `<meta>` tags named `key`.
-fn meta_all(doc: &Html, key: &str) -> Vec<String> {
-    let Some(sel) = selector("meta[content]") else {
-        return Vec::new();
-    };
-    doc.select(&sel)
-        .filter(|m| {
-            let el = m.value();
-            el.attr("property")
-                .or(el.attr("name"))
+fn meta_all(doc: &Document, key: &str) -> Vec<String> {
+    select(doc, "meta[content]")
+        .iter()
+        .filter(|el| {
+            attr(el, "property")
+                .or_else(|| attr(el, "name"))
                 .is_some_and(|n| n.trim().eq_ignore_ascii_case(key))
         })
-        .filter_map(|m| m.value().attr("content").and_then(clean))
+        .filter_map(|el| attr(el, "content").as_deref().and_then(clean))
         .collect()
 }
 
-fn element_text(el: ElementRef<'_>) -> String {
-    crate::text::normalize_text(&el.text().collect::<Vec<_>>().join(" "))
+/// The text of an element, its text nodes joined by spaces (`<h1>One<br>Two</h1>` is
+/// "One Two"), normalised.
+fn element_text(el: &NodeRef<'_>) -> String {
+    let parts: Vec<String> = el
+        .descendants_it()
+        .filter(|n| n.is_text())
+        .map(|n| n.text().to_string())
+        .collect();
+    crate::text::normalize_text(&parts.join(" "))
+}
+
+/// The page's `<link rel="canonical" href>`, if any.
+fn canonical_link(doc: &Document) -> Option<String> {
+    select(doc, "link[rel=canonical][href]")
+        .iter()
+        .filter_map(|link| attr(link, "href"))
+        .map(|href| href.trim().to_string())
+        .find(|href| !href.is_empty())
 }
 
 /// The JSON-LD object describing the article: the first object (searching `@graph` and arrays)
 /// whose `@type` is an article type, else the first with a `headline`.
-fn json_ld_article(doc: &Html) -> Option<Value> {
-    let sel = selector(r#"script[type="application/ld+json"]"#)?;
+fn json_ld_article(doc: &Document) -> Option<Value> {
     let mut objects = Vec::new();
-    for script in doc.select(&sel) {
-        let text: String = script.text().collect();
+    for script in select(doc, r#"script[type="application/ld+json"]"#) {
+        let text = script.text().to_string();
         let text = text.trim();
         let text = text.strip_prefix("//").unwrap_or(text).trim_start();
         let text = text.strip_prefix("<![CDATA[").unwrap_or(text);
@@ -475,15 +493,15 @@ pub fn title_from_document(title: &str, h1: Option<&str>) -> String {
 
 /// Reads every metadata field the page offers. `page_url` resolves relative links; `now` is
 /// the fetch time that dates are checked against.
-pub fn page_meta(doc: &Html, page_url: Option<&str>, now: DateTime<Utc>) -> PageMeta {
+pub fn page_meta(doc: &Document, page_url: Option<&str>, now: DateTime<Utc>) -> PageMeta {
     let base = page_url.and_then(|u| url::Url::parse(u).ok());
     let base = base.as_ref();
     let ld = json_ld_article(doc);
     let ld_get = |key: &str| ld.as_ref().and_then(|v| v.get(key));
     let mut m = PageMeta::default();
 
-    let h1 = selector("h1").and_then(|s| doc.select(&s).next()).map(element_text);
-    let doc_title = selector("title").and_then(|s| doc.select(&s).next()).map(element_text);
+    let h1 = select(doc, "h1").first().map(element_text);
+    let doc_title = select(doc, "title").first().map(element_text);
     let ld_headline = ld_get("headline").and_then(|v| ld_str(v, &[]));
     let ld_name = ld_get("name").and_then(|v| ld_str(v, &[]));
     // Some sites put a description in `headline` and the title in `name`: when they differ,
@@ -527,8 +545,10 @@ pub fn page_meta(doc: &Html, page_url: Option<&str>, now: DateTime<Utc>) -> Page
         (!names.is_empty()).then_some((dedup(names), From::Meta))
     })
     .or_else(|| {
-        let sel = selector(r#"[rel="author"], [itemprop="author"], .byline, .author-name"#)?;
-        let names: Vec<String> = doc.select(&sel).flat_map(|e| split_names(&element_text(e))).collect();
+        let names: Vec<String> = select(doc, r#"[rel="author"], [itemprop="author"], .byline, .author-name"#)
+            .iter()
+            .flat_map(|e| split_names(&element_text(e)))
+            .collect();
         (!names.is_empty()).then_some((dedup(names), From::Html))
     });
 
@@ -576,9 +596,9 @@ pub fn page_meta(doc: &Html, page_url: Option<&str>, now: DateTime<Utc>) -> Page
             .map(|d| (d, From::Meta))
         })
         .or_else(|| {
-            let sel = selector("time[datetime]")?;
-            doc.select(&sel)
-                .filter_map(|t| t.value().attr("datetime").and_then(parse_date))
+            select(doc, "time[datetime]")
+                .iter()
+                .filter_map(|t| attr(t, "datetime").as_deref().and_then(parse_date))
                 .find(|d| ok(*d))
                 .map(|d| (d, From::Html))
         })
@@ -602,21 +622,18 @@ pub fn page_meta(doc: &Html, page_url: Option<&str>, now: DateTime<Utc>) -> Page
                 .map(|d| (d, From::OpenGraph))
         });
 
-    let html_lang = selector("html[lang]")
-        .and_then(|s| doc.select(&s).next())
-        .and_then(|h| h.value().attr("lang"))
-        .and_then(normalize_language);
+    let html_lang = select(doc, "html[lang]")
+        .first()
+        .and_then(|h| attr(h, "lang"))
+        .and_then(|l| normalize_language(&l));
     m.language = html_lang
         .map(|l| (l, From::Meta))
         .or_else(|| {
-            let sel = selector("meta[http-equiv][content]")?;
-            doc.select(&sel)
-                .find(|e| {
-                    e.value()
-                        .attr("http-equiv")
-                        .is_some_and(|h| h.eq_ignore_ascii_case("content-language"))
-                })
-                .and_then(|e| e.value().attr("content").and_then(normalize_language))
+            select(doc, "meta[http-equiv][content]")
+                .iter()
+                .find(|e| attr(e, "http-equiv").is_some_and(|h| h.eq_ignore_ascii_case("content-language")))
+                .and_then(|e| attr(e, "content"))
+                .and_then(|l| normalize_language(&l))
                 .map(|l| (l, From::Meta))
         })
         .or_else(|| {
@@ -664,7 +681,7 @@ pub fn page_meta(doc: &Html, page_url: Option<&str>, now: DateTime<Utc>) -> Page
         .map(|s| (s, From::JsonLd))
         .or_else(|| meta_content(doc, &["article:section"]).map(|s| (s, From::OpenGraph)));
 
-    m.canonical_url = crate::text::canonical_link(doc)
+    m.canonical_url = canonical_link(doc)
         .and_then(|h| absolute(base, &h))
         .map(|u| (u, From::Meta))
         .or_else(|| {
@@ -725,7 +742,7 @@ mod tests {
                "author":[{"@type":"Person","name":"Sravasti Dasgupta"}],"articleSection":"World",
                "image":{"@type":"ImageObject","url":"/img/lead.jpg"}}]}</script>
             </head><body><h1>H1 title</h1></body></html>"#;
-        let doc = Html::parse_document(html);
+        let doc = Document::from(html);
         let m = page_meta(&doc, Some("https://www.example.com/news/story-1?utm_source=x"), now());
         assert_eq!(m.title, Some(("LD headline".into(), From::JsonLd)));
         assert_eq!(m.authors, Some((vec!["Sravasti Dasgupta".to_string()], From::JsonLd)));
@@ -754,13 +771,13 @@ mod tests {
             <meta property="article:published_time" content="1970-01-01T00:00:00Z">
             <meta name="parsely-pub-date" content="2021-06-01T08:00:00Z">
             </head><body></body></html>"#;
-        let doc = Html::parse_document(html);
+        let doc = Document::from(html);
         let m = page_meta(&doc, None, now());
         assert_eq!(
             m.published_at,
             Some((Utc.with_ymd_and_hms(2021, 6, 1, 8, 0, 0).unwrap(), From::Meta))
         );
-        let doc = Html::parse_document("<html><body><p>x</p></body></html>");
+        let doc = Document::from("<html><body><p>x</p></body></html>");
         let m = page_meta(&doc, Some("https://example.com/2021/12/15/story"), now());
         assert_eq!(
             m.published_at,

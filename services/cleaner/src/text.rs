@@ -98,16 +98,6 @@ pub fn main_text(page: &Html) -> String {
     String::new()
 }
 
-/// The page's `<link rel="canonical" href>`, if any.
-pub fn canonical_link(page: &Html) -> Option<String> {
-    let selector = Selector::parse("link[rel=canonical][href]").ok()?;
-    page.select(&selector)
-        .filter_map(|link| link.value().attr("href"))
-        .map(str::trim)
-        .find(|href| !href.is_empty())
-        .map(str::to_string)
-}
-
 fn walk(element: ElementRef<'_>, out: &mut String) {
     for child in element.children() {
         match child.value() {
