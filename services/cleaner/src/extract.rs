@@ -186,6 +186,9 @@ fn readability(doc: Document, url: Option<&str>, title: Option<&str>, byline: &[
     };
     // dom_smoothie refuses a relative or malformed page URL; the text does not depend on it.
     let url = url.filter(|u| url::Url::parse(u).is_ok());
+    // Captions are not article text.
+    doc.select(r#"figcaption, [itemprop="caption"], [class*="caption"], [class*="credit"]"#)
+        .remove();
     let reader = dom_smoothie::Readability::with_document(doc, url, Some(config));
     let Ok(Some(article)) = reader.map(|mut r| r.parse().ok()) else {
         return String::new();
@@ -319,7 +322,7 @@ pub fn clean_paragraphs<'a>(
         .collect();
     let mut kept: Vec<&str> = Vec::with_capacity(paragraphs.len());
     for (i, p) in paragraphs.iter().enumerate() {
-        if is_boilerplate(p) || is_dateline(p) || byline.iter().any(|b| p.eq_ignore_ascii_case(b)) {
+        if is_boilerplate(p) || is_dateline(p) || is_captioned(p) || byline.iter().any(|b| p.eq_ignore_ascii_case(b)) {
             continue;
         }
         if kept.is_empty() && title.is_some_and(|t| t == p) {
@@ -399,6 +402,23 @@ pub fn is_boilerplate(p: &str) -> bool {
         "register",
         "copy link",
         "listen to this article",
+        "you may also like",
+        "you might also like",
+        "continue reading below",
+        "continue reading",
+        "story continues below",
+        "article continues below",
+        "don't miss",
+        "see more",
+        "caption",
+        "recommended",
+        "trending",
+        "most popular",
+        "top stories",
+        "more stories",
+        "related stories",
+        "want more stories like this?",
+        "want more stories like this",
     ];
     const PREFIXES: &[&str] = &[
         "join our commenting forum",
@@ -423,13 +443,55 @@ pub fn is_boilerplate(p: &str) -> bool {
         "you can find our community guidelines",
         "view comments",
         "show comments",
+        "see more:",
+        "don't miss:",
+        "want more stories like",
+        "every day we send an email",
+        "citation:",
+        "this document is subject to copyright",
+        "photo:",
+        "image:",
+        "credit:",
+        "image 1 of",
     ];
     let lower = p.to_lowercase();
     let lower = lower.trim_end_matches(['.', ':', '…']).trim();
     if EXACT.contains(&lower) {
         return true;
     }
-    p.split_whitespace().count() <= 40 && PREFIXES.iter().any(|pre| lower.starts_with(pre))
+    let short = p.split_whitespace().count() <= 40;
+    short
+        && (PREFIXES.iter().any(|pre| lower.starts_with(pre))
+            || lower.ends_with("by clicking here")
+            || is_link_label(p))
+}
+
+/// A related-story link labelled the way tabloids do it: `Headline of another story [VIDEO]`.
+fn is_link_label(p: &str) -> bool {
+    let p = p.trim_end_matches(['|', ' ']);
+    let Some(tag) = p.strip_suffix(']').and_then(|s| s.rsplit_once('[')).map(|(_, t)| t) else {
+        return false;
+    };
+    !tag.is_empty() && tag.len() <= 12 && tag.chars().all(|c| c.is_uppercase() || c == ' ')
+}
+
+/// An image caption: a short paragraph ending with a photo credit — `… (Image: GETTY)`,
+/// `… (AP Photo/Alan Diaz, File)`, `… Credit: ESA`.
+fn is_captioned(p: &str) -> bool {
+    if p.split_whitespace().count() > 60 {
+        return false;
+    }
+    if let Some(open) = p.trim_end().strip_suffix(')').and_then(|s| s.rfind('('))
+        && is_credit(&p[open..])
+    {
+        return true;
+    }
+    let lower = p.to_lowercase();
+    ["credit:", "photo:", "image:", "photograph:"].iter().any(|k| {
+        lower
+            .rfind(k)
+            .is_some_and(|i| i > 0 && lower[i + k.len()..].split_whitespace().count() <= 6)
+    })
 }
 
 /// A line that is only a date and time, as printed under a byline
@@ -495,10 +557,16 @@ fn is_dateline(p: &str) -> bool {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|t| !t.is_empty())
         .collect();
-    if tokens.is_empty() || tokens.len() > 10 {
+    if tokens.is_empty() {
         return false;
     }
     let has_month = tokens.iter().any(|t| MONTHS.contains(t));
+    if is_stamp_line(p, &tokens, has_month) {
+        return true;
+    }
+    if tokens.len() > 10 {
+        return false;
+    }
     let has_year = tokens
         .iter()
         .any(|t| t.len() == 4 && t.parse::<u32>().is_ok_and(|y| (1990..2100).contains(&y)));
@@ -507,6 +575,49 @@ fn is_dateline(p: &str) -> bool {
         && tokens
             .iter()
             .all(|t| MONTHS.contains(t) || OTHER.contains(t) || t.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// A publication stamp with more than a date in it, as sites print under a headline:
+/// `Updated Nov 19, 6:55 AM;Posted Nov 19, 6:51 AM`, `Published 1 day ago`,
+/// `By HNN Staff | November 18, 2019 at 2:26 PM HST - Updated November 18 at 4:46 PM`.
+/// It starts with a stamp word, a month or a weekday (or has a `|` or `·` separator), has a
+/// month or "ago", has a clock time or "ago", and is not a sentence. (A line of only a date,
+/// without a time, is left to the stricter rule of [`is_dateline`].)
+fn is_stamp_line(p: &str, tokens: &[&str], has_month: bool) -> bool {
+    const STAMP: &[&str] = &["updated", "posted", "published", "modified"];
+    const WEEKDAYS: &[&str] = &[
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    let trimmed = p.trim_end();
+    let sentence = trimmed.ends_with('.') && !trimmed.to_lowercase().ends_with("m.");
+    if tokens.len() > 20 || sentence {
+        return false;
+    }
+    let first = tokens[0];
+    let starts = STAMP.contains(&first)
+        || first == "by"
+        || first == "last"
+        || WEEKDAYS.contains(&first)
+        || (has_month && first.chars().all(char::is_alphabetic) && first.len() >= 3 && {
+            let months = [
+                "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+            ];
+            months.iter().any(|m| first.starts_with(m))
+        })
+        || p.contains(" | ")
+        || p.contains('·');
+    let ago = tokens.contains(&"ago");
+    let clock = p
+        .as_bytes()
+        .windows(4)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit() && w[3].is_ascii_digit());
+    starts && (has_month || ago) && (clock || ago)
 }
 
 #[cfg(test)]
@@ -583,6 +694,37 @@ mod tests {
         ));
         assert!(is_dateline("Wednesday 15 December 2021 15:19 GMT"));
         assert!(!is_dateline("On 15 December 2021 the leaders met."));
+        for stamp in [
+            "Updated Nov 19, 6:55 AM;Posted Nov 19, 6:51 AM",
+            "Updated 5:27 am CST, Wednesday, November 20, 2019",
+            "Published 1 day ago",
+            "Nov 18, 2019 @17:19 PM · Updated: Nov 18, 2019 @17:26 PM",
+            "By HNN Staff | November 18, 2019 at 2:26 PM HST - Updated November 18 at 4:46 PM",
+        ] {
+            assert!(is_dateline(stamp), "{stamp}");
+        }
+        for sentence in [
+            "The study was published in March.",
+            "By November 2019, 6:00 pm curfews were in place across the city.",
+            "Updated figures are expected in May",
+        ] {
+            assert!(!is_dateline(sentence), "{sentence}");
+        }
+        for caption in [
+            "Protesters have worn masks to protect their identities (Image: GETTY )",
+            "Vicente Aguiar loads garage door trims into his pickup truck outside a Home Depot in Hialeah, Fla. (AP Photo/Alan Diaz, File)",
+            "A reference habitation module for a crewed Mars mission compared to its hibernation-based equivalent. Credit: ESA",
+        ] {
+            assert!(is_captioned(caption), "{caption}");
+        }
+        assert!(!is_captioned(
+            "The minister (who spoke to Reuters on Monday) denied it."
+        ));
+        assert!(is_boilerplate(
+            "China furious at Macron for Hong Kong protest jibe [INSIGHT]|"
+        ));
+        assert!(is_boilerplate("READ MORE ON FOX BUSINESS BY CLICKING HERE"));
+        assert!(!is_boilerplate("The [unclear] part of the recording was not released."));
         assert!(is_credit(" (Sputnik/Mikhail Metzel/Pool via Reuters)"));
         assert!(!is_credit(" (and the rest of the sentence)"));
     }

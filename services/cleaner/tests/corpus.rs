@@ -1,6 +1,5 @@
 //! The extraction evaluation on the shared corpus, with the figures the cleaner achieves as
-//! floors (a small margin below the measured values; the targets are higher, see
-//! `bench/cleaner/README.md`). Run with `--nocapture` to see the report.
+//! floors (a small margin below the measured values; see `bench/cleaner/README.md`). Run with `--nocapture` to see the report.
 
 use std::path::PathBuf;
 
@@ -37,8 +36,9 @@ fn extraction_quality_on_the_corpus() {
     );
 }
 
-// Measured on the visible corpus: body F1 0.953, titles 85/87 (97.7%), dates 26/26.
-// The targets are F1 >= 0.97, titles >= 95%, dates >= 90%; the body target is not met.
-const F1_FLOOR: f64 = 0.945;
+// Measured on the visible corpus: body F1 0.971, titles 85/87 (97.7%), dates 26/26.
+// The targets are F1 >= 0.97, titles >= 95%, dates >= 90%. The boilerplate rules were
+// written from errors on these visible pages, so the held-out pages may score lower.
+const F1_FLOOR: f64 = 0.965;
 const TITLE_FLOOR: f64 = 0.95;
 const DATE_FLOOR: f64 = 0.95;
