@@ -1,5 +1,6 @@
 //! The extraction evaluation on the shared corpus, with the figures the cleaner achieves as
-//! floors (a small margin below the measured values; see `bench/cleaner/README.md`). Run with `--nocapture` to see the report.
+//! floors (a small margin below the measured values; see `bench/cleaner/README.md`). Run with
+//! `--nocapture` to see the report.
 
 use std::path::PathBuf;
 

@@ -45,6 +45,18 @@ fn extract_files(files: &[String]) {
     }
 }
 
+fn smoothie(html: &str, url: &str, mode: dom_smoothie::CandidateSelectMode, text: dom_smoothie::TextMode, clean: bool) -> String {
+    let cfg = dom_smoothie::Config { candidate_select_mode: mode, text_mode: text, ..Default::default() };
+    let Ok(mut r) = dom_smoothie::Readability::new(html, Some(url), Some(cfg)) else {
+        return String::new();
+    };
+    let Ok(a) = r.parse() else { return String::new() };
+    let t = a.text_content.to_string();
+    if !clean { return t; }
+    let title = a.title.to_string();
+    extract::clean_paragraphs(t.split('\n'), Some(title.as_str()), &[])
+}
+
 use std::io::Read;
 use std::time::Instant;
 
@@ -72,7 +84,22 @@ fn main() {
     }
     type Extractor = fn(&str, &str) -> String;
     let only = std::env::args().nth(2);
-    let extractors: [(&str, Extractor); 5] = [
+    let extractors: [(&str, Extractor); 11] = [
+        ("meta-only", |html, url| {
+            let doc = dom_query::Document::from(html);
+            let m = meta::page_meta(&doc, Some(url), chrono::Utc::now());
+            m.title.map(|t| t.0).unwrap_or_default()
+        }),
+        ("parse-only", |html, _url| {
+            let doc = scraper::Html::parse_document(html);
+            doc.root_element().value().name().to_string()
+        }),
+        ("cleaner", |html, url| {
+            extract::extract_now(html, Some(url), chrono::Utc::now()).map(|p| p.text).unwrap_or_default()
+        }),
+        ("smoothie-fmt-clean", |html, url| smoothie(html, url, dom_smoothie::CandidateSelectMode::Readability, dom_smoothie::TextMode::Formatted, true)),
+        ("smoothie-raw-clean", |html, url| smoothie(html, url, dom_smoothie::CandidateSelectMode::Readability, dom_smoothie::TextMode::Raw, true)),
+        ("smoothie-ds-fmt-clean", |html, url| smoothie(html, url, dom_smoothie::CandidateSelectMode::DomSmoothie, dom_smoothie::TextMode::Formatted, true)),
         ("rs-trafilatura dedup", |html, url| {
             let o = rs_trafilatura::Options { url: Some(url.to_string()), deduplicate: true, ..Default::default() };
             rs_trafilatura::extract_with_options(html, &o).map(|r| r.content_text).unwrap_or_default()
