@@ -5,6 +5,10 @@
 //! pages) when the bytes hold no valid multi-byte UTF-8 sequence at all. A page that is
 //! mostly UTF-8 with a few broken sequences has them replaced by U+FFFD; one where more than
 //! 1% of the characters are undecodable is rejected.
+//!
+//! Text that was already mis-decoded before it reached the page (UTF-8 read as windows-1252
+//! by the publisher's system: `Itâ€™s`) decodes cleanly here; it is repaired paragraph by
+//! paragraph by [`crate::text::repair_mojibake`].
 
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 

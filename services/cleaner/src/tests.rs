@@ -220,3 +220,29 @@ fn language_is_detected_when_nobody_says() {
     assert_eq!(a.language.as_deref(), Some("de"));
     assert_eq!(a.extraction.provenance["language"], "detected");
 }
+
+#[test]
+fn mojibake_is_repaired_and_accented_text_is_left_alone() {
+    use crate::text::repair_mojibake;
+    for (broken, fixed) in [
+        (
+            "Itâ€™s the â€œbestâ€\u{9d} cafÃ© in town",
+            "It’s the “best” café in town",
+        ),
+        ("Ð¡Ð¾Ð±Ñ‹Ñ‚Ð¸Ñ\u{8f}", "События"),
+        ("Price: 5 â‚¬, naÃ¯ve", "Price: 5 €, naïve"),
+        ("Smile ðŸ˜€", "Smile 😀"),
+    ] {
+        assert_eq!(repair_mojibake(broken), fixed);
+    }
+    for fine in [
+        "café, Straße, ¿Qué?",
+        "CAFÉ’S MENU",
+        "Ångström — «quoted»",
+        "naïve façade",
+    ] {
+        assert!(matches!(repair_mojibake(fine), std::borrow::Cow::Borrowed(_)), "{fine}");
+    }
+    // Through the whole page path too.
+    assert_eq!(crate::html_to_text("<p>donâ€™t</p>"), "don’t");
+}

@@ -136,10 +136,11 @@ fn finish(raw: &str) -> String {
         .join("\n\n")
 }
 
-/// One paragraph of clean text: NFC, no soft hyphens or zero-width characters, runs of
-/// whitespace (including non-breaking spaces) folded to one space, trimmed. Quotes and
-/// dashes are kept as they are.
+/// One paragraph of clean text: mojibake repaired ([`repair_mojibake`]), NFC, no soft
+/// hyphens or zero-width characters, runs of whitespace (including non-breaking spaces)
+/// folded to one space, trimmed. Quotes and dashes are kept as they are.
 pub fn normalize_text(text: &str) -> String {
+    let text = repair_mojibake(text);
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for c in text.nfc() {
@@ -166,4 +167,78 @@ pub fn normalize_text(text: &str) -> String {
         out.pop();
     }
     out
+}
+
+/// The windows-1252 byte that decodes to `c`, for the bytes 0x80–0xFF (a C1 control stands
+/// for one of the five bytes windows-1252 leaves undefined, as decoders pass them through).
+fn cp1252_byte(c: char) -> Option<u8> {
+    static SPECIALS: std::sync::OnceLock<std::collections::HashMap<char, u8>> = std::sync::OnceLock::new();
+    match c as u32 {
+        code @ 0x80..=0xFF => u8::try_from(code).ok(),
+        0x152..=0x2122 => SPECIALS
+            .get_or_init(|| {
+                (0x80u8..=0x9F)
+                    .filter_map(|b| Some((encoding_rs::WINDOWS_1252.decode(&[b]).0.chars().next()?, b)))
+                    .collect()
+            })
+            .get(&c)
+            .copied(),
+        _ => None,
+    }
+}
+
+/// Repairs UTF-8 text that was decoded as windows-1252 somewhere upstream ("mojibake"):
+/// `Itâ€™s` becomes `It’s`, `cafÃ©` becomes `café`, `Ð¡Ð¾` becomes `Со`. A run of
+/// characters is re-encoded as windows-1252 and decoded as UTF-8 only where its bytes form
+/// one valid UTF-8 sequence whose character is a plausible one (Latin letters, Cyrillic,
+/// punctuation, emoji); ordinary accented text (`café`, `Straße`, `CAFÉ’S`) never forms
+/// such a sequence and is left alone.
+pub fn repair_mojibake(text: &str) -> std::borrow::Cow<'_, str> {
+    // Fast path: every mojibake sequence starts with a character from U+00C2 to U+00F4.
+    if !text.chars().any(|c| ('\u{C2}'..='\u{F4}').contains(&c)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let needed = match c as u32 {
+            0xC2..=0xDF => 1,
+            0xE0..=0xEF => 2,
+            0xF0..=0xF4 => 3,
+            _ => 0,
+        };
+        if needed > 0 && i + needed < chars.len() {
+            let mut bytes = vec![c as u8];
+            bytes.extend(
+                chars[i + 1..=i + needed]
+                    .iter()
+                    .map_while(|&n| cp1252_byte(n).filter(|b| (0x80..=0xBF).contains(b))),
+            );
+            if bytes.len() == needed + 1
+                && let Ok(s) = std::str::from_utf8(&bytes)
+                && s.chars().all(plausible_repair)
+            {
+                out.push_str(s);
+                changed = true;
+                i += needed + 1;
+                continue;
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    if changed {
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// Characters that mojibake commonly hides: Latin-1 and Latin Extended-A letters, basic
+/// Cyrillic, general punctuation, the euro and trade-mark signs, emoji.
+fn plausible_repair(c: char) -> bool {
+    matches!(c as u32, 0xA0..=0x17F | 0x400..=0x45F | 0x2010..=0x206F | 0x20AC | 0x2122 | 0x1F300..=0x1FAFF)
 }
