@@ -182,6 +182,9 @@ pub fn extract_page(html: &str, url: Option<&str>, now: DateTime<Utc>, budget: &
 fn readability(doc: Document, url: Option<&str>, title: Option<&str>, byline: &[String]) -> String {
     let config = dom_smoothie::Config {
         text_mode: dom_smoothie::TextMode::Formatted,
+        // The metadata is read from JSON-LD before (meta.rs); dom_smoothie's own reading of it
+        // only costs time (a quarter of the extraction) and does not change the text.
+        disable_json_ld: true,
         ..dom_smoothie::Config::default()
     };
     // dom_smoothie refuses a relative or malformed page URL; the text does not depend on it.
