@@ -281,12 +281,8 @@ pub fn nesting(html: &str) -> (usize, usize) {
         let tag_end = memchr(b'>', &bytes[end..]).map_or(bytes.len(), |o| end + o);
         let self_closing = tag_end > 0 && bytes.get(tag_end - 1) == Some(&b'/');
         if name == "script" || name == "style" {
-            let close = format!("</{name}");
-            let rest = &html[tag_end.min(html.len())..];
-            i = rest
-                .to_ascii_lowercase()
-                .find(&close)
-                .map_or(bytes.len(), |o| tag_end + o);
+            // Past `</script` (its closing tag neither opens nor closes a level).
+            i = (find_closing(bytes, tag_end.min(bytes.len()), name.as_bytes()) + 2 + name.len()).min(bytes.len());
             continue;
         }
         if !VOID.contains(&name.as_str()) && !self_closing {
@@ -296,6 +292,20 @@ pub fn nesting(html: &str) -> (usize, usize) {
         i = tag_end.min(bytes.len());
     }
     (max_depth, elements)
+}
+
+/// Where `</name` (any case) starts at or after `from`, or the end of the input.
+fn find_closing(bytes: &[u8], from: usize, name: &[u8]) -> usize {
+    let mut at = from;
+    while let Some(off) = memchr(b'<', &bytes[at..]) {
+        let start = at + off;
+        let rest = &bytes[start + 1..];
+        if rest.first() == Some(&b'/') && rest.len() > name.len() && rest[1..=name.len()].eq_ignore_ascii_case(name) {
+            return start;
+        }
+        at = start + 1;
+    }
+    bytes.len()
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
@@ -634,6 +644,11 @@ mod tests {
             (4, 6)
         );
         assert_eq!(nesting("<div><script>if (a<b) { '<div><div>' }</script></div>"), (1, 2));
+        assert_eq!(
+            nesting("<div><SCRIPT>'<div>'</Script><p>x</p><style>p{}</style></div>"),
+            (2, 4)
+        );
+        assert_eq!(nesting("<div><script>never closed <div>"), (1, 2));
         let deep = "<div>".repeat(1000);
         assert_eq!(nesting(&deep).0, 1000);
     }
