@@ -272,7 +272,7 @@ pub fn nesting(html: &str) -> (usize, usize) {
         if end == start || !bytes[start].is_ascii_alphabetic() {
             continue;
         }
-        let name = html[start..end].to_ascii_lowercase();
+        let name = &bytes[start..end];
         if closing {
             depth = depth.saturating_sub(1);
             continue;
@@ -280,12 +280,12 @@ pub fn nesting(html: &str) -> (usize, usize) {
         elements += 1;
         let tag_end = memchr(b'>', &bytes[end..]).map_or(bytes.len(), |o| end + o);
         let self_closing = tag_end > 0 && bytes.get(tag_end - 1) == Some(&b'/');
-        if name == "script" || name == "style" {
+        if name.eq_ignore_ascii_case(b"script") || name.eq_ignore_ascii_case(b"style") {
             // Past `</script` (its closing tag neither opens nor closes a level).
-            i = (find_closing(bytes, tag_end.min(bytes.len()), name.as_bytes()) + 2 + name.len()).min(bytes.len());
+            i = (find_closing(bytes, tag_end.min(bytes.len()), name) + 2 + name.len()).min(bytes.len());
             continue;
         }
-        if !VOID.contains(&name.as_str()) && !self_closing {
+        if !VOID.iter().any(|v| name.eq_ignore_ascii_case(v.as_bytes())) && !self_closing {
             depth += 1;
             max_depth = max_depth.max(depth);
         }
@@ -309,15 +309,15 @@ fn find_closing(bytes: &[u8], from: usize, name: &[u8]) -> usize {
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
+    memchr::memchr(needle, haystack)
 }
 
 /// The share of U+FFFD replacement characters among the characters of `text`.
 fn replacement_ratio(text: &str) -> f64 {
-    let bad = text.chars().filter(|&c| c == '\u{FFFD}').count();
-    if bad == 0 {
+    if !text.contains('\u{FFFD}') {
         return 0.0;
     }
+    let bad = text.matches('\u{FFFD}').count();
     bad as f64 / text.chars().count().max(1) as f64
 }
 
