@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Benchmark: the cleaner's extraction vs Python trafilatura on the same pages, in the same run.
+# Benchmark: `newswire extract` vs Python trafilatura on the same pages, in the same run.
 # Usage: bench/cleaner/run.sh [RUNS]   (from anywhere; RUNS defaults to 3)
-# By default the Rust side is `extractor-compare extract` (compare/: the cleaner's own
-# extraction source files in a light release binary). Set NEWSWIRE_BIN to a release build of
-# `newswire` to time `newswire extract` itself (cargo build --release -p newswire).
+# Builds `newswire` in release mode (CARGO_TARGET_DIR is honoured), or times NEWSWIRE_BIN when
+# set. NEWSWIRE_BENCH_LIGHT=1 times `extractor-compare extract` instead (compare/: the
+# cleaner's page extraction alone, without the record around it; a much smaller build).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 runs=${1:-3}
@@ -14,9 +14,12 @@ if [[ ! -x $venv/bin/python ]]; then
   "$venv/bin/pip" install -q 'trafilatura==2.0.0' 'lxml_html_clean'
 fi
 bin=${NEWSWIRE_BIN:-}
-if [[ -z $bin ]]; then
+if [[ -z $bin && ${NEWSWIRE_BENCH_LIGHT:-0} == 1 ]]; then
   (cd "$root/bench/cleaner/compare" && cargo build --release --locked)
   bin=${CARGO_TARGET_DIR:-$root/bench/cleaner/compare/target}/release/extractor-compare
+elif [[ -z $bin ]]; then
+  (cd "$root" && cargo build --release --locked -p newswire)
+  bin=${CARGO_TARGET_DIR:-$root/target}/release/newswire
 fi
 uptime
 "$venv/bin/python" "$root/bench/cleaner/bench.py" --newswire "$bin" --corpus "$corpus" --runs "$runs"

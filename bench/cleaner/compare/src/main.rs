@@ -41,18 +41,25 @@ fn extract_files(files: &[String]) {
             .map(|p| p.text)
             .unwrap_or_default();
         let elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
-        println!("{}", serde_json::json!({"file": file, "text": text, "elapsed_ms": elapsed_ms}));
+        println!(
+            "{}",
+            serde_json::json!({"file": file, "text": text, "elapsed_ms": elapsed_ms})
+        );
     }
 }
 
-fn smoothie(html: &str, url: &str, mode: dom_smoothie::CandidateSelectMode, text: dom_smoothie::TextMode, clean: bool) -> String {
-    let cfg = dom_smoothie::Config { candidate_select_mode: mode, text_mode: text, ..Default::default() };
+/// dom_smoothie with its default settings but `text`, then the cleaner's boilerplate rules
+/// (without the cleaner's caption removal).
+fn smoothie(html: &str, url: &str, text: dom_smoothie::TextMode) -> String {
+    let cfg = dom_smoothie::Config {
+        text_mode: text,
+        ..Default::default()
+    };
     let Ok(mut r) = dom_smoothie::Readability::new(html, Some(url), Some(cfg)) else {
         return String::new();
     };
     let Ok(a) = r.parse() else { return String::new() };
     let t = a.text_content.to_string();
-    if !clean { return t; }
     let title = a.title.to_string();
     extract::clean_paragraphs(t.split('\n'), Some(title.as_str()), &[])
 }
@@ -66,7 +73,9 @@ fn main() {
         extract_files(&args[1..]);
         return;
     }
-    let dir = std::env::args().nth(1).expect("usage: extractor-compare CORPUS_ARTICLES_DIR");
+    let dir = std::env::args()
+        .nth(1)
+        .expect("usage: extractor-compare CORPUS_ARTICLES_DIR");
     let aeb = format!("{dir}/scrapinghub-aeb");
     let truth: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(format!("{aeb}/ground-truth.json")).unwrap()).unwrap();
@@ -84,32 +93,43 @@ fn main() {
     }
     type Extractor = fn(&str, &str) -> String;
     let only = std::env::args().nth(2);
-    let extractors: [(&str, Extractor); 11] = [
-        ("meta-only", |html, url| {
-            let doc = dom_query::Document::from(html);
-            let m = meta::page_meta(&doc, Some(url), chrono::Utc::now());
-            m.title.map(|t| t.0).unwrap_or_default()
-        }),
-        ("parse-only", |html, _url| {
+    let extractors: [(&str, Extractor); 8] = [
+        ("html5ever parse only", |html, _url| {
             let doc = scraper::Html::parse_document(html);
             doc.root_element().value().name().to_string()
         }),
-        ("cleaner", |html, url| {
-            extract::extract_now(html, Some(url), chrono::Utc::now()).map(|p| p.text).unwrap_or_default()
+        ("cleaner (dom_smoothie + rules)", |html, url| {
+            extract::extract_now(html, Some(url), chrono::Utc::now())
+                .map(|p| p.text)
+                .unwrap_or_default()
         }),
-        ("smoothie-fmt-clean", |html, url| smoothie(html, url, dom_smoothie::CandidateSelectMode::Readability, dom_smoothie::TextMode::Formatted, true)),
-        ("smoothie-raw-clean", |html, url| smoothie(html, url, dom_smoothie::CandidateSelectMode::Readability, dom_smoothie::TextMode::Raw, true)),
-        ("smoothie-ds-fmt-clean", |html, url| smoothie(html, url, dom_smoothie::CandidateSelectMode::DomSmoothie, dom_smoothie::TextMode::Formatted, true)),
+        ("dom_smoothie, paragraphs + rules", |html, url| {
+            smoothie(html, url, dom_smoothie::TextMode::Formatted)
+        }),
         ("rs-trafilatura dedup", |html, url| {
-            let o = rs_trafilatura::Options { url: Some(url.to_string()), deduplicate: true, ..Default::default() };
-            rs_trafilatura::extract_with_options(html, &o).map(|r| r.content_text).unwrap_or_default()
+            let o = rs_trafilatura::Options {
+                url: Some(url.to_string()),
+                deduplicate: true,
+                ..Default::default()
+            };
+            rs_trafilatura::extract_with_options(html, &o)
+                .map(|r| r.content_text)
+                .unwrap_or_default()
         }),
         ("rs-trafilatura precision", |html, url| {
-            let o = rs_trafilatura::Options { url: Some(url.to_string()), favor_precision: true, ..Default::default() };
-            rs_trafilatura::extract_with_options(html, &o).map(|r| r.content_text).unwrap_or_default()
+            let o = rs_trafilatura::Options {
+                url: Some(url.to_string()),
+                favor_precision: true,
+                ..Default::default()
+            };
+            rs_trafilatura::extract_with_options(html, &o)
+                .map(|r| r.content_text)
+                .unwrap_or_default()
         }),
         ("rs-trafilatura 0.2.2", |html, _| {
-            rs_trafilatura::extract(html).map(|r| r.content_text).unwrap_or_default()
+            rs_trafilatura::extract(html)
+                .map(|r| r.content_text)
+                .unwrap_or_default()
         }),
         ("dom_smoothie 0.19.0", |html, url| {
             let Ok(mut r) = dom_smoothie::Readability::new(html, Some(url), None) else {
