@@ -9,10 +9,13 @@
 //! [`crate::text`]; the record's method says which one produced the text.
 //!
 //! Every page gets a budget ([`Budget`]): its size and its element nesting depth are checked
-//! before parsing, and extraction runs on a worker thread with a large stack and a deadline.
-//! A worker that misses its deadline cannot be killed; it is left to finish in the
-//! background and its result is dropped, and while [`MAX_ABANDONED`] such workers are still
-//! running, further pages are refused with `timeout` at once rather than piling up.
+//! before parsing ([`precheck`]). The services and standalone mode then extract each page in
+//! a child process ([`crate::sandbox`]), which is killed at the deadline and whose memory is
+//! capped. Without the sandbox (library use, tests, `newswire extract`), [`extract_page`]
+//! runs the extraction on a worker thread with a large stack and a deadline; a thread that
+//! misses its deadline cannot be killed, so it is left to finish in the background and its
+//! result is dropped, and while [`MAX_ABANDONED`] such threads are still running, further
+//! pages are refused with `timeout` at once rather than piling up.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -25,6 +28,9 @@ use crate::meta::{self, PageMeta};
 
 /// Fewer words than this from the main extractor means it found nothing worth keeping.
 pub const MIN_WORDS: usize = 25;
+
+/// The stack of an extraction thread (extraction recurses over the document).
+pub const WORKER_STACK: usize = 64 * 1024 * 1024;
 
 /// Workers past their deadline that may still be running before pages are refused.
 pub const MAX_ABANDONED: usize = 4;
@@ -57,7 +63,7 @@ impl Default for Budget {
 
 /// Why a page yielded no text. The names are the `reason` label of
 /// `newswire_cleaner_failures_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Failure {
     /// Larger than [`Budget::max_bytes`].
     TooLarge,
@@ -65,6 +71,9 @@ pub enum Failure {
     TooDeep,
     /// Not done within [`Budget::timeout`].
     Timeout,
+    /// Needed more memory than the extraction worker may use (only with the sandbox, see
+    /// [`crate::sandbox`]).
+    Memory,
     /// No text worth keeping, with either method.
     Empty,
     /// Undecodable bytes or a mis-declared character set that could not be repaired.
@@ -80,6 +89,7 @@ impl Failure {
             Failure::TooLarge => "too_large",
             Failure::TooDeep => "too_deep",
             Failure::Timeout => "timeout",
+            Failure::Memory => "memory",
             Failure::Empty => "empty",
             Failure::Charset => "charset",
             Failure::Internal => "internal",
@@ -93,6 +103,7 @@ impl std::fmt::Display for Failure {
             Failure::TooLarge => "page larger than the size budget",
             Failure::TooDeep => "page nested deeper (or with more elements) than the budget allows",
             Failure::Timeout => "page extraction ran past its time budget",
+            Failure::Memory => "page extraction needed more memory than its budget allows",
             Failure::Empty => "no article text found on the page",
             Failure::Charset => "page text is not decodable (invalid or mis-declared character set)",
             Failure::Internal => "the extractor failed on the page",
@@ -102,7 +113,7 @@ impl std::fmt::Display for Failure {
 
 /// Which method produced the text. The names are the `method` label of
 /// `newswire_cleaner_extractions_total` and the record's `extraction.method`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Method {
     /// dom_smoothie (Readability) plus the boilerplate rules: the main method.
     Readability,
@@ -124,7 +135,7 @@ impl Method {
 }
 
 /// What one page yielded.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PageText {
     /// Clean paragraphs, separated by a blank line.
     pub text: String,
@@ -134,8 +145,8 @@ pub struct PageText {
     pub meta: PageMeta,
 }
 
-/// Checks the budget, then extracts text and metadata on a worker thread with a deadline.
-pub fn extract_page(html: &str, url: Option<&str>, now: DateTime<Utc>, budget: &Budget) -> Result<PageText, Failure> {
+/// The budget's checks made before any parsing: size, nesting, undecodable characters.
+pub fn precheck(html: &str, budget: &Budget) -> Result<(), Failure> {
     if html.len() > budget.max_bytes {
         return Err(Failure::TooLarge);
     }
@@ -146,6 +157,12 @@ pub fn extract_page(html: &str, url: Option<&str>, now: DateTime<Utc>, budget: &
     if replacement_ratio(html) > 0.01 {
         return Err(Failure::Charset);
     }
+    Ok(())
+}
+
+/// Checks the budget, then extracts text and metadata on a worker thread with a deadline.
+pub fn extract_page(html: &str, url: Option<&str>, now: DateTime<Utc>, budget: &Budget) -> Result<PageText, Failure> {
+    precheck(html, budget)?;
     if ABANDONED.load(Ordering::SeqCst) >= MAX_ABANDONED {
         return Err(Failure::Timeout);
     }
@@ -155,7 +172,7 @@ pub fn extract_page(html: &str, url: Option<&str>, now: DateTime<Utc>, budget: &
     let url = url.map(str::to_string);
     let spawned = std::thread::Builder::new()
         .name("extract".into())
-        .stack_size(64 * 1024 * 1024)
+        .stack_size(WORKER_STACK)
         .spawn(move || {
             let result = extract_now(&html, url.as_deref(), now);
             // The receiver is gone when the deadline passed; then this worker was abandoned.

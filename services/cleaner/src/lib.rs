@@ -5,6 +5,7 @@ pub mod decode;
 pub mod eval;
 pub mod extract;
 pub mod meta;
+pub mod sandbox;
 pub mod text;
 
 pub use extract::{Budget, Failure, Method};
@@ -103,7 +104,13 @@ pub fn clean_with(raw: &RawRecord, now: DateTime<Utc>, budget: &Budget) -> Resul
     let mut page_failure = None;
     let page = raw.page.as_ref().and_then(|page| {
         let url = (!page.url.is_empty()).then_some(page.url.as_str());
-        match extract::extract_page(&page.html, url, page.fetched_at.max(raw.fetched_at), budget) {
+        let fetched_at = page.fetched_at.max(raw.fetched_at);
+        let result = match sandbox::enabled() {
+            Some(sandbox) => extract::precheck(&page.html, budget)
+                .and_then(|()| sandbox::extract(sandbox, &page.html, url, fetched_at, budget.timeout)),
+            None => extract::extract_page(&page.html, url, fetched_at, budget),
+        };
+        match result {
             Ok(page_text) => Some(page_text),
             Err(failure) => {
                 metrics::FAILURES.with_label_values(&[failure.reason()]).inc();
@@ -311,10 +318,33 @@ pub fn extract_document(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Re
     clean(&raw, now)
 }
 
+/// Extracts pages in child processes of this executable from now on (see [`sandbox`]), once
+/// a first worker has answered a test page; or logs why not and goes on in worker threads.
+pub fn enable_sandbox() {
+    let sandbox = match sandbox::Sandbox::current_exe() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "Cannot find this executable to start extraction workers; pages are extracted in threads, without a hard time or memory limit.");
+            return;
+        }
+    };
+    let probe = "<html><body><article><p>One two three four five six seven eight nine ten eleven twelve \
+                 thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty twenty-one \
+                 twenty-two twenty-three twenty-four twenty-five.</p></article></body></html>";
+    match sandbox::extract(&sandbox, probe, None, Utc::now(), std::time::Duration::from_secs(30)) {
+        Ok(_) => sandbox::enable(sandbox),
+        Err(failure) => tracing::warn!(
+            reason = failure.reason(),
+            "The extraction worker failed its test page; pages are extracted in threads, without a hard time or memory limit."
+        ),
+    }
+}
+
 /// Runs the cleaner service until `shutdown` is cancelled.
 pub async fn run(config: CleanerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     std::sync::LazyLock::force(&metrics::FAILURES);
     std::sync::LazyLock::force(&metrics::EXTRACTIONS);
+    enable_sandbox();
     let topics = &config.kafka.topics;
     let run = runtime::StageRun {
         input_topic: topics.raw.clone(),

@@ -27,7 +27,7 @@ use dom_query::{Document, NodeRef};
 use serde_json::Value;
 
 /// Where a metadata value came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum From {
     /// A JSON-LD block (schema.org `NewsArticle` and friends).
     JsonLd,
@@ -64,7 +64,7 @@ impl From {
 pub type Sourced<T> = Option<(T, From)>;
 
 /// The metadata found in one page.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct PageMeta {
     /// Headline.
     pub title: Sourced<String>,

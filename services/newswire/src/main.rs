@@ -84,6 +84,10 @@ enum TopicsCommand {
 }
 
 fn main() -> ExitCode {
+    // Standalone mode extracts article pages in child processes of this executable.
+    if let Some(code) = cleaner::sandbox::worker_main() {
+        return code;
+    }
     let cli = Cli::parse();
     let format = if cli.log_format == "json" {
         telemetry::LogFormat::Json

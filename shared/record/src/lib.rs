@@ -228,7 +228,7 @@ pub struct Extraction {
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub provenance: std::collections::BTreeMap<String, String>,
     /// Why the page could not be used, when the text came from the feed instead (for example
-    /// `too_large`, `too_deep`, `timeout`, `charset`, `empty`).
+    /// `too_large`, `too_deep`, `timeout`, `memory`, `charset`, `empty`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_failure: Option<String>,
 }

@@ -85,6 +85,79 @@ async fn standalone_once_over_the_corpus_and_again_without_repeats() {
     assert!(String::from_utf8_lossy(&second.stderr).contains("0 records written"));
 }
 
+/// An item whose feed carries only a summary: the fetcher fetches its page (a real article
+/// page of the corpus), and the cleaner extracts it in a worker process of the binary.
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_extracts_article_pages_in_worker_processes() {
+    let aeb = corpus().join("articles/scrapinghub-aeb");
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(aeb.join("ground-truth.json")).unwrap()).unwrap();
+    let id = "06ee193de4bd";
+    let (key, entry) = truth
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.starts_with(id))
+        .unwrap();
+    let html = cleaner::eval::read_html(&aeb.join(format!("html/{key}.html.gz"))).unwrap();
+    // The longest paragraph of the page's ground truth must be in the record's text.
+    let body = entry["articleBody"].as_str().unwrap();
+    let longest = body.split('\n').max_by_key(|p| p.len()).unwrap().trim().to_string();
+    let server = FeedServer::start_with(|base| {
+        let feed = format!(
+            r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Cars</title><link>{base}/</link>
+<description>d</description><item><title>A weird EV sports wagon</title><link>{base}/feeds/article.html</link>
+<guid>ev-1</guid><description>Short summary.</description></item></channel></rss>"#
+        );
+        vec![
+            ("cars.rss".into(), feed.into_bytes()),
+            ("article.html".into(), html.into_bytes()),
+        ]
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = dir.path().join("feeds.yaml");
+    std::fs::write(
+        &feeds,
+        format!(
+            "feeds:\n  - url: {}/feeds/cars.rss\n    fetch_article: true\n",
+            server.base
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let taxonomy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_newswire"))
+            .args(["run", "--once", "--allow-network", "127.0.0.1/32", "--feeds"])
+            .arg(&feeds)
+            .arg("--taxonomy")
+            .arg(&taxonomy)
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("extracted in threads"),
+        "the workers started: {stderr}"
+    );
+    let records = parse_records(&String::from_utf8_lossy(&output.stdout));
+    assert_eq!(records.len(), 1, "{stderr}");
+    let article = &records[0].article;
+    assert_eq!(article.extraction.method, "readability", "{article:#?}");
+    assert_eq!(article.extraction.page_failure, None);
+    assert!(
+        article.text.contains(&longest),
+        "the page's text, not the feed's summary: {}",
+        article.text
+    );
+}
+
 #[test]
 fn bad_feeds_files_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();

@@ -67,8 +67,15 @@ pub struct FeedServer {
 impl FeedServer {
     /// Serves `docs` (name, body) under `/feeds/<name>`.
     pub async fn start(docs: Vec<(String, Vec<u8>)>) -> FeedServer {
+        FeedServer::start_with(|_| docs).await
+    }
+
+    /// Serves the documents `make` returns for the server's base URL (for documents that
+    /// link to each other).
+    pub async fn start_with(make: impl FnOnce(&str) -> Vec<(String, Vec<u8>)>) -> FeedServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let docs = make(&base);
         let server = FeedServer {
             base,
             docs: Arc::new(docs),
