@@ -524,43 +524,49 @@ fn is_captioned(p: &str) -> bool {
     })
 }
 
+/// Month names and their abbreviations, lower-case.
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+];
+
+/// Weekday names, lower-case.
+const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
 /// A line that is only a date and time, as printed under a byline
 /// (`Wednesday 15 December 2021 15:19 GMT`, `Updated: 15 Dec 2021`).
 fn is_dateline(p: &str) -> bool {
-    const MONTHS: &[&str] = &[
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-    ];
     const OTHER: &[&str] = &[
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
         "updated",
         "published",
         "gmt",
@@ -602,9 +608,9 @@ fn is_dateline(p: &str) -> bool {
         .any(|t| t.len() == 4 && t.parse::<u32>().is_ok_and(|y| (1990..2100).contains(&y)));
     has_month
         && has_year
-        && tokens
-            .iter()
-            .all(|t| MONTHS.contains(t) || OTHER.contains(t) || t.chars().all(|c| c.is_ascii_digit()))
+        && tokens.iter().all(|t| {
+            MONTHS.contains(t) || WEEKDAYS.contains(t) || OTHER.contains(t) || t.chars().all(|c| c.is_ascii_digit())
+        })
 }
 
 /// A publication stamp with more than a date in it, as sites print under a headline:
@@ -615,15 +621,6 @@ fn is_dateline(p: &str) -> bool {
 /// without a time, is left to the stricter rule of [`is_dateline`].)
 fn is_stamp_line(p: &str, tokens: &[&str], has_month: bool) -> bool {
     const STAMP: &[&str] = &["updated", "posted", "published", "modified"];
-    const WEEKDAYS: &[&str] = &[
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ];
     let trimmed = p.trim_end();
     let sentence = trimmed.ends_with('.') && !trimmed.to_lowercase().ends_with("m.");
     if tokens.len() > 20 || sentence {
@@ -634,12 +631,7 @@ fn is_stamp_line(p: &str, tokens: &[&str], has_month: bool) -> bool {
         || first == "by"
         || first == "last"
         || WEEKDAYS.contains(&first)
-        || (has_month && first.chars().all(char::is_alphabetic) && first.len() >= 3 && {
-            let months = [
-                "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-            ];
-            months.iter().any(|m| first.starts_with(m))
-        })
+        || MONTHS.contains(&first)
         || p.contains(" | ")
         || p.contains('·');
     let ago = tokens.contains(&"ago");
@@ -713,54 +705,73 @@ mod tests {
         );
     }
 
+    /// Asserts that `rule` says `expected` of every case.
+    fn check(rule: fn(&str) -> bool, expected: bool, cases: &[&str]) {
+        for case in cases {
+            assert_eq!(rule(case), expected, "{case}");
+        }
+    }
+
     #[test]
     fn boilerplate_lines() {
-        for line in [
-            "Comments",
-            "Join our commenting forum",
-            "Join thought-provoking conversations, follow other Independent readers and see their replies",
-            "Thank you for registering",
-            "Please refresh the page or navigate to another page on the site to be automatically logged in",
-        ] {
-            assert!(is_boilerplate(line), "{line}");
-        }
-        assert!(!is_boilerplate(
-            "Comments by the minister were welcomed by the opposition on Monday."
-        ));
-        assert!(is_dateline("Wednesday 15 December 2021 15:19 GMT"));
-        assert!(!is_dateline("On 15 December 2021 the leaders met."));
-        for stamp in [
-            "Updated Nov 19, 6:55 AM;Posted Nov 19, 6:51 AM",
-            "Updated 5:27 am CST, Wednesday, November 20, 2019",
-            "Published 1 day ago",
-            "Nov 18, 2019 @17:19 PM · Updated: Nov 18, 2019 @17:26 PM",
-            "By HNN Staff | November 18, 2019 at 2:26 PM HST - Updated November 18 at 4:46 PM",
-        ] {
-            assert!(is_dateline(stamp), "{stamp}");
-        }
-        for sentence in [
-            "The study was published in March.",
-            "By November 2019, 6:00 pm curfews were in place across the city.",
-            "Updated figures are expected in May",
-        ] {
-            assert!(!is_dateline(sentence), "{sentence}");
-        }
-        for caption in [
-            "Protesters have worn masks to protect their identities (Image: GETTY )",
-            "Vicente Aguiar loads garage door trims into his pickup truck outside a Home Depot in Hialeah, Fla. (AP Photo/Alan Diaz, File)",
-            "A reference habitation module for a crewed Mars mission compared to its hibernation-based equivalent. Credit: ESA",
-        ] {
-            assert!(is_captioned(caption), "{caption}");
-        }
-        assert!(!is_captioned(
-            "The minister (who spoke to Reuters on Monday) denied it."
-        ));
-        assert!(is_boilerplate(
-            "China furious at Macron for Hong Kong protest jibe [INSIGHT]|"
-        ));
-        assert!(is_boilerplate("READ MORE ON FOX BUSINESS BY CLICKING HERE"));
-        assert!(!is_boilerplate("The [unclear] part of the recording was not released."));
-        assert!(is_credit(" (Sputnik/Mikhail Metzel/Pool via Reuters)"));
-        assert!(!is_credit(" (and the rest of the sentence)"));
+        check(
+            is_boilerplate,
+            true,
+            &[
+                "Comments",
+                "Join our commenting forum",
+                "Join thought-provoking conversations, follow other Independent readers and see their replies",
+                "Thank you for registering",
+                "Please refresh the page or navigate to another page on the site to be automatically logged in",
+                "China furious at Macron for Hong Kong protest jibe [INSIGHT]|",
+                "READ MORE ON FOX BUSINESS BY CLICKING HERE",
+            ],
+        );
+        check(
+            is_boilerplate,
+            false,
+            &[
+                "Comments by the minister were welcomed by the opposition on Monday.",
+                "The [unclear] part of the recording was not released.",
+            ],
+        );
+        check(
+            is_dateline,
+            true,
+            &[
+                "Wednesday 15 December 2021 15:19 GMT",
+                "Updated Nov 19, 6:55 AM;Posted Nov 19, 6:51 AM",
+                "Updated 5:27 am CST, Wednesday, November 20, 2019",
+                "Published 1 day ago",
+                "Nov 18, 2019 @17:19 PM · Updated: Nov 18, 2019 @17:26 PM",
+                "By HNN Staff | November 18, 2019 at 2:26 PM HST - Updated November 18 at 4:46 PM",
+            ],
+        );
+        check(
+            is_dateline,
+            false,
+            &[
+                "On 15 December 2021 the leaders met.",
+                "The study was published in March.",
+                "By November 2019, 6:00 pm curfews were in place across the city.",
+                "Updated figures are expected in May",
+            ],
+        );
+        check(
+            is_captioned,
+            true,
+            &[
+                "Protesters have worn masks to protect their identities (Image: GETTY )",
+                "Vicente Aguiar loads garage door trims into his pickup truck outside a Home Depot in Hialeah, Fla. (AP Photo/Alan Diaz, File)",
+                "A reference habitation module for a crewed Mars mission compared to its hibernation-based equivalent. Credit: ESA",
+            ],
+        );
+        check(
+            is_captioned,
+            false,
+            &["The minister (who spoke to Reuters on Monday) denied it."],
+        );
+        check(is_credit, true, &[" (Sputnik/Mikhail Metzel/Pool via Reuters)"]);
+        check(is_credit, false, &[" (and the rest of the sentence)"]);
     }
 }

@@ -48,6 +48,19 @@ fn extract_files(files: &[String]) {
     }
 }
 
+/// rs-trafilatura with the page URL and the given options.
+fn traf(html: &str, url: &str, deduplicate: bool, favor_precision: bool) -> String {
+    let o = rs_trafilatura::Options {
+        url: Some(url.to_string()),
+        deduplicate,
+        favor_precision,
+        ..Default::default()
+    };
+    rs_trafilatura::extract_with_options(html, &o)
+        .map(|r| r.content_text)
+        .unwrap_or_default()
+}
+
 /// dom_smoothie with its default settings but `text`, then the cleaner's boilerplate rules
 /// (without the cleaner's caption removal).
 fn smoothie(html: &str, url: &str, text: dom_smoothie::TextMode) -> String {
@@ -106,26 +119,8 @@ fn main() {
         ("dom_smoothie, paragraphs + rules", |html, url| {
             smoothie(html, url, dom_smoothie::TextMode::Formatted)
         }),
-        ("rs-trafilatura dedup", |html, url| {
-            let o = rs_trafilatura::Options {
-                url: Some(url.to_string()),
-                deduplicate: true,
-                ..Default::default()
-            };
-            rs_trafilatura::extract_with_options(html, &o)
-                .map(|r| r.content_text)
-                .unwrap_or_default()
-        }),
-        ("rs-trafilatura precision", |html, url| {
-            let o = rs_trafilatura::Options {
-                url: Some(url.to_string()),
-                favor_precision: true,
-                ..Default::default()
-            };
-            rs_trafilatura::extract_with_options(html, &o)
-                .map(|r| r.content_text)
-                .unwrap_or_default()
-        }),
+        ("rs-trafilatura dedup", |html, url| traf(html, url, true, false)),
+        ("rs-trafilatura precision", |html, url| traf(html, url, false, true)),
         ("rs-trafilatura 0.2.2", |html, _| {
             rs_trafilatura::extract(html)
                 .map(|r| r.content_text)

@@ -387,33 +387,12 @@ async fn standalone_publishes_enriched_records_to_kafka() {
     let urls: Vec<String> = server.urls().into_iter().take(4).collect();
     let expected = expected_of(&server, 4);
     let feeds = write_feeds_file(dir.path(), &urls);
-    let taxonomy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
-    let output = tokio::task::spawn_blocking({
-        let (bootstrap, prefix, data) = (bootstrap.clone(), prefix.clone(), dir.path().join("data"));
-        move || {
-            Command::new(env!("CARGO_BIN_EXE_newswire"))
-                .args([
-                    "run",
-                    "--once",
-                    "--kafka",
-                    &bootstrap,
-                    "--topic-prefix",
-                    &prefix,
-                    "--allow-network",
-                    "127.0.0.1/32",
-                    "--feeds",
-                ])
-                .arg(&feeds)
-                .arg("--taxonomy")
-                .arg(&taxonomy)
-                .arg("--data-dir")
-                .arg(&data)
-                .output()
-                .unwrap()
-        }
-    })
-    .await
-    .unwrap();
+    let output = standalone_once(
+        &feeds,
+        &dir.path().join("data"),
+        &["--kafka", &bootstrap, "--topic-prefix", &prefix],
+    )
+    .await;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(output.stdout.is_empty(), "with --kafka nothing goes to stdout");
 

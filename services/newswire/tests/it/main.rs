@@ -43,27 +43,14 @@ async fn standalone_once_over_the_corpus_and_again_without_repeats() {
     let feeds = write_feeds_file(dir.path(), &server.urls());
     let out = dir.path().join("enriched.jsonl");
     let data = dir.path().join("data");
-    let taxonomy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
     // The first run prints to stdout, the second appends to a file.
+    let out_arg = out.to_string_lossy().to_string();
     let run = |to_file: bool| {
-        let bin = env!("CARGO_BIN_EXE_newswire");
-        let (feeds, out, data, taxonomy) = (feeds.clone(), out.clone(), data.clone(), taxonomy.clone());
-        tokio::task::spawn_blocking(move || {
-            let mut command = Command::new(bin);
-            command
-                .args(["run", "--once", "--allow-network", "127.0.0.1/32", "--feeds"])
-                .arg(&feeds)
-                .arg("--taxonomy")
-                .arg(&taxonomy);
-            command.arg("--data-dir").arg(&data);
-            if to_file {
-                command.arg("--out").arg(&out);
-            }
-            command.output().unwrap()
-        })
+        let extra: Vec<&str> = if to_file { vec!["--out", &out_arg] } else { vec![] };
+        standalone_once(&feeds, &data, &extra)
     };
 
-    let first = run(false).await.unwrap();
+    let first = run(false).await;
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     let records = parse_records(&String::from_utf8_lossy(&first.stdout));
     expected(&server).assert_exactly_once(&records);
@@ -78,7 +65,7 @@ async fn standalone_once_over_the_corpus_and_again_without_repeats() {
     assert!(stderr.contains("EMPTY"), "the empty feed's failure is logged: {stderr}");
 
     // A second run over the same feeds emits nothing: the seen-state survived.
-    let second = run(true).await.unwrap();
+    let second = run(true).await;
     assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
     assert!(out.exists(), "--out creates the file");
     assert_eq!(read_records(&out).len(), 0, "nothing re-emitted");
@@ -125,21 +112,7 @@ async fn standalone_extracts_article_pages_in_worker_processes() {
         ),
     )
     .unwrap();
-    let data = dir.path().join("data");
-    let taxonomy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_newswire"))
-            .args(["run", "--once", "--allow-network", "127.0.0.1/32", "--feeds"])
-            .arg(&feeds)
-            .arg("--taxonomy")
-            .arg(&taxonomy)
-            .arg("--data-dir")
-            .arg(&data)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let output = standalone_once(&feeds, &dir.path().join("data"), &[]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(

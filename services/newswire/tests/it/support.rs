@@ -151,6 +151,30 @@ pub async fn corpus_feed_server() -> FeedServer {
     FeedServer::start(docs).await
 }
 
+/// `newswire run --once` over `feeds` with the repository's taxonomy, the data directory
+/// `data`, loopback servers allowed, and `extra` arguments; run on a blocking thread.
+pub fn standalone_once(
+    feeds: &Path,
+    data: &Path,
+    extra: &[&str],
+) -> impl std::future::Future<Output = std::process::Output> + use<> {
+    let taxonomy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/taxonomy.yaml");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_newswire"));
+    command
+        .args(["run", "--once", "--allow-network", "127.0.0.1/32", "--feeds"])
+        .arg(feeds)
+        .arg("--taxonomy")
+        .arg(taxonomy)
+        .arg("--data-dir")
+        .arg(data)
+        .args(extra);
+    async move {
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap()
+    }
+}
+
 /// Writes a feeds file listing `urls`.
 pub fn write_feeds_file(dir: &Path, urls: &[String]) -> PathBuf {
     let mut yaml = String::from("feeds:\n");
