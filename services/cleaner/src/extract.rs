@@ -229,6 +229,8 @@ fn trafilatura(html: &str, url: Option<&str>, title: Option<&str>, byline: &[Str
 
 /// Extraction without a budget (the worker's body).
 pub fn extract_now(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Result<PageText, Failure> {
+    let html = strip_inert(html);
+    let html = html.as_ref();
     // One parse serves the metadata and then dom_smoothie, which consumes (and edits) it.
     let doc = Document::from(html);
     let meta = meta::page_meta(&doc, url, now);
@@ -309,6 +311,63 @@ pub fn nesting(html: &str) -> (usize, usize) {
         i = tag_end.min(bytes.len());
     }
     (max_depth, elements)
+}
+
+/// The page without what no extractor reads: scripts (except JSON-LD, which the metadata
+/// comes from), styles, inline SVG and comments. Half the bytes of a typical news page are
+/// scripts and styles; the parser need not tokenise them only for dom_smoothie to remove
+/// them. An element whose closing tag is missing is left in place (and so is the rest of the
+/// page), as is anything the scan is unsure of, so the parse of what remains is the parse of
+/// the page minus those elements.
+pub fn strip_inert(html: &str) -> std::borrow::Cow<'_, str> {
+    const INERT: &[&[u8]] = &[b"script", b"style", b"svg"];
+    let bytes = html.as_bytes();
+    let mut out = String::new();
+    let (mut kept_to, mut i) = (0, 0);
+    while let Some(off) = memchr(b'<', &bytes[i..]) {
+        let start = i + off;
+        let rest = &bytes[start + 1..];
+        let cut_to = if rest.starts_with(b"!--") {
+            memchr::memmem::find(&rest[3..], b"-->").map(|e| start + 4 + e + 3)
+        } else {
+            let name_len = rest.iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+            let name = &rest[..name_len];
+            let after = rest.get(name_len).copied();
+            let inert = INERT.iter().any(|n| name.eq_ignore_ascii_case(n))
+                && after.is_some_and(|b| b.is_ascii_whitespace() || b == b'>' || b == b'/');
+            match memchr(b'>', rest).map(|o| start + 1 + o) {
+                Some(tag_end) if inert => {
+                    let open = &bytes[start..tag_end];
+                    let json_ld = name.eq_ignore_ascii_case(b"script")
+                        && open.windows(7).any(|w| w.eq_ignore_ascii_case(b"ld+json"));
+                    if json_ld {
+                        None
+                    } else if name.eq_ignore_ascii_case(b"svg") && open.ends_with(b"/") {
+                        Some(tag_end + 1)
+                    } else {
+                        let close = find_closing(bytes, tag_end + 1, name);
+                        (close < bytes.len())
+                            .then(|| memchr(b'>', &bytes[close..]).map(|o| close + o + 1))
+                            .flatten()
+                    }
+                }
+                _ => None,
+            }
+        };
+        match cut_to {
+            Some(end) => {
+                out.push_str(&html[kept_to..start]);
+                kept_to = end;
+                i = end;
+            }
+            None => i = start + 1,
+        }
+    }
+    if kept_to == 0 {
+        return std::borrow::Cow::Borrowed(html);
+    }
+    out.push_str(&html[kept_to..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// Where `</name` (any case) starts at or after `from`, or the end of the input.
@@ -660,6 +719,31 @@ mod tests {
         assert_eq!(nesting("<div><script>never closed <div>"), (1, 2));
         let deep = "<div>".repeat(1000);
         assert_eq!(nesting(&deep).0, 1000);
+    }
+
+    #[test]
+    fn inert_elements_are_stripped_before_parsing() {
+        let page = "<html><head><script>var a = '<p>not text</p>';</script>\
+            <script type=\"application/ld+json\">{\"headline\":\"H\"}</script>\
+            <STYLE>p { color: red }</STYLE><!-- <script>x</script> --></head>\
+            <body><svg viewBox=\"0 0 1 1\"><title>icon</title></svg><svg/><p>Text</p>\
+            <script src=\"a.js\"></script ><p>More</p></body></html>";
+        assert_eq!(
+            strip_inert(page),
+            "<html><head><script type=\"application/ld+json\">{\"headline\":\"H\"}</script>\
+             </head><body><p>Text</p><p>More</p></body></html>"
+        );
+        // Nothing to strip, or an unclosed element: the page as it is.
+        for page in [
+            "<p>plain</p>",
+            "<p>a</p><script>never closed <p>b</p>",
+            "<!-- open <p>x</p>",
+        ] {
+            assert!(matches!(strip_inert(page), std::borrow::Cow::Borrowed(_)), "{page}");
+        }
+        // An attribute or text that merely mentions the words is not an element.
+        let page = "<p data-x=\"<scripts>\">a <b>svg</b> <stylesheet></p>";
+        assert_eq!(strip_inert(page), page);
     }
 
     #[test]

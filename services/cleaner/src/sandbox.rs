@@ -157,7 +157,8 @@ pub fn extract(
         })?,
     };
     let request = Request {
-        html: html.to_string(),
+        // Half of a typical page is scripts and styles: not worth a trip through the pipe.
+        html: extract::strip_inert(html).into_owned(),
         url: url.map(str::to_string),
         now,
     };
