@@ -288,17 +288,38 @@ fn clean(s: &str) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+/// One `<meta content>` tag: the names it goes by, and its content.
+struct MetaTag {
+    /// `property` or else `name` (the name `meta_all` matches).
+    name: Option<String>,
+    /// `itemprop`.
+    itemprop: Option<String>,
+    content: String,
+}
+
+/// Every `<meta content>` of the page, read in one pass (the fields below look up a dozen
+/// names each; a selector pass over the document per name cost more than the lookups).
+fn meta_tags(doc: &Document) -> Vec<MetaTag> {
+    select(doc, "meta[content]")
+        .iter()
+        .filter_map(|el| {
+            Some(MetaTag {
+                name: attr(el, "property").or_else(|| attr(el, "name")),
+                itemprop: attr(el, "itemprop"),
+                content: attr(el, "content")?,
+            })
+        })
+        .collect()
+}
+
 /// `content` of the first `<meta>` whose `property`, `name` or `itemprop` is one of `keys`
-/// (case-insensitive).
-fn meta_content(doc: &Document, keys: &[&str]) -> Option<String> {
-    let metas = select(doc, "meta[content]");
+/// (case-insensitive), trying the keys in order.
+fn meta_content(metas: &[MetaTag], keys: &[&str]) -> Option<String> {
     for key in keys {
-        for el in &metas {
-            let name = attr(el, "property")
-                .or_else(|| attr(el, "name"))
-                .or_else(|| attr(el, "itemprop"));
+        for tag in metas {
+            let name = tag.name.as_deref().or(tag.itemprop.as_deref());
             if name.is_some_and(|n| n.trim().eq_ignore_ascii_case(key))
-                && let Some(v) = attr(el, "content").as_deref().and_then(clean)
+                && let Some(v) = clean(&tag.content)
             {
                 return Some(v);
             }
@@ -307,16 +328,12 @@ fn meta_content(doc: &Document, keys: &[&str]) -> Option<String> {
     None
 }
 
-/// Every `content` of `<meta>` tags named `key`.
-fn meta_all(doc: &Document, key: &str) -> Vec<String> {
-    select(doc, "meta[content]")
+/// Every `content` of `<meta>` tags whose `property` or `name` is `key`.
+fn meta_all(metas: &[MetaTag], key: &str) -> Vec<String> {
+    metas
         .iter()
-        .filter(|el| {
-            attr(el, "property")
-                .or_else(|| attr(el, "name"))
-                .is_some_and(|n| n.trim().eq_ignore_ascii_case(key))
-        })
-        .filter_map(|el| attr(el, "content").as_deref().and_then(clean))
+        .filter(|tag| tag.name.as_deref().is_some_and(|n| n.trim().eq_ignore_ascii_case(key)))
+        .filter_map(|tag| clean(&tag.content))
         .collect()
 }
 
@@ -497,6 +514,7 @@ pub fn page_meta(doc: &Document, page_url: Option<&str>, now: DateTime<Utc>) -> 
     let base = page_url.and_then(|u| url::Url::parse(u).ok());
     let base = base.as_ref();
     let ld = json_ld_article(doc);
+    let metas = meta_tags(doc);
     let ld_get = |key: &str| ld.as_ref().and_then(|v| v.get(key));
     let mut m = PageMeta::default();
 
@@ -519,9 +537,9 @@ pub fn page_meta(doc: &Document, page_url: Option<&str>, now: DateTime<Utc>) -> 
     };
     m.title = ld_title
         .map(|t| (t, From::JsonLd))
-        .or_else(|| meta_content(doc, &["dc.title", "dcterm:title"]).map(|t| (t, From::Meta)))
-        .or_else(|| meta_content(doc, &["og:title"]).map(|t| (t, From::OpenGraph)))
-        .or_else(|| meta_content(doc, &["twitter:title"]).map(|t| (t, From::Meta)))
+        .or_else(|| meta_content(&metas, &["dc.title", "dcterm:title"]).map(|t| (t, From::Meta)))
+        .or_else(|| meta_content(&metas, &["og:title"]).map(|t| (t, From::OpenGraph)))
+        .or_else(|| meta_content(&metas, &["twitter:title"]).map(|t| (t, From::Meta)))
         .or_else(|| {
             let t = title_from_document(doc_title.as_deref()?, h1.as_deref());
             (!t.is_empty()).then_some((t, From::Html))
@@ -536,10 +554,10 @@ pub fn page_meta(doc: &Document, page_url: Option<&str>, now: DateTime<Utc>) -> 
         Some((ld_authors, From::JsonLd))
     }
     .or_else(|| {
-        let names: Vec<String> = meta_all(doc, "author")
+        let names: Vec<String> = meta_all(&metas, "author")
             .into_iter()
-            .chain(meta_all(doc, "article:author"))
-            .chain(meta_all(doc, "dc.creator"))
+            .chain(meta_all(&metas, "article:author"))
+            .chain(meta_all(&metas, "dc.creator"))
             .flat_map(|a| split_names(&a))
             .collect();
         (!names.is_empty()).then_some((dedup(names), From::Meta))
@@ -561,7 +579,7 @@ pub fn page_meta(doc: &Document, page_url: Option<&str>, now: DateTime<Utc>) -> 
         .map(|d| (d, From::JsonLd))
         .or_else(|| {
             meta_content(
-                doc,
+                &metas,
                 &[
                     "article:published_time",
                     "og:published_time",
@@ -574,7 +592,7 @@ pub fn page_meta(doc: &Document, page_url: Option<&str>, now: DateTime<Utc>) -> 
         })
         .or_else(|| {
             meta_content(
-                doc,
+                &metas,
                 &[
                     "datePublished",
                     "pubdate",
@@ -616,7 +634,7 @@ pub fn page_meta(doc: &Document, page_url: Option<&str>, now: DateTime<Utc>) -> 
         .filter(after_published)
         .map(|d| (d, From::JsonLd))
         .or_else(|| {
-            meta_content(doc, &["article:modified_time", "og:updated_time"])
+            meta_content(&metas, &["article:modified_time", "og:updated_time"])
                 .and_then(|s| parse_date(&s))
                 .filter(after_published)
                 .map(|d| (d, From::OpenGraph))
@@ -637,7 +655,7 @@ pub fn page_meta(doc: &Document, page_url: Option<&str>, now: DateTime<Utc>) -> 
                 .map(|l| (l, From::Meta))
         })
         .or_else(|| {
-            meta_content(doc, &["og:locale"])
+            meta_content(&metas, &["og:locale"])
                 .and_then(|l| normalize_language(&l))
                 .map(|l| (l, From::OpenGraph))
         })
@@ -651,20 +669,20 @@ pub fn page_meta(doc: &Document, page_url: Option<&str>, now: DateTime<Utc>) -> 
     m.summary = ld_get("description")
         .and_then(|v| ld_str(v, &[]))
         .map(|s| (s, From::JsonLd))
-        .or_else(|| meta_content(doc, &["og:description"]).map(|s| (s, From::OpenGraph)))
-        .or_else(|| meta_content(doc, &["description", "twitter:description"]).map(|s| (s, From::Meta)));
+        .or_else(|| meta_content(&metas, &["og:description"]).map(|s| (s, From::OpenGraph)))
+        .or_else(|| meta_content(&metas, &["description", "twitter:description"]).map(|s| (s, From::Meta)));
 
     m.lead_image = ld_get("image")
         .and_then(|v| ld_str(v, &["url", "contentUrl", "@id"]))
         .and_then(|s| absolute(base, &s))
         .map(|s| (s, From::JsonLd))
         .or_else(|| {
-            meta_content(doc, &["og:image", "og:image:url", "og:image:secure_url"])
+            meta_content(&metas, &["og:image", "og:image:url", "og:image:secure_url"])
                 .and_then(|s| absolute(base, &s))
                 .map(|s| (s, From::OpenGraph))
         })
         .or_else(|| {
-            meta_content(doc, &["twitter:image", "twitter:image:src"])
+            meta_content(&metas, &["twitter:image", "twitter:image:src"])
                 .and_then(|s| absolute(base, &s))
                 .map(|s| (s, From::Meta))
         });
@@ -673,19 +691,19 @@ pub fn page_meta(doc: &Document, page_url: Option<&str>, now: DateTime<Utc>) -> 
         .and_then(|v| ld_str(v, &["name"]))
         .filter(|s| !s.contains("://"))
         .map(|s| (s, From::JsonLd))
-        .or_else(|| meta_content(doc, &["og:site_name"]).map(|s| (s, From::OpenGraph)))
-        .or_else(|| meta_content(doc, &["application-name"]).map(|s| (s, From::Meta)));
+        .or_else(|| meta_content(&metas, &["og:site_name"]).map(|s| (s, From::OpenGraph)))
+        .or_else(|| meta_content(&metas, &["application-name"]).map(|s| (s, From::Meta)));
 
     m.section = ld_get("articleSection")
         .and_then(|v| ld_str(v, &[]))
         .map(|s| (s, From::JsonLd))
-        .or_else(|| meta_content(doc, &["article:section"]).map(|s| (s, From::OpenGraph)));
+        .or_else(|| meta_content(&metas, &["article:section"]).map(|s| (s, From::OpenGraph)));
 
     m.canonical_url = canonical_link(doc)
         .and_then(|h| absolute(base, &h))
         .map(|u| (u, From::Meta))
         .or_else(|| {
-            meta_content(doc, &["og:url"])
+            meta_content(&metas, &["og:url"])
                 .and_then(|u| absolute(base, &u))
                 .map(|u| (u, From::OpenGraph))
         })
