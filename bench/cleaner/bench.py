@@ -91,6 +91,7 @@ def summary(name, runs, files, sizes, truth):
         "mb_per_s": statistics.median(mbs),
         "p99_ms": statistics.median(p99s),
         "runs": len(runs),
+        "rates": rates,
         "precision": P,
         "recall": R,
         "f1": F,
@@ -123,6 +124,9 @@ def main():
             f"  P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}"
         )
     print(f"throughput ratio newswire/trafilatura: {a['pages_per_s'] / b['pages_per_s']:.2f}x")
+    # Each run of one tool is paired with the run of the other that followed it.
+    ratios = sorted(x / y for x, y in zip(a["rates"], b["rates"]))
+    print(f"ratio per run pair: {', '.join(f'{r:.2f}x' for r in ratios)} (median {statistics.median(ratios):.2f}x)")
 
 
 if __name__ == "__main__":
