@@ -398,8 +398,9 @@ fn replacement_ratio(text: &str) -> f64 {
 }
 
 /// Normalises paragraphs and drops boilerplate, byline and date lines, the headline repeated
-/// as the first paragraph, and repeated paragraphs (an image caption shown twice, the second
-/// time with its credit).
+/// as the first paragraph, and an image caption shown twice, the second time with its credit.
+/// Other repeated paragraphs are kept: an article may repeat a line (a recipe's or a menu's,
+/// a refrain), and dropping exact repeats cost recall on both evaluation sets.
 pub fn clean_paragraphs<'a>(
     paragraphs: impl Iterator<Item = &'a str>,
     title: Option<&str>,
@@ -415,9 +416,6 @@ pub fn clean_paragraphs<'a>(
             continue;
         }
         if kept.is_empty() && title.is_some_and(|t| t == p) {
-            continue;
-        }
-        if kept.contains(&p.as_str()) {
             continue;
         }
         // A caption repeated with a credit appended: keep neither copy.

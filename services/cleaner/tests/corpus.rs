@@ -37,9 +37,10 @@ fn extraction_quality_on_the_corpus() {
     );
 }
 
-// Measured on the visible corpus: body F1 0.971, titles 85/87 (97.7%), dates 26/26.
-// The targets are F1 >= 0.97, titles >= 95%, dates >= 90%. The boilerplate rules were
-// written from errors on these visible pages, so the held-out pages may score lower.
-const F1_FLOOR: f64 = 0.965;
+// Measured on the visible corpus: body F1 0.975 (Readability.js pages 0.971), titles 85/87
+// (97.7%), dates 26/26. The targets are F1 >= 0.97, titles >= 95%, dates >= 90%. The
+// boilerplate rules were written from errors on these visible pages, so the held-out pages
+// may score lower.
+const F1_FLOOR: f64 = 0.97;
 const TITLE_FLOOR: f64 = 0.95;
 const DATE_FLOOR: f64 = 0.95;
