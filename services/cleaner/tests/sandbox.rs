@@ -35,6 +35,13 @@ fn slow_page() -> String {
     page
 }
 
+/// A page far over the budget's size and element limits (5 million paragraphs in 20 MB),
+/// whose document tree needs well over a gigabyte: the sandbox caps memory whatever the
+/// caller checked before.
+fn huge_page() -> String {
+    format!("<html><body>{}</body></html>", "<p>a".repeat(5_000_000))
+}
+
 /// Workers of this test process still alive (their command line has the worker argument).
 fn live_workers() -> usize {
     let me = std::process::id().to_string();
@@ -69,7 +76,7 @@ fn pages_over_their_time_or_memory_budget_kill_only_their_worker() {
     let page = article();
     let in_process = cleaner::extract::extract_now(&page, Some("https://example.com/a"), now).unwrap();
     // A 256 MiB address space: enough for an article (the worker's code, its 64 MiB stack
-    // and allocator arenas included), not for the slow page's document tree.
+    // and allocator arenas included), not for the huge page's document tree.
     let sb = sandbox(256 << 20);
 
     let start = Instant::now();
@@ -91,7 +98,7 @@ fn pages_over_their_time_or_memory_budget_kill_only_their_worker() {
     assert_eq!(live_workers(), 1, "the timed-out worker is gone; the idle one is left");
 
     // Over the memory limit: the worker dies, the caller gets `memory`.
-    let err = cleaner::sandbox::extract(&sb, &slow, None, now, Duration::from_secs(120)).unwrap_err();
+    let err = cleaner::sandbox::extract(&sb, &huge_page(), None, now, Duration::from_secs(120)).unwrap_err();
     assert_eq!(err, Failure::Memory);
 
     // And the next page is extracted as before, by a fresh worker.
