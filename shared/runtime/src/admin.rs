@@ -91,11 +91,19 @@ pub async fn create_topics(kafka: &KafkaConfig, topics: &[TopicSpec]) -> anyhow:
 pub fn partition_count(kafka: &KafkaConfig, topic: &str) -> anyhow::Result<usize> {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     let consumer: BaseConsumer = client_config(kafka)?.create().context("creating a metadata client")?;
-    // A topic created a moment ago (by the topic Job, or `newswire topics create`) may not be
-    // in every broker's metadata yet: ask again for a few seconds before calling it missing.
+    wait_for_partitions(consumer.client(), topic)
+}
+
+/// The number of partitions of `topic` as `client` sees it. A topic created a moment ago (by
+/// the topic Job, `newswire topics create`, or a test) may not be in every broker's metadata
+/// yet: this asks again for 10 s before calling it missing.
+pub(crate) fn wait_for_partitions<C: rdkafka::client::ClientContext>(
+    client: &rdkafka::client::Client<C>,
+    topic: &str,
+) -> anyhow::Result<usize> {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let metadata = consumer
+        let metadata = client
             .fetch_metadata(Some(topic), Duration::from_secs(30))
             .with_context(|| format!("reading the metadata of {topic}"))?;
         match metadata.topics().iter().find(|t| t.name() == topic) {

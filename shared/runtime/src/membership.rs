@@ -62,19 +62,8 @@ pub fn publish_keyed(kafka: &KafkaConfig, topic: &str, entries: &[(String, Optio
 }
 
 fn partition_count(producer: &ThreadedProducer<DefaultProducerContext>, topic: &str) -> anyhow::Result<i32> {
-    let metadata = producer
-        .client()
-        .fetch_metadata(Some(topic), Duration::from_secs(30))
-        .with_context(|| format!("reading the metadata of {topic}"))?;
-    let count = metadata
-        .topics()
-        .iter()
-        .find(|t| t.name() == topic && t.error().is_none())
-        .map_or(0, |t| t.partitions().len() as i32);
-    if count == 0 {
-        anyhow::bail!("the topic {topic} does not exist; create the topics first (`newswire topics create`)");
-    }
-    Ok(count)
+    let count = crate::admin::wait_for_partitions(producer.client(), topic)?;
+    i32::try_from(count).context("partition count")
 }
 
 #[derive(Debug, Default)]

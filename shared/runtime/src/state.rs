@@ -33,18 +33,9 @@ pub fn restore_state(
         .set("enable.partition.eof", "true");
     let consumer: BaseConsumer = config.create().context("creating the restore consumer")?;
     let timeout = Duration::from_secs(30);
-    let metadata = consumer
-        .fetch_metadata(Some(topic), timeout)
-        .with_context(|| format!("reading the metadata of {topic}"))?;
-    let partitions: Vec<i32> = metadata
-        .topics()
-        .iter()
-        .filter(|t| t.name() == topic && t.error().is_none())
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect();
-    if partitions.is_empty() {
-        anyhow::bail!("the state topic {topic} does not exist; create the topics first (`newswire topics create`)");
-    }
+    let count = crate::admin::wait_for_partitions(consumer.client(), topic)
+        .with_context(|| format!("the state topic {topic}"))?;
+    let partitions: Vec<i32> = (0..count).filter_map(|p| i32::try_from(p).ok()).collect();
     let mut assignment = TopicPartitionList::new();
     let mut pending: HashSet<i32> = HashSet::new();
     for &partition in &partitions {
