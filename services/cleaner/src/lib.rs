@@ -33,11 +33,62 @@ pub struct CleanerConfig {
     /// `runtime`: instance id, batching, endpoints.
     #[serde(default)]
     pub runtime: RuntimeConfig,
+    /// `extraction`: the budget of one article page.
+    #[serde(default)]
+    pub extraction: ExtractionConfig,
+}
+
+/// The budget of one article page (`extraction:` in the cleaner's configuration file).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExtractionConfig {
+    /// `timeout_secs`: time for one page; a worker still busy then is killed.
+    pub timeout_secs: u64,
+    /// `max_page_bytes`: larger pages are not parsed (the feed's text is used).
+    pub max_page_bytes: usize,
+    /// `worker_memory_mb`: address space of an extraction worker process (code, stacks and
+    /// allocator arenas included, so well above a page's needs).
+    pub worker_memory_mb: u64,
+    /// `isolate`: extract in worker processes, with hard time and memory limits; `false`
+    /// extracts in threads of the service, with a deadline but no way to stop a runaway page.
+    pub isolate: bool,
+}
+
+impl Default for ExtractionConfig {
+    fn default() -> Self {
+        let budget = Budget::default();
+        ExtractionConfig {
+            timeout_secs: budget.timeout.as_secs(),
+            max_page_bytes: budget.max_bytes,
+            worker_memory_mb: 2048,
+            isolate: true,
+        }
+    }
+}
+
+impl ExtractionConfig {
+    /// The page budget these settings describe.
+    pub fn budget(&self) -> Budget {
+        Budget {
+            max_bytes: self.max_page_bytes,
+            timeout: std::time::Duration::from_secs(self.timeout_secs.max(1)),
+            ..Budget::default()
+        }
+    }
 }
 
 /// The cleaner stage. Stateless.
 #[derive(Debug, Default)]
-pub struct Cleaner;
+pub struct Cleaner {
+    budget: Budget,
+}
+
+impl Cleaner {
+    /// A stage that extracts pages within `budget`.
+    pub fn new(budget: Budget) -> Cleaner {
+        Cleaner { budget }
+    }
+}
 
 impl Stage for Cleaner {
     type Input = RawRecord;
@@ -48,7 +99,7 @@ impl Stage for Cleaner {
     }
 
     fn process(&mut self, raw: RawRecord) -> Result<Vec<CleanedRecord>, StageError> {
-        clean(&raw, Utc::now()).map(|record| vec![record])
+        clean_with(&raw, Utc::now(), &self.budget).map(|record| vec![record])
     }
 }
 
@@ -318,11 +369,12 @@ pub fn extract_document(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Re
     clean(&raw, now)
 }
 
-/// Extracts pages in child processes of this executable from now on (see [`sandbox`]), once
-/// a first worker has answered a test page; or logs why not and goes on in worker threads.
-pub fn enable_sandbox() {
-    let sandbox = match sandbox::Sandbox::current_exe() {
-        Ok(s) => s,
+/// Extracts pages in child processes of this executable from now on (see [`sandbox`]), each
+/// with `memory_bytes` of address space, once a first worker has answered a test page; or
+/// logs why not and goes on in worker threads.
+pub fn enable_sandbox(memory_bytes: u64) {
+    let sandbox = match std::env::current_exe() {
+        Ok(exe) => sandbox::Sandbox::new(exe, memory_bytes),
         Err(e) => {
             tracing::warn!(error = %e, "Cannot find this executable to start extraction workers; pages are extracted in threads, without a hard time or memory limit.");
             return;
@@ -344,7 +396,14 @@ pub fn enable_sandbox() {
 pub async fn run(config: CleanerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     std::sync::LazyLock::force(&metrics::FAILURES);
     std::sync::LazyLock::force(&metrics::EXTRACTIONS);
-    enable_sandbox();
+    let extraction = &config.extraction;
+    if extraction.isolate {
+        enable_sandbox(extraction.worker_memory_mb.saturating_mul(1 << 20));
+    } else {
+        tracing::warn!(
+            "extraction.isolate is off: pages are extracted in threads, without a hard time or memory limit."
+        );
+    }
     let topics = &config.kafka.topics;
     let run = runtime::StageRun {
         input_topic: topics.raw.clone(),
@@ -353,7 +412,7 @@ pub async fn run(config: CleanerConfig, shutdown: CancellationToken) -> anyhow::
         kafka: config.kafka.clone(),
         runtime: config.runtime.clone(),
     };
-    runtime::serve_stage(Cleaner, run, shutdown).await
+    runtime::serve_stage(Cleaner::new(extraction.budget()), run, shutdown).await
 }
 
 #[cfg(test)]

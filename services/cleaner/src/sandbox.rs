@@ -51,17 +51,12 @@ impl Sandbox {
             idle: Mutex::new(Vec::new()),
         }
     }
-
-    /// Workers from the running executable, with a 2 GiB address-space limit.
-    pub fn current_exe() -> std::io::Result<Sandbox> {
-        Ok(Sandbox::new(std::env::current_exe()?, 2 << 30))
-    }
 }
 
 static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
 
-/// Makes every later [`extract::extract_page`] call in this process run in a child process.
-/// The first call wins; later ones are ignored.
+/// Makes every later page extraction of [`crate::clean_with`] in this process run in a child
+/// process of `sandbox`. The first call wins; later ones are ignored.
 pub fn enable(sandbox: Sandbox) {
     let _ = SANDBOX.set(sandbox);
 }

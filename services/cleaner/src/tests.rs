@@ -246,3 +246,34 @@ fn mojibake_is_repaired_and_accented_text_is_left_alone() {
     // Through the whole page path too.
     assert_eq!(crate::html_to_text("<p>donâ€™t</p>"), "don’t");
 }
+
+#[test]
+fn the_extraction_section_sets_the_stages_page_budget() {
+    let config: CleanerConfig =
+        serde_json::from_str(r#"{"extraction": {"timeout_secs": 2, "max_page_bytes": 1000, "worker_memory_mb": 512}}"#)
+            .unwrap();
+    let budget = config.extraction.budget();
+    assert_eq!(budget.timeout, std::time::Duration::from_secs(2));
+    assert_eq!(budget.max_bytes, 1000);
+    assert!(config.extraction.isolate, "isolation is on unless turned off");
+    let err = serde_json::from_str::<CleanerConfig>(r#"{"extraction": {"timeout": 2}}"#).unwrap_err();
+    assert!(err.to_string().contains("unknown field"), "{err}");
+
+    // The stage extracts within that budget: a page over 1,000 bytes is not parsed.
+    let mut item = raw();
+    item.content = Some("<p>Feed body.</p>".into());
+    item.page = Some(Page {
+        url: "https://www.example.com/story".into(),
+        html: format!("<html><body><p>{}</p></body></html>", "Words of the page. ".repeat(100)),
+        fetched_at: Utc::now(),
+    });
+    let mut stage = Cleaner::new(budget);
+    let out = stage.process(item.clone()).unwrap();
+    assert_eq!(out[0].article.extraction.page_failure.as_deref(), Some("too_large"));
+    assert_eq!(out[0].article.text, "Feed body.");
+    let out = Cleaner::default().process(item).unwrap();
+    assert_eq!(
+        out[0].article.extraction.page_failure, None,
+        "the default budget takes the page"
+    );
+}

@@ -135,8 +135,9 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     let (cleaned_tx, cleaned_rx) = mpsc::channel(8);
     let (unique_tx, unique_rx) = mpsc::channel(8);
     let (enriched_tx, mut enriched_rx) = mpsc::channel::<Batch<EnrichedRecord>>(8);
-    cleaner::enable_sandbox();
-    tokio::spawn(stage_task(Cleaner, None, raw_rx, cleaned_tx));
+    let extraction = cleaner::ExtractionConfig::default();
+    cleaner::enable_sandbox(extraction.worker_memory_mb.saturating_mul(1 << 20));
+    tokio::spawn(stage_task(Cleaner::new(extraction.budget()), None, raw_rx, cleaned_tx));
     tokio::spawn(stage_task(deduper, Some(DEDUPER_TABLE), cleaned_rx, unique_tx));
     // A changed taxonomy file (or gazetteer) is put in force without a restart, as in the
     // tagger service; an invalid one is logged and the old one stays.
