@@ -184,15 +184,21 @@ fn the_seed_article_loses_its_boilerplate_and_keeps_its_text() {
     }
 }
 
-#[test]
-fn a_page_over_budget_is_counted_and_the_feed_is_used() {
+/// An item whose feed has the body "Feed body." and whose fetched page is `html`.
+fn feed_body_and_page(html: String) -> RawRecord {
     let mut item = raw();
     item.content = Some("<p>Feed body.</p>".into());
     item.page = Some(Page {
         url: "https://www.example.com/world/story".into(),
-        html: format!("<html><body>{}</body></html>", "<div>".repeat(10_000)),
+        html,
         fetched_at: Utc::now(),
     });
+    item
+}
+
+#[test]
+fn a_page_over_budget_is_counted_and_the_feed_is_used() {
+    let item = feed_body_and_page(format!("<html><body>{}</body></html>", "<div>".repeat(10_000)));
     let before = metrics::FAILURES.with_label_values(&["too_deep"]).get();
     let a = clean(&item, Utc::now()).unwrap().article;
     assert_eq!(metrics::FAILURES.with_label_values(&["too_deep"]).get(), before + 1);
@@ -260,13 +266,10 @@ fn the_extraction_section_sets_the_stages_page_budget() {
     assert!(err.to_string().contains("unknown field"), "{err}");
 
     // The stage extracts within that budget: a page over 1,000 bytes is not parsed.
-    let mut item = raw();
-    item.content = Some("<p>Feed body.</p>".into());
-    item.page = Some(Page {
-        url: "https://www.example.com/story".into(),
-        html: format!("<html><body><p>{}</p></body></html>", "Words of the page. ".repeat(100)),
-        fetched_at: Utc::now(),
-    });
+    let item = feed_body_and_page(format!(
+        "<html><body><p>{}</p></body></html>",
+        "Words of the page. ".repeat(100)
+    ));
     let mut stage = Cleaner::new(budget);
     let out = stage.process(item.clone()).unwrap();
     assert_eq!(out[0].article.extraction.page_failure.as_deref(), Some("too_large"));
