@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use dom_query::Document;
+use memchr::memchr;
 
 use crate::meta::{self, PageMeta};
 
@@ -168,13 +169,13 @@ pub fn extract_page(html: &str, url: Option<&str>, now: DateTime<Utc>, budget: &
     }
     // A rendezvous channel: a worker whose receiver is gone learns it from `send`.
     let (tx, rx) = mpsc::sync_channel(0);
-    let html = html.to_string();
+    let html = strip_inert(html).into_owned();
     let url = url.map(str::to_string);
     let spawned = std::thread::Builder::new()
         .name("extract".into())
         .stack_size(WORKER_STACK)
         .spawn(move || {
-            let result = extract_now(&html, url.as_deref(), now);
+            let result = extract_stripped(&html, url.as_deref(), now);
             // The receiver is gone when the deadline passed; then this worker was abandoned.
             if tx.send(result).is_err() {
                 ABANDONED.fetch_sub(1, Ordering::SeqCst);
@@ -229,37 +230,41 @@ fn trafilatura(html: &str, url: Option<&str>, title: Option<&str>, byline: &[Str
 
 /// Extraction without a budget (the worker's body).
 pub fn extract_now(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Result<PageText, Failure> {
-    let html = strip_inert(html);
-    let html = html.as_ref();
+    extract_stripped(&strip_inert(html), url, now)
+}
+
+/// [`extract_now`] of a page that has been through [`strip_inert`] already (what a sandbox
+/// worker receives).
+pub fn extract_stripped(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Result<PageText, Failure> {
     // One parse serves the metadata and then dom_smoothie, which consumes (and edits) it.
     let doc = Document::from(html);
     let meta = meta::page_meta(&doc, url, now);
     let byline: Vec<String> = meta.authors.as_ref().map(|(a, _)| a.clone()).unwrap_or_default();
     let title = meta.title.as_ref().map(|(t, _)| t.as_str());
 
-    // Each method in turn until one finds enough words; otherwise the fallback that found most.
-    let mut best: Option<(String, Method)> = None;
-    let mut doc = Some(doc);
-    for method in [Method::Readability, Method::Trafilatura, Method::Fallback] {
-        let text = match method {
-            Method::Readability => readability(doc.take().unwrap_or_else(|| Document::from(html)), url, title, &byline),
-            Method::Trafilatura => trafilatura(html, url, title, &byline),
-            Method::Fallback => {
-                let page = scraper::Html::parse_document(html);
-                clean_paragraphs(crate::text::main_text(&page).split("\n\n"), title, &byline)
-            }
-        };
-        let n = words(&text);
-        if n >= MIN_WORDS {
-            return Ok(PageText { text, method, meta });
-        }
-        // Readability keeps navigation and headings on short pages, so its short output is
-        // not a candidate; rs-trafilatura and the walk drop those.
-        if method != Method::Readability && best.as_ref().is_none_or(|(b, _)| n > words(b)) {
-            best = Some((text, method));
-        }
+    let text = readability(doc, url, title, &byline);
+    if words(&text) >= MIN_WORDS {
+        return Ok(PageText {
+            text,
+            method: Method::Readability,
+            meta,
+        });
     }
-    let (text, method) = best.unwrap_or((String::new(), Method::Fallback));
+    // Readability keeps navigation and headings on short pages, so its short output is not a
+    // candidate; rs-trafilatura and the walk drop those. The walk only when rs-trafilatura
+    // finds too little, and then whichever found more.
+    let traf = trafilatura(html, url, title, &byline);
+    let (text, method) = if words(&traf) >= MIN_WORDS {
+        (traf, Method::Trafilatura)
+    } else {
+        let page = scraper::Html::parse_document(html);
+        let walked = clean_paragraphs(crate::text::main_text(&page).split("\n\n"), title, &byline);
+        if words(&walked) > words(&traf) {
+            (walked, Method::Fallback)
+        } else {
+            (traf, Method::Trafilatura)
+        }
+    };
     if text.is_empty() {
         return Err(Failure::Empty);
     }
@@ -382,10 +387,6 @@ fn find_closing(bytes: &[u8], from: usize, name: &[u8]) -> usize {
         at = start + 1;
     }
     bytes.len()
-}
-
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    memchr::memchr(needle, haystack)
 }
 
 /// The share of U+FFFD replacement characters among the characters of `text`.

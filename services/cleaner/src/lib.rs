@@ -369,10 +369,18 @@ pub fn extract_document(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Re
     clean(&raw, now)
 }
 
-/// Extracts pages in child processes of this executable from now on (see [`sandbox`]), each
-/// with `memory_bytes` of address space, once a first worker has answered a test page; or
-/// logs why not and goes on in worker threads.
-pub fn enable_sandbox(memory_bytes: u64) {
+/// Unless `extraction.isolate` is off, extracts pages in child processes of this executable
+/// from now on (see [`sandbox`]), each with `extraction.worker_memory_mb` of address space,
+/// once a first worker has answered a test page; otherwise, or when that fails, logs why and
+/// goes on in worker threads.
+pub fn enable_sandbox(extraction: &ExtractionConfig) {
+    if !extraction.isolate {
+        tracing::warn!(
+            "extraction.isolate is off: pages are extracted in threads, without a hard time or memory limit."
+        );
+        return;
+    }
+    let memory_bytes = extraction.worker_memory_mb.saturating_mul(1 << 20);
     let sandbox = match std::env::current_exe() {
         Ok(exe) => sandbox::Sandbox::new(exe, memory_bytes),
         Err(e) => {
@@ -397,13 +405,7 @@ pub async fn run(config: CleanerConfig, shutdown: CancellationToken) -> anyhow::
     std::sync::LazyLock::force(&metrics::FAILURES);
     std::sync::LazyLock::force(&metrics::EXTRACTIONS);
     let extraction = &config.extraction;
-    if extraction.isolate {
-        enable_sandbox(extraction.worker_memory_mb.saturating_mul(1 << 20));
-    } else {
-        tracing::warn!(
-            "extraction.isolate is off: pages are extracted in threads, without a hard time or memory limit."
-        );
-    }
+    enable_sandbox(extraction);
     let topics = &config.kafka.topics;
     let run = runtime::StageRun {
         input_topic: topics.raw.clone(),

@@ -13,6 +13,7 @@
 //! The executable must call [`worker_main`] first thing in `main` (the `cleaner` and
 //! `newswire` binaries do).
 
+use std::borrow::Cow;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
@@ -66,10 +67,12 @@ pub(crate) fn enabled() -> Option<&'static Sandbox> {
     SANDBOX.get()
 }
 
+/// One page for a worker. Borrowed when sent, owned when received.
 #[derive(Serialize, Deserialize)]
-struct Request {
-    html: String,
-    url: Option<String>,
+struct Request<'a> {
+    /// The page after [`extract::strip_inert`].
+    html: Cow<'a, str>,
+    url: Option<Cow<'a, str>>,
     now: DateTime<Utc>,
 }
 
@@ -153,8 +156,8 @@ pub fn extract(
     };
     let request = Request {
         // Half of a typical page is scripts and styles: not worth a trip through the pipe.
-        html: extract::strip_inert(html).into_owned(),
-        url: url.map(str::to_string),
+        html: extract::strip_inert(html),
+        url: url.map(Cow::Borrowed),
         now,
     };
     let sent = serde_json::to_writer(&mut worker.stdin, &request)
@@ -162,8 +165,8 @@ pub fn extract(
         .and_then(|()| worker.stdin.write_all(b"\n"))
         .and_then(|()| worker.stdin.flush());
     if let Err(e) = sent {
+        // Dropping the worker kills it.
         tracing::warn!(error = %e, "An extraction worker could not take a page; it is replaced.");
-        worker.kill();
         return Err(Failure::Internal);
     }
     match worker.replies.recv_timeout(timeout) {
@@ -181,10 +184,8 @@ pub fn extract(
                 }
             }
         }
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            worker.kill();
-            Err(Failure::Timeout)
-        }
+        // Past the deadline: the worker is dropped, which kills it.
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(Failure::Timeout),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             // The worker died on this page. Rust aborts on a failed allocation, which is
             // what the address-space limit produces.
@@ -231,7 +232,8 @@ fn serve() -> std::io::Result<()> {
         let line = line?;
         let reply = match serde_json::from_str::<Request>(&line) {
             Ok(req) => {
-                let result = std::panic::catch_unwind(|| extract::extract_now(&req.html, req.url.as_deref(), req.now));
+                let result =
+                    std::panic::catch_unwind(|| extract::extract_stripped(&req.html, req.url.as_deref(), req.now));
                 match result {
                     Ok(Ok(page)) => Reply::Ok(Box::new(page)),
                     Ok(Err(failure)) => Reply::Err(failure),

@@ -136,7 +136,7 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     let (unique_tx, unique_rx) = mpsc::channel(8);
     let (enriched_tx, mut enriched_rx) = mpsc::channel::<Batch<EnrichedRecord>>(8);
     let extraction = cleaner::ExtractionConfig::default();
-    cleaner::enable_sandbox(extraction.worker_memory_mb.saturating_mul(1 << 20));
+    cleaner::enable_sandbox(&extraction);
     tokio::spawn(stage_task(Cleaner::new(extraction.budget()), None, raw_rx, cleaned_tx));
     tokio::spawn(stage_task(deduper, Some(DEDUPER_TABLE), cleaned_rx, unique_tx));
     // A changed taxonomy file (or gazetteer) is put in force without a restart, as in the
