@@ -109,7 +109,7 @@ async fn poll(base: &str, n: usize) {
         // As the service does: each poll is delivered (here: counted and dropped) and its
         // state committed as it finishes, so memory holds the polls in flight, not a round.
         let started = Instant::now();
-        let mut polls = fetcher::Polls::new(&fetcher);
+        let mut polls = fetcher::Polls::new();
         polls.start(&fetcher, &feeds);
         let mut outcomes = std::collections::BTreeMap::new();
         let mut new_items = 0;

@@ -1,7 +1,7 @@
 //! Fetching feeds and pages over HTTP, with the fetcher's limits: the address guard on every
 //! hop, redirects followed by hand (loops and long chains cut, permanent ones reported), a
-//! per-host concurrency limit and request rate, timeouts for connect, headers and the whole
-//! request, a body cap measured after decompression, and bot-wall recognition.
+//! per-host concurrency limit and request rate (waited for outside every timeout), timeouts for
+//! connect, headers and the whole request, a body cap measured after decompression, and bot-wall recognition.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -159,55 +159,50 @@ impl HttpClient {
         last_modified: Option<&str>,
         kind: Kind,
     ) -> Result<Fetched, FetchError> {
-        let total = self.settings.total_timeout;
-        match tokio::time::timeout(total, self.get_unbounded(url, etag, last_modified, kind)).await {
-            Ok(result) => result,
-            Err(_) => Err(FetchError::Timeout("total")),
-        }
+        self.get_timed(url, etag, last_modified, kind).await.0
     }
 
-    async fn get_unbounded(
+    /// [`HttpClient::get`], also saying how long the fetch waited for its host's turn.
+    ///
+    /// The total timeout bounds the time the fetch holds a turn (every hop's request and
+    /// body), never the time it waits in a host's queue: a healthy feed on a busy host is
+    /// late, not failed.
+    pub async fn get_timed(
         &self,
         url: &str,
         etag: Option<&str>,
         last_modified: Option<&str>,
         kind: Kind,
-    ) -> Result<Fetched, FetchError> {
-        let mut current = Url::parse(url).map_err(|e| FetchError::Transport(format!("invalid URL {url}: {e}")))?;
-        let mut visited: HashSet<String> = HashSet::new();
-        let mut permanent = true;
-        let mut hops = 0;
-        loop {
-            self.policy
-                .check_url(&current)
-                .map_err(|Blocked(why)| FetchError::Blocked(why))?;
-            if !visited.insert(current.to_string()) {
-                return Err(FetchError::Redirect(format!("loop back to {current}")));
-            }
-            let host = current.host_str().unwrap_or_default().to_string();
-            let _host_permit = self.hosts.acquire(&host).await;
-            let mut request = self.client.get(current.clone()).header(
-                ACCEPT,
-                match kind {
-                    Kind::Feed => {
-                        "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+    ) -> (Result<Fetched, FetchError>, Duration) {
+        let mut queued = Duration::ZERO;
+        let result = async {
+            let mut current = Url::parse(url).map_err(|e| FetchError::Transport(format!("invalid URL {url}: {e}")))?;
+            let mut visited: HashSet<String> = HashSet::new();
+            let mut permanent = true;
+            let mut hops = 0;
+            let mut left = self.settings.total_timeout;
+            loop {
+                self.policy
+                    .check_url(&current)
+                    .map_err(|Blocked(why)| FetchError::Blocked(why))?;
+                if !visited.insert(current.to_string()) {
+                    return Err(FetchError::Redirect(format!("loop back to {current}")));
+                }
+                let turn = self.hosts.acquire(current.host_str().unwrap_or_default()).await;
+                queued += turn.waited;
+                let started = tokio::time::Instant::now();
+                let hop = tokio::time::timeout(left, self.hop(&current, etag, last_modified, kind)).await;
+                left = left.saturating_sub(started.elapsed());
+                drop(turn);
+                let (status, location) = match hop {
+                    Err(_) => return Err(FetchError::Timeout("total")),
+                    Ok(Hop::Done(result)) => {
+                        let mut fetched = result?;
+                        fetched.permanent_url = (permanent && hops > 0).then(|| fetched.final_url.clone());
+                        return Ok(fetched);
                     }
-                    Kind::Article => "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
-                },
-            );
-            if let Some(etag) = etag {
-                request = request.header(IF_NONE_MATCH, etag);
-            }
-            if let Some(last_modified) = last_modified {
-                request = request.header(IF_MODIFIED_SINCE, last_modified);
-            }
-            let mut response = match tokio::time::timeout(self.settings.header_timeout, request.send()).await {
-                Err(_) => return Err(FetchError::Timeout("headers")),
-                Ok(Err(err)) => return Err(classify(&err)),
-                Ok(Ok(response)) => response,
-            };
-            let status = response.status();
-            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                    Ok(Hop::Redirect { status, location }) => (status, location),
+                };
                 hops += 1;
                 if hops > self.settings.max_redirects {
                     return Err(FetchError::Redirect(format!(
@@ -215,69 +210,109 @@ impl HttpClient {
                         self.settings.max_redirects
                     )));
                 }
-                let location = response
-                    .headers()
-                    .get(LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| FetchError::Redirect(format!("{status} without a Location")))?;
+                let location = location.ok_or_else(|| FetchError::Redirect(format!("{status} without a Location")))?;
                 let next = current
-                    .join(location)
+                    .join(&location)
                     .map_err(|e| FetchError::Redirect(format!("bad Location {location:?}: {e}")))?;
                 permanent &= matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
                 current = next;
-                continue;
             }
-            let headers = response.headers().clone();
-            let text = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-            let retry_after = headers
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after);
-            let permanent_url = (permanent && hops > 0).then(|| current.to_string());
-            if status == StatusCode::NOT_MODIFIED {
-                return Ok(Fetched {
-                    not_modified: true,
-                    final_url: current.to_string(),
-                    permanent_url,
-                    etag: text(ETAG),
-                    last_modified: text(LAST_MODIFIED),
-                    max_age: max_age(&headers),
-                    retry_after,
-                    ..Fetched::default()
-                });
-            }
-            if !status.is_success() {
-                // A little of an error page says whether it is a challenge.
-                let prefix = read_body(&mut response, 64 * 1024, true).await.unwrap_or_default();
-                if let Some(wall) = bot_wall(&headers, &prefix, kind) {
-                    return Err(FetchError::BotWall(wall));
+        }
+        .await;
+        (result, queued)
+    }
+
+    /// One request, its turn taken: a redirect to follow, or the final answer with its body.
+    async fn hop(&self, current: &Url, etag: Option<&str>, last_modified: Option<&str>, kind: Kind) -> Hop {
+        let mut request = self.client.get(current.clone()).header(
+            ACCEPT,
+            match kind {
+                Kind::Feed => {
+                    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
                 }
-                return Err(FetchError::Status {
-                    status: status.as_u16(),
-                    retry_after,
-                });
-            }
-            let max = self.settings.max_body_bytes;
-            if response.content_length().is_some_and(|len| len > max as u64) {
-                return Err(FetchError::TooLarge(max));
-            }
-            let body = read_body(&mut response, max, false).await?;
-            if let Some(wall) = bot_wall(&headers, &body, kind) {
-                return Err(FetchError::BotWall(wall));
-            }
-            return Ok(Fetched {
-                not_modified: false,
-                body,
+                Kind::Article => "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
+            },
+        );
+        if let Some(etag) = etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        if let Some(last_modified) = last_modified {
+            request = request.header(IF_MODIFIED_SINCE, last_modified);
+        }
+        let mut response = match tokio::time::timeout(self.settings.header_timeout, request.send()).await {
+            Err(_) => return Hop::Done(Err(FetchError::Timeout("headers"))),
+            Ok(Err(err)) => return Hop::Done(Err(classify(&err))),
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status();
+        if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            return Hop::Redirect { status, location };
+        }
+        let headers = response.headers().clone();
+        let text = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        if status == StatusCode::NOT_MODIFIED {
+            return Hop::Done(Ok(Fetched {
+                not_modified: true,
                 final_url: current.to_string(),
-                permanent_url,
                 etag: text(ETAG),
                 last_modified: text(LAST_MODIFIED),
-                content_type: text(CONTENT_TYPE),
                 max_age: max_age(&headers),
                 retry_after,
-            });
+                ..Fetched::default()
+            }));
         }
+        if !status.is_success() {
+            // A little of an error page says whether it is a challenge.
+            let prefix = read_body(&mut response, 64 * 1024, true).await.unwrap_or_default();
+            if let Some(wall) = bot_wall(&headers, &prefix, kind) {
+                return Hop::Done(Err(FetchError::BotWall(wall)));
+            }
+            return Hop::Done(Err(FetchError::Status {
+                status: status.as_u16(),
+                retry_after,
+            }));
+        }
+        let max = self.settings.max_body_bytes;
+        if response.content_length().is_some_and(|len| len > max as u64) {
+            return Hop::Done(Err(FetchError::TooLarge(max)));
+        }
+        let body = match read_body(&mut response, max, false).await {
+            Ok(body) => body,
+            Err(err) => return Hop::Done(Err(err)),
+        };
+        if let Some(wall) = bot_wall(&headers, &body, kind) {
+            return Hop::Done(Err(FetchError::BotWall(wall)));
+        }
+        Hop::Done(Ok(Fetched {
+            not_modified: false,
+            body,
+            final_url: current.to_string(),
+            permanent_url: None,
+            etag: text(ETAG),
+            last_modified: text(LAST_MODIFIED),
+            content_type: text(CONTENT_TYPE),
+            max_age: max_age(&headers),
+            retry_after,
+        }))
     }
+}
+
+/// What one request of a fetch came to.
+enum Hop {
+    Redirect {
+        status: StatusCode,
+        location: Option<String>,
+    },
+    Done(Result<Fetched, FetchError>),
 }
 
 /// Reads the (decompressed) body up to `max` bytes: more is an error, or, with `truncate`,

@@ -36,7 +36,6 @@ use runtime::{OutgoingRecord, Publisher, StateChange};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use telemetry::{Health, StageMetrics};
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::robots::RobotsCache;
@@ -281,7 +280,6 @@ struct PollContext {
 #[derive(Debug)]
 pub struct Fetcher {
     ctx: PollContext,
-    max_concurrent: usize,
     states: HashMap<String, FeedState>,
 }
 
@@ -304,6 +302,7 @@ impl Fetcher {
                 settings.per_host_concurrency,
                 settings.per_host_requests_per_sec,
                 settings.per_host_burst,
+                settings.max_concurrent_fetches,
             ),
         )?;
         Ok(Self {
@@ -313,7 +312,6 @@ impl Fetcher {
                 robots: RobotsCache::default(),
                 robots_agent: settings.robots_agent().into(),
             },
-            max_concurrent: settings.max_concurrent_fetches,
             states: HashMap::new(),
         })
     }
@@ -415,10 +413,7 @@ pub fn state_change(feed_url: &str, state: &FeedState) -> StateChange {
 /// feed's state becomes. Never fails: a failure is an outcome with a backed-off schedule.
 async fn poll_feed(ctx: &PollContext, feed: &FeedEntry, state: FeedState) -> Polled {
     let metrics = metrics::get();
-    let now = Utc::now();
-    if let Some(at) = state.next_poll {
-        metrics.poll_lag_seconds.observe((now.timestamp() - at).max(0) as f64);
-    }
+    let asked = Utc::now();
     let url = state.url.clone().unwrap_or_else(|| feed.url.clone());
     let (etag, last_modified) = if state.validators_untrusted {
         (None, None)
@@ -426,8 +421,16 @@ async fn poll_feed(ctx: &PollContext, feed: &FeedEntry, state: FeedState) -> Pol
         (state.etag.as_deref(), state.last_modified.as_deref())
     };
     let started = std::time::Instant::now();
-    let fetched = ctx.client.get(&url, etag, last_modified, Kind::Feed).await;
-    metrics.request_seconds.observe(started.elapsed().as_secs_f64());
+    let (fetched, queued) = ctx.client.get_timed(&url, etag, last_modified, Kind::Feed).await;
+    metrics
+        .request_seconds
+        .observe(started.elapsed().saturating_sub(queued).as_secs_f64());
+    // The feed was polled when its host's turn came, not when it joined the host's queue: its
+    // lag and its next poll count from then.
+    let now = asked + chrono::Duration::from_std(queued).unwrap_or_default();
+    if let Some(at) = state.next_poll {
+        metrics.poll_lag_seconds.observe((now.timestamp() - at).max(0) as f64);
+    }
     let mut next = state.clone();
     let fetched = match fetched {
         Ok(fetched) => fetched,
@@ -605,7 +608,7 @@ pub async fn poll_all<F>(fetcher: &Fetcher, feeds: &[FeedEntry], mut deliver: F)
 where
     F: FnMut(&FeedEntry, Polled),
 {
-    let mut polls = Polls::new(fetcher);
+    let mut polls = Polls::new();
     polls.start(fetcher, feeds);
     while let Some((feed, polled)) = polls.next().await {
         deliver(&feed, polled);
@@ -619,22 +622,27 @@ where
 /// only committed once its records are delivered, and until then the schedule still says it
 /// is due, so it must not be started twice.
 pub struct Polls {
-    limit: Arc<Semaphore>,
     running: tokio::task::JoinSet<(FeedEntry, Polled)>,
     unsettled: HashSet<String>,
 }
 
+impl Default for Polls {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Polls {
-    pub fn new(fetcher: &Fetcher) -> Polls {
+    pub fn new() -> Polls {
         Polls {
-            limit: Arc::new(Semaphore::new(fetcher.max_concurrent.max(1))),
             running: tokio::task::JoinSet::new(),
             unsettled: HashSet::new(),
         }
     }
 
     /// Starts polling each of `feeds` that is not in progress already; returns how many
-    /// started. The requests wait for the global and per-host limits.
+    /// started. Each request waits for its host's turn and a global slot (`HostLimits`), so
+    /// a feed on a busy host waits in that host's queue without holding up another host.
     pub fn start<'a>(&mut self, fetcher: &Fetcher, feeds: impl IntoIterator<Item = &'a FeedEntry>) -> usize {
         let mut started = 0;
         for feed in feeds {
@@ -643,9 +651,7 @@ impl Polls {
             }
             self.unsettled.insert(feed.url.clone());
             let (ctx, feed, state) = (fetcher.ctx.clone(), feed.clone(), fetcher.state(&feed.url));
-            let limit = self.limit.clone();
             self.running.spawn(async move {
-                let _permit = limit.acquire_owned().await;
                 let polled = poll_feed(&ctx, &feed, state).await;
                 (feed, polled)
             });
@@ -762,13 +768,17 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
     // up to FEEDS_PER_TRANSACTION feeds, or after BATCH_WAIT: memory holds the polls of one
     // transaction, not of a whole round, and a slow feed delays no other.
     let mut feeds: Vec<FeedEntry> = Vec::new();
-    let mut polls = Polls::new(&fetcher);
+    let mut polls = Polls::new();
     let mut finished: Vec<(FeedEntry, Polled)> = Vec::new();
     let mut first_finished: Option<tokio::time::Instant> = None;
     let mut next_scan = tokio::time::Instant::now();
     while !shutdown.is_cancelled() {
         let now = tokio::time::Instant::now();
         if now >= next_scan {
+            if let Some(why) = membership.failure() {
+                health.set_failed(&why);
+                anyhow::bail!("{why}");
+            }
             if let Some(owned) = membership.owned() {
                 let now_owned = owned_feeds(owned);
                 if now_owned != feeds {
@@ -832,7 +842,7 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
                 tracing::warn!(feeds = chunk.len(), error = %err, "Publishing polls failed; retrying next poll.");
             }
             Err(err) => {
-                health.set_failed();
+                health.set_failed(err.to_string());
                 return Err(err.into());
             }
         }

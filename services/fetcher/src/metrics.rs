@@ -4,12 +4,18 @@
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
 
-use telemetry::prometheus::{self, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts};
+use telemetry::prometheus::{
+    self, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+};
 
 /// How many failing feeds at most get their own series in the per-feed gauges. Past this,
 /// further failing feeds are left out (and `newswire_fetcher_feeds{state}` still counts them),
 /// so that a broken network cannot blow up the number of series.
 pub const MAX_FAILING_FEED_SERIES: usize = 200;
+
+/// How many hosts at most get their own series in `newswire_fetcher_host_queue_requests`; a
+/// host's series exists only while requests wait for it.
+pub const MAX_QUEUED_HOST_SERIES: usize = 100;
 
 /// Poll outcomes (`newswire_fetcher_polls_total{outcome}`); articles add `robots_denied`.
 pub const OUTCOMES: [&str; 10] = [
@@ -38,6 +44,11 @@ pub struct Metrics {
     pub articles: IntCounterVec,
     pub feed_errors: GaugeVec,
     pub feed_last_success: GaugeVec,
+    pub queue_wait_seconds: Histogram,
+    pub requests_waiting: IntGauge,
+    pub host_queue: IntGaugeVec,
+    /// Hosts that currently have a series in `host_queue`.
+    queued_hosts: Mutex<HashSet<String>>,
     /// Feeds that currently have a series in the two per-feed gauges.
     failing: Mutex<HashSet<String>>,
 }
@@ -137,6 +148,35 @@ pub fn get() -> &'static Metrics {
                 )
                 .expect("valid metric"),
             ),
+            queue_wait_seconds: register(
+                Histogram::with_opts(
+                    HistogramOpts::new(
+                        "newswire_fetcher_host_queue_wait_seconds",
+                        "How long a request waited for its host's turn (per-host concurrency and rate) \
+                         and a global fetch slot before it was sent; not part of its timeout.",
+                    )
+                    .buckets(seconds(0.01, 2.5, 14)),
+                )
+                .expect("valid metric"),
+            ),
+            requests_waiting: register(
+                IntGauge::new(
+                    "newswire_fetcher_requests_waiting",
+                    "Requests (feeds and article pages) waiting for their host's turn now.",
+                )
+                .expect("valid metric"),
+            ),
+            host_queue: register(
+                IntGaugeVec::new(
+                    Opts::new(
+                        "newswire_fetcher_host_queue_requests",
+                        "Requests waiting for one host's turn now (hosts with a queue only, at most 100).",
+                    ),
+                    &["host"],
+                )
+                .expect("valid metric"),
+            ),
+            queued_hosts: Mutex::new(HashSet::new()),
             failing: Mutex::new(HashSet::new()),
         };
         for outcome in OUTCOMES {
@@ -175,6 +215,25 @@ impl Metrics {
         self.feed_last_success
             .with_label_values(&[feed])
             .set(last_success_secs.unwrap_or(0) as f64);
+    }
+
+    /// A request joined (`delta` 1) or left (-1) `host`'s queue, which is now `depth` long.
+    pub fn queue_changed(&self, host: &str, depth: usize, delta: i64) {
+        self.requests_waiting.add(delta);
+        let mut queued = self.queued_hosts.lock().unwrap_or_else(|e| e.into_inner());
+        if depth == 0 {
+            if queued.remove(host) {
+                let _ = self.host_queue.remove_label_values(&[host]);
+            }
+            return;
+        }
+        if !queued.contains(host) {
+            if queued.len() >= MAX_QUEUED_HOST_SERIES {
+                return;
+            }
+            queued.insert(host.to_string());
+        }
+        self.host_queue.with_label_values(&[host]).set(depth as i64);
     }
 
     /// How many feeds have a per-feed series now.

@@ -908,6 +908,72 @@ async fn one_host_gets_at_most_its_concurrency() {
     assert_eq!(peak.load(Ordering::SeqCst), 2, "two at a time on one host");
 }
 
+/// Hundreds of healthy feeds on one host: waiting for the host's turn (here 6 s at 50
+/// requests per second) is far longer than a request's 2 s timeout, and still no poll fails,
+/// every feed is requested exactly once, and each feed's next poll counts from when it was
+/// really polled.
+#[tokio::test(flavor = "multi_thread")]
+async fn many_feeds_on_one_host_wait_their_turn_without_failing() {
+    let hits = Arc::new(std::sync::Mutex::new(Vec::<usize>::new()));
+    let h = hits.clone();
+    let app = axum::Router::new().route(
+        "/feed/{i}",
+        axum::routing::get(move |axum::extract::Path(i): axum::extract::Path<usize>| {
+            let h = h.clone();
+            async move {
+                h.lock().unwrap().push(i);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                RSS
+            }
+        }),
+    );
+    let addr = serve(app).await;
+    let fetcher = fetcher_with(FetchSettings {
+        per_host_concurrency: 2,
+        per_host_requests_per_sec: 50.0,
+        per_host_burst: 5,
+        max_concurrent_fetches: 64,
+        ..settings()
+    });
+    let n = 300;
+    let feeds: Vec<FeedEntry> = (0..n).map(|i| feed(&format!("http://{addr}/feed/{i}"))).collect();
+    let started = Utc::now();
+    let mut polls = Vec::new();
+    poll_all(&fetcher, &feeds, |feed, polled| polls.push((feed.url.clone(), polled))).await;
+    let took = (Utc::now() - started).num_milliseconds() as f64 / 1000.0;
+    let failed: Vec<_> = polls
+        .iter()
+        .filter(|(_, p)| !p.is_success())
+        .map(|(u, p)| (u, &p.error))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {n} failed: {:?}",
+        failed.len(),
+        &failed[..failed.len().min(5)]
+    );
+    let mut requested = hits.lock().unwrap().clone();
+    assert_eq!(requested.len(), n, "one request per feed");
+    // Served first come, first served: the polls were started in feed order.
+    let inversions = requested.windows(2).filter(|w| w[0] > w[1]).count();
+    assert!(inversions < n / 10, "{inversions} out of order: {requested:?}");
+    requested.sort_unstable();
+    requested.dedup();
+    assert_eq!(requested.len(), n);
+    // The rate holds: 300 requests at 50/s after a burst of 5 take about 6 s.
+    assert!((5.5..20.0).contains(&took), "took {took} s");
+    // No jitter and a 900 s interval: each next poll is 900 s after the feed's own turn.
+    let next: Vec<i64> = polls.iter().map(|(_, p)| p.next_state.next_poll.unwrap()).collect();
+    let (first, last) = (next.iter().min().unwrap(), next.iter().max().unwrap());
+    assert!(
+        last - first >= 5,
+        "the schedule follows the real polls: {first}..{last}"
+    );
+    assert!(*first >= started.timestamp() + 900 && *last <= Utc::now().timestamp() + 900);
+    let waited = metrics::get().queue_wait_seconds.get_sample_count();
+    assert!(waited >= n as u64, "queue waits are observed: {waited}");
+}
+
 #[tokio::test]
 async fn article_pages_are_fetched_where_robots_txt_allows() {
     let private_hits = counter();

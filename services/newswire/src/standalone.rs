@@ -161,7 +161,7 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     let once = options.once;
     let fetch = tokio::spawn(async move {
         // Feeds are polled as they fall due; each finished poll goes down the pipeline at once.
-        let mut polls = fetcher::Polls::new(&fetcher);
+        let mut polls = fetcher::Polls::new();
         // With --once every feed is polled, whatever its schedule says.
         if once {
             polls.start(&fetcher, &feeds);

@@ -74,6 +74,8 @@ struct Owned {
     entries: BTreeMap<i32, HashMap<String, Vec<u8>>>,
     /// Partitions assigned whose end has been read since their assignment.
     caught_up: Vec<i32>,
+    /// Set when the group consumer failed fatally: it owns nothing any more.
+    failed: Option<String>,
 }
 
 /// This replica's membership in the group that shares `topic`: a background thread stays in
@@ -151,6 +153,13 @@ impl Membership {
         owned.entries.values().any(|m| m.contains_key(key))
     }
 
+    /// Why the membership ended, if its consumer failed fatally (fenced, or any other fatal
+    /// client error). The replica then owns nothing and must restart to rejoin.
+    pub fn failure(&self) -> Option<String> {
+        let owned = self.owned.lock().unwrap_or_else(|e| e.into_inner());
+        owned.failed.clone()
+    }
+
     /// The partitions assigned to this replica (empty before the first assignment).
     pub fn partitions(&self) -> Vec<i32> {
         let owned = self.owned.lock().unwrap_or_else(|e| e.into_inner());
@@ -217,6 +226,14 @@ fn member_loop(consumer: BaseConsumer, topic: &str, owned: &Mutex<Owned>, stop: 
             Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => {}
             Some(Err(err)) => tracing::warn!(topic, error = %err, "Group consumer error."),
             None => {}
+        }
+        if let Some((code, reason)) = consumer.client().fatal_error() {
+            let why = format!("the group consumer of {topic} failed fatally ({code:?}): {reason}");
+            tracing::error!(topic, error = %why, "Left the group: this replica owns nothing until it restarts.");
+            owned.entries.clear();
+            owned.assigned = None;
+            owned.failed = Some(why);
+            return;
         }
     }
     // Leaving the group explicitly hands the partitions over at once.

@@ -90,7 +90,7 @@ impl Publisher {
         if matches!(&err, KafkaError::Transaction(e) if e.is_fatal()) {
             return Err(PublishError::Fatal(err.to_string()));
         }
-        match self.producer.abort_transaction(KAFKA_CALL_TIMEOUT) {
+        match crate::run::abort(&self.producer) {
             Ok(()) => Err(PublishError::Aborted {
                 records: records.len(),
                 reason: err.to_string(),

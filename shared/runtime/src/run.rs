@@ -71,11 +71,41 @@ const KAFKA_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Runs `stage` between its topics until `shutdown` is cancelled, then finishes the batch in
 /// flight, commits it, and returns. Blocking: call it from a dedicated thread
 /// (`tokio::task::spawn_blocking`). Returns an error only for failures that a restart may
-/// cure (a fenced producer, a fatal client error); bad records go to the DLQ instead.
-pub fn run_stage<S: Stage>(
+/// cure (a fenced producer or consumer, any other fatal client error, a state that cannot be
+/// restored); bad records go to the DLQ instead. Whatever the error, `health` says so first,
+/// so that `/healthz` fails as soon as the stage can make no progress.
+pub fn run_stage<S: Stage>(stage: S, run: StageRun, health: Health, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let name = stage.name();
+    let result = stage_loop(stage, run, &health, shutdown);
+    if let Err(err) = &result {
+        health.set_failed(format!("{err:#}"));
+        tracing::error!(
+            stage = name,
+            error = format!("{err:#}"),
+            "Stage stopped: it can make no progress; restart it."
+        );
+    }
+    result
+}
+
+/// The first fatal error of either client, as text. A fatal error (a producer fenced by a
+/// newer incarnation, a static consumer fenced by another member with the same
+/// `group.instance.id`) leaves the client unusable for good: nothing it does will succeed
+/// again, so the stage must stop and be restarted.
+fn fatal_error(consumer: &BaseConsumer<RebalanceFlag>, producer: &BaseProducer<ProducerObserver>) -> Option<String> {
+    if let Some((code, reason)) = consumer.client().fatal_error() {
+        return Some(format!("the Kafka consumer failed fatally ({code:?}): {reason}"));
+    }
+    producer
+        .client()
+        .fatal_error()
+        .map(|(code, reason)| format!("the Kafka producer failed fatally ({code:?}): {reason}"))
+}
+
+fn stage_loop<S: Stage>(
     mut stage: S,
     run: StageRun,
-    health: Health,
+    health: &Health,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let name = stage.name();
@@ -139,7 +169,18 @@ pub fn run_stage<S: Stage>(
                     first_at.get_or_insert_with(Instant::now);
                     batch.push(message.detach());
                 }
-                Some(Err(err)) => tracing::warn!(error = %err, "Consumer error."),
+                Some(Err(err)) => {
+                    // Librdkafka reports a fatal error once, as an event on the poll path;
+                    // after it the consumer delivers nothing, so carrying on would leave the
+                    // stage silent for good.
+                    if let Some(fatal) = fatal_error(&consumer, &producer) {
+                        anyhow::bail!("{fatal}");
+                    }
+                    if let KafkaError::MessageConsumptionFatal(code) = err {
+                        anyhow::bail!("the Kafka consumer failed fatally: {code}");
+                    }
+                    tracing::warn!(error = %err, "Consumer error.");
+                }
                 None if first_at.is_none() && shutdown.is_cancelled() => break,
                 // Serves the producer's events (statistics, delivery reports) also while idle,
                 // so that its gauges are current and not those of the last transaction.
@@ -149,6 +190,10 @@ pub fn run_stage<S: Stage>(
             }
         }
         producer.poll(Duration::ZERO);
+        // A fatal error raised on a path that is not ours (a heartbeat, a producer callback).
+        if let Some(fatal) = fatal_error(&consumer, &producer) {
+            anyhow::bail!("{fatal}");
+        }
         if assigned.swap(false, Ordering::SeqCst) {
             // Under the eager rebalance protocol every partition was revoked and assigned
             // again; fetching restarts from the committed offsets, so the records collected
@@ -174,13 +219,19 @@ pub fn run_stage<S: Stage>(
                 metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
                 tracing::debug!(stage = name, records = batch.len(), "Batch committed.");
             }
+            Err(err) if is_fenced(&err) => {
+                // Retrying cannot help: another member took this one's place in the group.
+                metrics.transactions.with_label_values(&["aborted"]).inc();
+                let _ = abort(&producer);
+                anyhow::bail!(
+                    "fenced: another consumer joined group {group_id} with the same group.instance.id \
+                     ({instance}), or a newer incarnation took the transactional id over: {err}"
+                );
+            }
             Err(err) if is_abortable(&err) => {
                 metrics.transactions.with_label_values(&["aborted"]).inc();
                 tracing::warn!(stage = name, error = %err, "Batch aborted; retrying it.");
-                if let Err(abort_err) = producer.abort_transaction(KAFKA_CALL_TIMEOUT) {
-                    health.set_failed();
-                    return Err(abort_err).context("aborting a failed transaction");
-                }
+                abort(&producer).context("aborting a failed transaction")?;
                 rewind_to_committed(&consumer)?;
                 if stage.is_stateful() {
                     restore(&mut stage, &run)?;
@@ -188,12 +239,12 @@ pub fn run_stage<S: Stage>(
                     stage.reset();
                 }
             }
-            Err(err) => {
-                health.set_failed();
-                return Err(err).context("committing a batch");
-            }
+            Err(err) => return Err(err).context("committing a batch"),
         }
         batch.clear();
+    }
+    if let Some(fatal) = fatal_error(&consumer, &producer) {
+        anyhow::bail!("{fatal}");
     }
     tracing::info!(stage = name, "Stage stopped: the last batch is committed.");
     health.set_ready(false);
@@ -202,6 +253,32 @@ pub fn run_stage<S: Stage>(
 
 fn is_abortable(err: &KafkaError) -> bool {
     matches!(err, KafkaError::Transaction(err) if err.txn_requires_abort())
+}
+
+/// Whether a transactional call failed because this member was fenced: its static consumer
+/// replaced by another with the same `group.instance.id` (an abortable error in librdkafka's
+/// terms, but every retry would be fenced again), or its producer by a newer incarnation.
+fn is_fenced(err: &KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode::{FencedInstanceId, InvalidProducerEpoch, ProducerFenced};
+    matches!(err, KafkaError::Transaction(e) if e.is_fatal() || matches!(e.code(), FencedInstanceId | ProducerFenced | InvalidProducerEpoch))
+}
+
+/// Aborts the open transaction. Librdkafka purges the transaction's outstanding records and
+/// waits until their delivery reports have been served; a `BaseProducer` serves them only
+/// when polled, so the abort is asked in short steps with polls in between (a timed-out abort
+/// may be called again), for up to [`KAFKA_CALL_TIMEOUT`] in all. A single blocking call
+/// would wait out the whole timeout and fail ("the event queue must be polled").
+pub(crate) fn abort<C: rdkafka::producer::ProducerContext>(producer: &BaseProducer<C>) -> Result<(), KafkaError> {
+    let deadline = Instant::now() + KAFKA_CALL_TIMEOUT;
+    loop {
+        producer.poll(Duration::from_millis(50));
+        match producer.abort_transaction(Duration::from_millis(500)) {
+            Err(KafkaError::Transaction(err)) if err.is_retriable() && Instant::now() < deadline => {
+                tracing::debug!(error = %err, "Abort not finished yet; serving delivery reports.");
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Calls a transactional operation again while librdkafka says the same call may be retried

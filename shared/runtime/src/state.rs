@@ -61,7 +61,12 @@ pub fn restore_state(
             Some(Err(KafkaError::PartitionEOF(partition))) => {
                 pending.remove(&partition);
             }
-            Some(Err(err)) => tracing::warn!(topic, error = %err, "Error while restoring state."),
+            Some(Err(err)) => {
+                if let Some((code, reason)) = consumer.client().fatal_error() {
+                    anyhow::bail!("restoring {topic}: the consumer failed fatally ({code:?}): {reason}");
+                }
+                tracing::warn!(topic, error = %err, "Error while restoring state.");
+            }
             None => {}
         }
         if last_progress.elapsed() > RESTORE_STALL_TIMEOUT {

@@ -65,7 +65,8 @@ pub fn init_logging(format: LogFormat) {
 #[derive(Debug, Clone, Default)]
 pub struct Health {
     ready: Arc<AtomicBool>,
-    failed: Arc<AtomicBool>,
+    /// Why the service can make no progress, once it cannot.
+    failed: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Health {
@@ -74,19 +75,25 @@ impl Health {
         self.ready.store(ready, Ordering::SeqCst);
     }
 
-    /// Failed: the service's loop hit an error it cannot recover from; `/healthz` fails so
-    /// that the orchestrator restarts it.
-    pub fn set_failed(&self) {
-        self.failed.store(true, Ordering::SeqCst);
+    /// Failed: the service's loop hit an error it cannot recover from (`why`); `/healthz`
+    /// fails and says why, so that the orchestrator restarts it. The first reason is kept.
+    pub fn set_failed(&self, why: impl Into<String>) {
+        let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        failed.get_or_insert_with(|| why.into());
         self.ready.store(false, Ordering::SeqCst);
     }
 
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::SeqCst)
+        self.ready.load(Ordering::SeqCst) && self.is_alive()
     }
 
     pub fn is_alive(&self) -> bool {
-        !self.failed.load(Ordering::SeqCst)
+        self.failure().is_none()
+    }
+
+    /// Why the service failed, if it did.
+    pub fn failure(&self) -> Option<String> {
+        self.failed.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -130,10 +137,9 @@ pub fn render_metrics() -> anyhow::Result<String> {
 }
 
 async fn healthz(State(health): State<Health>) -> impl IntoResponse {
-    if health.is_alive() {
-        (StatusCode::OK, "ok\n")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "failed\n")
+    match health.failure() {
+        None => (StatusCode::OK, "ok\n".to_string()),
+        Some(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("failed: {why}\n")),
     }
 }
 
@@ -198,8 +204,15 @@ mod tests {
             metrics.contains("newswire_telemetry_test_records_in_total 1"),
             "{metrics}"
         );
-        health.set_failed();
-        assert!(get("/healthz").await.starts_with("HTTP/1.1 503"));
+        health.set_failed("the consumer was fenced");
+        health.set_failed("a later error");
+        let healthz = get("/healthz").await;
+        assert!(healthz.starts_with("HTTP/1.1 503"), "{healthz}");
+        assert!(healthz.ends_with("failed: the consumer was fenced\n"), "{healthz}");
+        assert!(
+            get("/readyz").await.starts_with("HTTP/1.1 503"),
+            "a failed service is not ready"
+        );
         shutdown.cancel();
     }
 }

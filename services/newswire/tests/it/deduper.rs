@@ -263,3 +263,116 @@ async fn the_deduper_refuses_a_partitioned_input() {
         .unwrap_err();
     assert!(err.to_string().contains("needs exactly one"), "{err:#}");
 }
+
+/// A running stage whose static consumer is fenced (another member joins its group with the
+/// same `group.instance.id`, as after a broker outage) stops with a non-zero exit and says
+/// why; restarted, it carries on from the committed offsets with nothing lost or repeated.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fenced_stage_exits_non_zero_and_its_restart_loses_and_repeats_nothing() {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+
+    let bootstrap = kafka_bootstrap();
+    let prefix = unique_prefix("fenced");
+    let dir = tempfile::tempdir().unwrap();
+    let kafka = pipeline_kafka(&bootstrap, &prefix, 1).await;
+    let input = stream();
+    let mut reference = deduper::Deduper::default();
+    let now = chrono::Utc::now();
+    let expected: Vec<UniqueRecord> = input.iter().filter_map(|r| reference.dedupe(r.clone(), now)).collect();
+    let expected = decisions(&expected);
+
+    let config = dir.path().join("deduper.yaml");
+    std::fs::write(
+        &config,
+        "kafka:\n  librdkafka:\n    session.timeout.ms: \"8000\"\n    heartbeat.interval.ms: \"500\"\n",
+    )
+    .unwrap();
+    let group = format!("{prefix}deduper");
+    let mut env = topic_env(&prefix);
+    env.extend([
+        ("NEWSWIRE_CONFIG".to_string(), config.display().to_string()),
+        ("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS".to_string(), bootstrap.clone()),
+        ("NEWSWIRE__RUNTIME__LISTEN_ADDR".to_string(), "127.0.0.1:0".to_string()),
+        ("NEWSWIRE__RUNTIME__INSTANCE_ID".to_string(), "fenced-0".to_string()),
+        ("NEWSWIRE__RUNTIME__GROUP_ID".to_string(), group.clone()),
+        ("NEWSWIRE__RUNTIME__BATCH_MAX_RECORDS".to_string(), "7".to_string()),
+        ("NEWSWIRE_LOG".to_string(), "info".to_string()),
+    ]);
+    let collector = Collector::start(&bootstrap, &kafka.topics.unique);
+    let mut first = Service::start("deduper", &env, dir.path(), 0);
+    // The first half is processed completely, so the fence comes while the stage is idle,
+    // between batches: on the consumer's poll path, not in a transaction.
+    let split = input.len() / 2;
+    let mut first_half = deduper::Deduper::default();
+    let first_outputs = input[..split]
+        .iter()
+        .filter_map(|r| first_half.dedupe(r.clone(), now))
+        .count();
+    produce(&bootstrap, &kafka.topics.cleaned, &input[..split]);
+    let idle = wait_until(Duration::from_secs(90), || collector.count() >= first_outputs).await;
+    assert!(
+        idle,
+        "{} of {first_outputs} outputs\n{}",
+        collector.count(),
+        first.logs()
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = collector.count();
+
+    // Another member with the same static id joins: the broker fences the running one.
+    let intruder: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("group.id", &group)
+        .set("group.instance.id", "fenced-0")
+        .set("enable.auto.commit", "false")
+        .set("session.timeout.ms", "8000")
+        .create()
+        .unwrap();
+    intruder.subscribe(&[&kafka.topics.cleaned]).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut exited = None;
+    while exited.is_none() && std::time::Instant::now() < deadline {
+        // Polling keeps the intruder in the group; it commits nothing.
+        let _ = intruder.poll(Duration::from_millis(200));
+        exited = first.wait_exit(Duration::from_millis(10));
+    }
+    assert_eq!(
+        exited,
+        Some(false),
+        "the fenced deduper exits non-zero at once\n{}",
+        first.logs()
+    );
+    let logs = first.logs();
+    assert!(
+        logs.to_lowercase().contains("fenced") && logs.contains("can make no progress"),
+        "and says why\n{logs}"
+    );
+    let why = logs
+        .lines()
+        .find(|l| l.contains("can make no progress"))
+        .unwrap_or_default();
+    eprintln!("fenced stage: {why}");
+    drop(intruder);
+
+    // The rest of the input arrives; a restarted replica under the same id takes over.
+    produce(&bootstrap, &kafka.topics.cleaned, &input[split..]);
+    let second = Service::start("deduper", &env, dir.path(), 1);
+    let complete = wait_until(Duration::from_secs(120), || collector.count() >= expected.len()).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let received: Vec<UniqueRecord> = collector
+        .snapshot()
+        .iter()
+        .map(|(_, payload)| serde_json::from_slice(payload).unwrap())
+        .collect();
+    assert!(
+        complete,
+        "{} of {} records (before the fence: {before})\n{}",
+        received.len(),
+        expected.len(),
+        second.logs()
+    );
+    let (mut got, mut want) = (decisions(&received), expected);
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "exactly the uninterrupted deduper's decisions, each once");
+}

@@ -651,3 +651,46 @@ async fn a_slow_feed_holds_back_no_other_feeds_items() {
         fetcher.logs()
     );
 }
+
+/// 200 feeds on one host, in cluster mode: at 20 requests per second the host's queue is ten
+/// seconds long, five times the request timeout, and still every feed is polled, none fails,
+/// and each feed's item is on news.raw exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fetcher_service_polls_many_feeds_on_one_host_without_failing_any() {
+    let bootstrap = kafka_bootstrap();
+    let prefix = unique_prefix("one-host");
+    let dir = tempfile::tempdir().unwrap();
+    pipeline_kafka(&bootstrap, &prefix, 1).await;
+    let log: RequestLog = Arc::default();
+    let base = logging_feed_server(log.clone()).await;
+    let n = 200;
+    let urls: Vec<String> = (0..n).map(|i| format!("{base}/feeds/desk{i}")).collect();
+    let feeds = write_feeds_file(dir.path(), &urls);
+    let mut env = fetcher_env(&bootstrap, &prefix, &feeds, "one-host");
+    env.extend(
+        [
+            ("NEWSWIRE__FETCHER__PER_HOST_REQUESTS_PER_SEC", "20"),
+            ("NEWSWIRE__FETCHER__PER_HOST_BURST", "5"),
+            ("NEWSWIRE__FETCHER__PER_HOST_CONCURRENCY", "2"),
+            ("NEWSWIRE__FETCHER__REQUEST_TIMEOUT_SECS", "2"),
+            ("NEWSWIRE__FETCHER__HEADER_TIMEOUT_SECS", "2"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let collector = Collector::start(&bootstrap, &format!("{prefix}news.raw"));
+    let fetcher = Service::start("fetcher", &env, dir.path(), 0);
+    let all = wait_until(Duration::from_secs(90), || collector.count() >= n).await;
+    // Room for a repeat to show up.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let logs = fetcher.logs();
+    assert!(all, "{} of {n} items\n{logs}", collector.count());
+    assert!(
+        !logs.contains("Feed poll failed"),
+        "no feed failed while it waited:\n{logs}"
+    );
+    let keys: Vec<String> = collector.snapshot().into_iter().map(|(key, _)| key).collect();
+    let distinct: HashSet<&String> = keys.iter().collect();
+    assert_eq!((keys.len(), distinct.len()), (n, n), "each item once");
+    let requested: HashSet<String> = log.lock().unwrap().iter().map(|(name, _)| name.clone()).collect();
+    assert_eq!(requested.len(), n, "every feed was requested");
+}

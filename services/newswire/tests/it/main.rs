@@ -309,3 +309,43 @@ fn dedup_marks_copies_and_reports_bad_lines() {
     assert_eq!(out[2]["duplicate_kind"], "exact_url");
     assert_eq!(out[2]["is_duplicate"], true);
 }
+
+/// 45 small, healthy feeds on one host at the default politeness (one request per second
+/// after a burst of five, two at a time, a 30 s request timeout): the last ones wait about
+/// 40 s for their host's turn, which is queueing, not a timeout. Every feed is polled once
+/// and fails not, and every item comes out.
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_polls_many_feeds_on_one_host_without_failing_any() {
+    let n = 45;
+    let server = FeedServer::start(
+        (0..n)
+            .map(|i| {
+                let body = format!(
+                    "<rss version=\"2.0\"><channel><title>Desk {i}</title><item><title>Desk {i} reports on the \
+                     harbour works, item {i}</title><link>https://one-host.example/desk{i}/story</link>\
+                     <description>The harbour works of desk {i} went ahead on Monday after a long delay.</description>\
+                     </item></channel></rss>"
+                );
+                (format!("desk{i}.xml"), body.into_bytes())
+            })
+            .collect(),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = write_feeds_file(dir.path(), &server.urls());
+    let output = standalone_once(&feeds, &dir.path().join("data"), &[]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("Feed poll failed"),
+        "no feed failed while it waited:\n{stderr}"
+    );
+    let records = parse_records(&String::from_utf8_lossy(&output.stdout));
+    let mut desks: Vec<String> = records
+        .iter()
+        .map(|r| r.article.url.clone().unwrap_or_default())
+        .collect();
+    desks.sort();
+    desks.dedup();
+    assert_eq!(desks.len(), n, "one record per feed: {desks:?}");
+}
