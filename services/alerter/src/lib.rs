@@ -21,7 +21,7 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 /// The alerter service's configuration file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlerterConfig {
     /// `kafka`: how to reach the cluster, and the topic names.

@@ -39,10 +39,10 @@ pub struct FeedEntry {
 /// A feeds file that cannot be used; names the file and the entry.
 #[derive(Debug, thiserror::Error)]
 pub enum FeedsError {
-    #[error("cannot read the feeds file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
-    #[error("invalid feeds file {path}: {source}")]
-    Parse { path: String, source: serde_yaml::Error },
+    #[error("cannot read the feeds file {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
+    #[error("invalid feeds file {path}: {cause}")]
+    Parse { path: String, cause: serde_yaml::Error },
     #[error("invalid feeds file {path}: feeds[{index}] ({url:?}): {message}")]
     Entry {
         path: String,
@@ -56,18 +56,18 @@ impl FeedsFile {
     /// Reads and validates a feeds file.
     pub fn load(path: &Path) -> Result<FeedsFile, FeedsError> {
         let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| FeedsError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| FeedsError::Read {
             path: display.clone(),
-            source,
+            cause,
         })?;
         Self::parse(&text, &display)
     }
 
     /// Parses and validates feeds-file text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<FeedsFile, FeedsError> {
-        let file: FeedsFile = serde_yaml::from_str(text).map_err(|source| FeedsError::Parse {
+        let file: FeedsFile = serde_yaml::from_str(text).map_err(|cause| FeedsError::Parse {
             path: origin.to_string(),
-            source,
+            cause,
         })?;
         let mut urls = HashSet::new();
         for (index, feed) in file.feeds.iter().enumerate() {

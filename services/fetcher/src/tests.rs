@@ -1,6 +1,13 @@
 use std::path::{Path, PathBuf};
 
+use std::collections::HashSet;
+
+use record::RawRecord;
+use telemetry::StageMetrics;
+
 use super::*;
+use crate::cluster::encode_within_limit;
+use crate::state::SEEN_PER_FEED;
 
 fn corpus(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -1040,16 +1047,25 @@ async fn article_pages_are_fetched_where_robots_txt_allows() {
 #[test]
 fn oversized_records_lose_their_page_then_are_left_out() {
     let metrics = StageMetrics::get("fetcher");
+    // The limit follows the producer's configured `message.max.bytes`.
+    let mut kafka = config::KafkaConfig::default();
+    kafka.librdkafka.insert("message.max.bytes".into(), "200000".into());
+    let limit = runtime::batch::max_record_bytes(&kafka);
+    assert_eq!(limit, 200_000 - 4096);
     let mut r = record("big");
     r.page = Some(record::Page {
         url: "https://x".into(),
-        html: "x".repeat(MAX_RECORD_BYTES),
+        html: "x".repeat(limit),
         fetched_at: Utc::now(),
     });
-    let payload = encode_within_limit(r, &metrics).unwrap();
+    let payload = encode_within_limit(r.clone(), limit, &metrics).unwrap();
     let back: RawRecord = serde_json::from_slice(&payload).unwrap();
     assert!(back.page.is_none(), "the page went, the item stayed");
+    assert!(
+        encode_within_limit(r, limit * 2, &metrics).unwrap().len() > limit,
+        "a larger limit keeps the page"
+    );
     let mut r = record("huge");
-    r.content = Some("x".repeat(MAX_RECORD_BYTES));
-    assert!(encode_within_limit(r, &metrics).is_none());
+    r.content = Some("x".repeat(limit));
+    assert!(encode_within_limit(r, limit, &metrics).is_none());
 }

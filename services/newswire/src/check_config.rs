@@ -19,6 +19,8 @@ pub enum Kind {
     Tagger,
     /// The alerter's configuration file.
     Alerter,
+    /// The configuration file of `newswire run --config` (one section per service).
+    Pipeline,
     /// The configuration file of `newswire topics create --config`.
     Topics,
     /// A feeds list (`deploy/feeds.yaml`).
@@ -35,6 +37,7 @@ pub fn check(kind: Kind, file: &Path) -> anyhow::Result<()> {
         Kind::Deduper => config::load::<deduper::DeduperConfig>(Some(file)).map(drop),
         Kind::Tagger => config::load::<tagger::TaggerConfig>(Some(file)).map(drop),
         Kind::Alerter => config::load::<alerter::AlerterConfig>(Some(file)).map(drop),
+        Kind::Pipeline => crate::pipeline::PipelineConfig::load(Some(file)).map(drop),
         Kind::Topics => crate::topics::kafka_config(Some(file), None, "").map(drop),
         Kind::Feeds => fetcher::FeedsFile::load(file).map(drop).map_err(Into::into),
         Kind::Taxonomy => tagger::Taxonomy::load(file).map(drop).map_err(Into::into),

@@ -120,8 +120,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             telemetry::cancel_on_signals(shutdown.clone());
             let summary = newswire::standalone::run(options, shutdown).await?;
             eprintln!(
-                "newswire: {} records written, {} dead letters",
-                summary.written, summary.dead_letters
+                "newswire: {} records written, {} alert events, {} dead letters",
+                summary.written, summary.alerts, summary.dead_letters
             );
             Ok(())
         }

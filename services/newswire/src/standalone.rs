@@ -1,22 +1,29 @@
-//! Standalone mode: all four stages in one process, wired by bounded in-memory channels.
+//! Standalone mode: the cluster in one process. The same fetcher loop ([`fetcher::PollLoop`]),
+//! the same stages run by the same batch core ([`runtime::batch`]) as the services, and the
+//! alerter; bounded in-memory channels instead of Kafka topics between them, and an embedded
+//! store instead of changelog topics.
 //!
-//! Records travel in batches (one per feed poll). Each stage adds its state changes to the
-//! batch; the sink writes the batch's enriched records (JSON lines, or Kafka when configured),
-//! flushes them, and only then commits every stage's state changes to the embedded store in
-//! one transaction. A crash between the two can repeat the last batches on the next run (at
-//! least once); it never loses an item. Bounded channels give backpressure, never drops.
+//! Records travel in batches, as JSON bytes with their `traceparent`, exactly as they would
+//! on the topics. Each stage applies a batch and adds its state changes to it; the sink writes
+//! the batch (enriched records as JSON lines, or to Kafka when configured, with the per-topic
+//! copies, the alert events and the dead letters), flushes it, commits every stage's state
+//! changes to the embedded store in one transaction, and only then tells each stage that its
+//! outputs are committed ([`runtime::Stage::committed`]). A crash between the write and the
+//! store's commit repeats the last batches on the next run (at least once, not exactly
+//! once); it never loses an item. Bounded channels give backpressure, never drops.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use cleaner::Cleaner;
-use config::{KafkaConfig, RuntimeConfig};
+use config::{KafkaConfig, RuntimeConfig, TopicNames};
 use deduper::Deduper;
-use fetcher::{FeedsFile, FetchSettings, Fetcher, NetworkSettings};
-use record::{EnrichedRecord, Record};
-use runtime::{OutgoingRecord, Publisher, Stage, StateChange};
+use fetcher::{FeedEntry, FeedsFile, Fetcher, PollLoop};
+use runtime::batch::{Message, Topics, apply_batch, max_record_bytes};
+use runtime::{Publisher, Stage, StateChange, TRACEPARENT, TraceContext};
 use serde::Serialize;
 use store::Store;
 use tagger::{Tagger, Taxonomy};
@@ -24,40 +31,55 @@ use telemetry::StageMetrics;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// What `newswire run` was asked to do.
-#[derive(Debug, Clone, clap::Args)]
+use crate::pipeline::PipelineConfig;
+
+/// What `newswire run` was asked to do. The flags override the configuration file.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct Options {
-    /// The feeds file (YAML, a `feeds:` list).
-    #[arg(long, default_value = "deploy/feeds.yaml")]
-    pub feeds: PathBuf,
-    /// The taxonomy file (YAML, a `topics:` list).
-    #[arg(long, default_value = "deploy/taxonomy.yaml")]
-    pub taxonomy: PathBuf,
-    /// Publish enriched records to this Kafka cluster (bootstrap servers) instead of writing
-    /// JSON lines.
+    /// The pipeline's configuration file (YAML): one section per service (`fetcher:`,
+    /// `cleaner:`, `deduper:`, `tagger:`, `alerter:`) with that service's own keys.
+    #[arg(long, value_name = "FILE", env = "NEWSWIRE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The feeds file (YAML, a `feeds:` list); default: `fetcher.feeds_file`, else the
+    /// sample feeds built into the binary.
+    #[arg(long, value_name = "FILE")]
+    pub feeds: Option<PathBuf>,
+    /// The taxonomy file (YAML, a `topics:` list); default: `tagger.taxonomy_file`, else the
+    /// taxonomy and gazetteers built into the binary.
+    #[arg(long, value_name = "FILE")]
+    pub taxonomy: Option<PathBuf>,
+    /// Publish to this Kafka cluster (bootstrap servers): enriched records, their per-topic
+    /// copies, alert events and dead letters, in one transaction per batch.
     #[arg(long, value_name = "BOOTSTRAP")]
     pub kafka: Option<String>,
-    /// With --kafka: a prefix for every topic name.
-    #[arg(long, default_value = "")]
-    pub topic_prefix: String,
-    /// Write JSON lines to this file (appending) instead of stdout.
+    /// With --kafka: a prefix for every topic name (replaces the configured names).
+    #[arg(long)]
+    pub topic_prefix: Option<String>,
+    /// Write the enriched records as JSON lines to this file (appending) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Where state (items seen, fingerprints) and the dead-letter file live.
+    /// Without --kafka: append alert events (JSON lines) to this file; default
+    /// `<data-dir>/alerts.jsonl`.
+    #[arg(long, value_name = "FILE")]
+    pub alerts_out: Option<PathBuf>,
+    /// Where state (items seen, fingerprints, topic baselines) and, without --kafka, the
+    /// dead-letter file live.
     #[arg(long, default_value = "newswire-data")]
     pub data_dir: PathBuf,
     /// Poll every feed once, drain the pipeline and exit.
     #[arg(long)]
     pub once: bool,
     /// Seconds between polls of a feed (without --once), for feeds that set no
-    /// `min_interval_secs` of their own.
-    #[arg(long, default_value_t = 300)]
-    pub interval_secs: u64,
+    /// `min_interval_secs` of their own; default `fetcher.fetcher.min_interval_secs` (300 in
+    /// standalone mode without a configuration file).
+    #[arg(long)]
+    pub interval_secs: Option<u64>,
     /// Serve /metrics, /healthz and /readyz on this address (e.g. 127.0.0.1:9464).
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<String>,
     /// Let the fetcher reach this private, loopback or link-local network (a CIDR such as
-    /// 10.0.0.0/8, an IP, or host:port); repeatable. By default only public addresses are fetched.
+    /// 10.0.0.0/8, an IP, or host:port); repeatable, added to `fetcher.network.allow`. By
+    /// default only public addresses are fetched.
     #[arg(long = "allow-network", value_name = "CIDR")]
     pub allow_network: Vec<String>,
 }
@@ -66,54 +88,115 @@ pub struct Options {
 #[derive(Debug, Default, Serialize)]
 pub struct Summary {
     pub written: u64,
+    pub alerts: u64,
     pub dead_letters: u64,
 }
 
+/// The standalone interval between polls of a feed without a configuration file.
+const DEFAULT_INTERVAL_SECS: u64 = 300;
+
+/// The sample feeds built into the binary (`deploy/feeds.yaml`).
+const EMBEDDED_FEEDS: &str = include_str!("../../../deploy/feeds.yaml");
+
+/// Tables of the embedded store, one per stateful stage.
 const FETCHER_TABLE: &str = "fetcher";
 const DEDUPER_TABLE: &str = "deduper";
-
-/// Records of one feed poll on their way through the stages, with the state changes that
-/// must be persisted once they are written.
-struct Batch<T> {
-    records: Vec<T>,
-    state: Vec<(&'static str, StateChange)>,
-    dead: Vec<DeadLetter>,
-}
-
-/// A record a stage could not process: kept, with the error, in `<data dir>/dlq.jsonl`.
-#[derive(Debug, Serialize)]
-struct DeadLetter {
-    stage: &'static str,
-    error_kind: &'static str,
-    error: String,
-    record: serde_json::Value,
-}
+const ALERTER_TABLE: &str = "alerter";
 
 /// How often the standalone pipeline looks for a changed taxonomy file.
 const TAXONOMY_CHECK_EVERY: Duration = Duration::from_secs(10);
 
+/// What a stage is told once its batch is durable ([`Stage::committed`]).
+type OnCommit = Box<dyn FnOnce() + Send>;
+
+/// One batch on its way through the stages: what the next stage reads, what the sink will
+/// write, and what becomes durable with it.
+struct Batch {
+    /// The next stage's input, as it would be on its topic.
+    next: Vec<Message>,
+    /// What the sink writes: enriched records, per-topic copies, alert events, dead letters.
+    out: Vec<Message>,
+    state: Vec<(&'static str, StateChange)>,
+    on_commit: Vec<OnCommit>,
+}
+
+/// The effective settings of a run: the configuration file, then the flags.
+struct Settings {
+    config: PipelineConfig,
+    feeds: Vec<FeedEntry>,
+    taxonomy: Taxonomy,
+    /// The taxonomy file, when there is one to reload.
+    taxonomy_file: Option<PathBuf>,
+    topics: TopicNames,
+}
+
+impl Settings {
+    fn resolve(options: &Options) -> anyhow::Result<Settings> {
+        let mut config = PipelineConfig::load(options.config.as_deref())?;
+        let fetch = &mut config.fetcher.fetcher;
+        if options.config.is_none() {
+            fetch.min_interval_secs = DEFAULT_INTERVAL_SECS;
+        }
+        if let Some(secs) = options.interval_secs {
+            fetch.min_interval_secs = secs;
+        }
+        fetch.max_interval_secs = fetch.max_interval_secs.max(fetch.min_interval_secs);
+        fetch.validate()?;
+        config
+            .fetcher
+            .network
+            .allow
+            .extend(options.allow_network.iter().cloned());
+        let feeds = match options.feeds.as_ref().or(config.fetcher.feeds_file.as_ref()) {
+            Some(path) => FeedsFile::load(path)?.feeds,
+            None => FeedsFile::parse(EMBEDDED_FEEDS, "the built-in feeds")?.feeds,
+        };
+        if let Some(file) = &options.taxonomy {
+            config.tagger.taxonomy_file = Some(file.clone());
+        }
+        let taxonomy = config.tagger.load_taxonomy()?;
+        let taxonomy_file = config.tagger.taxonomy_file.clone();
+        let kafka = &mut config.tagger.kafka;
+        if let Some(bootstrap) = &options.kafka {
+            kafka.bootstrap_servers = bootstrap.clone();
+        }
+        if let Some(prefix) = &options.topic_prefix {
+            kafka.topics = TopicNames::with_prefix(prefix);
+            config.tagger.topic_prefix = format!("{prefix}{}", config.tagger.topic_prefix);
+        }
+        let topics = kafka.topics.clone();
+        Ok(Settings {
+            config,
+            feeds,
+            taxonomy,
+            taxonomy_file,
+            topics,
+        })
+    }
+}
+
 /// Runs the pipeline until `shutdown`, or, with `once`, until every feed was polled once and
 /// every record written.
 pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Result<Summary> {
-    let feeds = FeedsFile::load(&options.feeds)?.feeds;
-    let taxonomy = Taxonomy::load(&options.taxonomy)?;
+    let Settings {
+        config,
+        feeds,
+        taxonomy,
+        taxonomy_file,
+        topics,
+    } = Settings::resolve(&options)?;
     let store = Store::open(&options.data_dir)?;
-    let defaults = FetchSettings::default();
-    let settings = FetchSettings {
-        min_interval_secs: options.interval_secs,
-        max_interval_secs: defaults.max_interval_secs.max(options.interval_secs),
-        ..defaults
-    };
-    let network = NetworkSettings {
-        allow: options.allow_network.clone(),
-    };
-    let mut fetcher = Fetcher::new(&settings, &network)?;
+    let mut fetcher = Fetcher::new(&config.fetcher.fetcher, &config.fetcher.network)?;
     for (key, value) in store.load(FETCHER_TABLE)? {
         fetcher.restore(&key, Some(&value));
     }
-    let mut deduper = Deduper::default();
+    let mut deduper = Deduper::new(config.deduper.deduper.clone());
     for (key, value) in store.load(DEDUPER_TABLE)? {
         deduper.restore(&key, Some(&value));
+    }
+    let mut alerter = alerter::Alerter::new(config.alerter.detector.clone());
+    for (key, value) in store.load(ALERTER_TABLE)? {
+        alerter.restore(&key, Some(&value));
     }
     tracing::info!(
         feeds = feeds.len(),
@@ -123,7 +206,8 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
         "Standalone pipeline starting."
     );
 
-    let sink = Sink::new(&options).await?;
+    let sink = Sink::new(&options, &config, &taxonomy).await?;
+    let limit = max_record_bytes(&config.tagger.kafka);
     telemetry::register_build_info("newswire");
     if let Some(addr) = &options.metrics_addr {
         let health = telemetry::Health::default();
@@ -134,76 +218,123 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     let (raw_tx, raw_rx) = mpsc::channel(8);
     let (cleaned_tx, cleaned_rx) = mpsc::channel(8);
     let (unique_tx, unique_rx) = mpsc::channel(8);
-    let (enriched_tx, mut enriched_rx) = mpsc::channel::<Batch<EnrichedRecord>>(8);
-    let extraction = cleaner::ExtractionConfig::default();
-    cleaner::enable_sandbox(&extraction);
-    tokio::spawn(stage_task(Cleaner::new(extraction.budget()), None, raw_rx, cleaned_tx));
-    tokio::spawn(stage_task(deduper, Some(DEDUPER_TABLE), cleaned_rx, unique_tx));
+    let (enriched_tx, enriched_rx) = mpsc::channel(8);
+    let (done_tx, mut done_rx) = mpsc::channel::<Batch>(8);
+    let extraction = &config.cleaner.extraction;
+    cleaner::enable_sandbox(extraction);
+    let stage = |name: &'static str| Topics {
+        output: match name {
+            "cleaner" => topics.cleaned.as_str(),
+            "deduper" => topics.unique.as_str(),
+            "tagger" => topics.enriched.as_str(),
+            _ => topics.alerts.as_str(),
+        },
+        dlq: topics.dlq.as_str(),
+    };
+    tokio::spawn(stage_task(
+        Cleaner::new(extraction.budget()),
+        None,
+        Role::Middle,
+        owned(stage("cleaner")),
+        limit,
+        raw_rx,
+        cleaned_tx,
+    ));
+    tokio::spawn(stage_task(
+        deduper,
+        Some(DEDUPER_TABLE),
+        Role::Middle,
+        owned(stage("deduper")),
+        limit,
+        cleaned_rx,
+        unique_tx,
+    ));
     // A changed taxonomy file (or gazetteer) is put in force without a restart, as in the
     // tagger service; an invalid one is logged and the old one stays.
     let shared = tagger::SharedTaxonomy::new(taxonomy);
-    if !options.once {
-        let mut reloader = tagger::Reloader::new(&options.taxonomy, shared.clone());
+    if let Some(file) = taxonomy_file.filter(|_| !options.once && config.tagger.taxonomy_reload_secs > 0) {
+        let mut reloader = tagger::Reloader::new(&file, shared.clone());
         let stop = shutdown.child_token();
+        let every = TAXONOMY_CHECK_EVERY.min(Duration::from_secs(config.tagger.taxonomy_reload_secs));
         tokio::spawn(async move {
             loop {
                 tokio::select! {
-                    () = tokio::time::sleep(TAXONOMY_CHECK_EVERY) => {}
+                    () = tokio::time::sleep(every) => {}
                     () = stop.cancelled() => return,
                 }
                 reloader.check();
             }
         });
     }
-    tokio::spawn(stage_task(Tagger::shared(shared), None, unique_rx, enriched_tx));
+    let mut tagger = Tagger::shared(shared);
+    if sink.is_kafka() && config.tagger.topic_routing {
+        tagger = tagger.with_topic_routing(config.tagger.topic_prefix.clone());
+    }
+    tokio::spawn(stage_task(
+        tagger,
+        None,
+        Role::Publishes,
+        owned(stage("tagger")),
+        limit,
+        unique_rx,
+        enriched_tx,
+    ));
+    tokio::spawn(stage_task(
+        alerter,
+        Some(ALERTER_TABLE),
+        Role::Last,
+        owned(stage("alerter")),
+        limit,
+        enriched_rx,
+        done_tx,
+    ));
 
     let fetch_shutdown = shutdown.clone();
     let once = options.once;
+    let raw_topic = topics.raw.clone();
     let fetch = tokio::spawn(async move {
-        // Feeds are polled as they fall due; each finished poll goes down the pipeline at once.
-        let mut polls = fetcher::Polls::new();
-        // With --once every feed is polled, whatever its schedule says.
-        if once {
-            polls.start(&fetcher, &feeds);
-        }
+        let metrics = StageMetrics::get("fetcher");
+        let mut polls = if once { PollLoop::once() } else { PollLoop::scheduled() };
         loop {
-            if !once {
-                polls.start(&fetcher, fetcher.due(&feeds, chrono::Utc::now()));
+            if polls.scan_due() {
+                polls.start_due(&fetcher, &feeds);
             }
-            fetcher.update_feed_gauges(&feeds);
-            let wait = if polls.running() > 0 {
-                Duration::from_secs(1)
-            } else if once {
-                return;
-            } else {
-                fetcher
-                    .until_next_due(&feeds, chrono::Utc::now(), Duration::from_secs(60))
-                    .max(Duration::from_millis(200))
+            if polls.is_done() {
+                break;
+            }
+            let polled = tokio::select! {
+                batch = polls.next_batch() => batch,
+                () = fetch_shutdown.cancelled() => break,
             };
-            let deadline = tokio::time::Instant::now() + wait;
-            // Deliver finished polls until the next scan of the schedule.
-            loop {
-                if once && polls.running() == 0 {
-                    break;
+            let Some(polled) = polled else {
+                continue;
+            };
+            let mut batch = Batch {
+                next: Vec::new(),
+                out: Vec::new(),
+                state: Vec::new(),
+                on_commit: Vec::new(),
+            };
+            for (feed, poll) in polled {
+                for record in poll.records {
+                    let key = record.id.clone();
+                    // As the fetcher service publishes it: within the record limit, a new trace.
+                    if let Some(payload) = fetcher::encode_within_limit(record, limit, &metrics) {
+                        batch.next.push(Message {
+                            topic: raw_topic.clone(),
+                            key: Some(key.into_bytes()),
+                            payload: Some(payload),
+                            headers: vec![(TRACEPARENT, TraceContext::new_root().header())],
+                        });
+                    }
                 }
-                let done = tokio::select! {
-                    done = polls.next(), if polls.running() > 0 => done,
-                    () = tokio::time::sleep_until(deadline) => None,
-                    () = fetch_shutdown.cancelled() => return,
-                };
-                let Some((feed, poll)) = done else {
-                    break;
-                };
-                polls.settled(&feed.url);
-                let change = fetcher.commit(&feed, poll.next_state);
-                let batch = Batch {
-                    records: poll.records,
-                    state: vec![(FETCHER_TABLE, change)],
-                    dead: Vec::new(),
-                };
-                if raw_tx.send(batch).await.is_err() {
-                    return;
-                }
+                batch
+                    .state
+                    .push((FETCHER_TABLE, fetcher.commit(&feed, poll.next_state)));
+            }
+            metrics.records_out.inc_by(batch.next.len() as u64);
+            if raw_tx.send(batch).await.is_err() {
+                break;
             }
         }
         // Dropping `raw_tx` here lets every stage drain and finish.
@@ -211,17 +342,8 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
 
     let mut summary = Summary::default();
     let mut sink = sink;
-    let dlq_path = options.data_dir.join("dlq.jsonl");
-    let end_to_end = telemetry::end_to_end_seconds();
-    while let Some(batch) = enriched_rx.recv().await {
-        sink.write(&batch.records).await?;
-        let now = chrono::Utc::now();
-        for record in &batch.records {
-            end_to_end.observe((now - record.article.fetched_at).as_seconds_f64().max(0.0));
-        }
-        if !batch.dead.is_empty() {
-            append_dead_letters(&dlq_path, &batch.dead)?;
-        }
+    while let Some(batch) = done_rx.recv().await {
+        let counts = sink.write(&batch.out, &topics).await?;
         let mut tables: Vec<store::TableChanges> = Vec::new();
         for (table, change) in batch.state {
             let entry = (change.key, change.value);
@@ -231,92 +353,131 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
             }
         }
         store.apply(&tables)?;
-        summary.written += batch.records.len() as u64;
-        summary.dead_letters += batch.dead.len() as u64;
+        for committed in batch.on_commit {
+            committed();
+        }
+        summary.written += counts.written;
+        summary.alerts += counts.alerts;
+        summary.dead_letters += counts.dead_letters;
     }
     fetch.await.context("the fetch task failed")?;
     tracing::info!(
         written = summary.written,
+        alerts = summary.alerts,
         dead_letters = summary.dead_letters,
         "Standalone pipeline stopped."
     );
     Ok(summary)
 }
 
+fn owned(topics: Topics<'_>) -> (String, String) {
+    (topics.output.to_string(), topics.dlq.to_string())
+}
+
+/// Where a stage's outputs go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// To the next stage only.
+    Middle,
+    /// To the next stage and to the sink (the tagger: `news.enriched` is what users read).
+    Publishes,
+    /// To the sink only (the alerter).
+    Last,
+}
+
 /// Runs one stage over batches until its input closes.
 async fn stage_task<S: Stage>(
-    mut stage: S,
+    stage: S,
     table: Option<&'static str>,
-    mut input: mpsc::Receiver<Batch<S::Input>>,
-    output: mpsc::Sender<Batch<S::Output>>,
-) {
-    let metrics = StageMetrics::get(stage.name());
-    while let Some(batch) = input.recv().await {
-        let mut records = Vec::with_capacity(batch.records.len());
-        let mut dead = batch.dead;
-        for record in batch.records {
-            metrics.records_in.inc();
-            let started = std::time::Instant::now();
-            // Kept for the dead-letter file in case the stage fails on it.
-            let original = serde_json::to_value(&record).unwrap_or_default();
-            match stage.process(record) {
-                Ok(outputs) if outputs.is_empty() => metrics.records_dropped.inc(),
-                Ok(outputs) => {
-                    metrics.records_out.inc_by(outputs.len() as u64);
-                    records.extend(outputs);
-                }
-                Err(err) => {
-                    metrics.records_errored.with_label_values(&[err.kind.as_str()]).inc();
-                    tracing::warn!(stage = stage.name(), error = %err, "Record set aside in the dead-letter file.");
-                    dead.push(DeadLetter {
-                        stage: stage.name(),
-                        error_kind: err.kind.as_str(),
-                        error: err.message,
-                        record: original,
-                    });
-                }
-            }
-            metrics.record_seconds.observe(started.elapsed().as_secs_f64());
-        }
-        let mut state = batch.state;
+    role: Role,
+    (output, dlq): (String, String),
+    max_record_bytes: usize,
+    mut input: mpsc::Receiver<Batch>,
+    next: mpsc::Sender<Batch>,
+) where
+    S::Output: Send,
+{
+    let stage = Arc::new(Mutex::new(stage));
+    let mut offset = 0i64;
+    while let Some(mut batch) = input.recv().await {
+        let applied = {
+            let mut guard = stage.lock().unwrap_or_else(|e| e.into_inner());
+            let inputs: Vec<_> = batch
+                .next
+                .iter()
+                .map(|message| {
+                    offset += 1;
+                    message.as_input(offset - 1)
+                })
+                .collect();
+            let topics = Topics {
+                output: &output,
+                dlq: &dlq,
+            };
+            // Extraction can take seconds a page: off the async threads.
+            tokio::task::block_in_place(|| apply_batch(&mut *guard, inputs, topics, max_record_bytes))
+        };
+        let runtime::batch::Applied {
+            outputs,
+            routed,
+            dead,
+            state,
+            committed,
+        } = applied;
         if let Some(table) = table {
-            state.extend(stage.take_state_changes().into_iter().map(|c| (table, c)));
+            batch.state.extend(state.into_iter().map(|c| (table, c)));
         }
-        if output.send(Batch { records, state, dead }).await.is_err() {
+        batch.next = match role {
+            Role::Middle => outputs,
+            Role::Publishes => {
+                batch.out.extend(outputs.iter().cloned());
+                outputs
+            }
+            Role::Last => {
+                batch.out.extend(outputs);
+                Vec::new()
+            }
+        };
+        batch.out.extend(routed);
+        batch.out.extend(dead);
+        let stage = stage.clone();
+        batch.on_commit.push(Box::new(move || {
+            stage.lock().unwrap_or_else(|e| e.into_inner()).committed(&committed);
+        }));
+        if next.send(batch).await.is_err() {
             return;
         }
     }
 }
 
-fn append_dead_letters(path: &std::path::Path, dead: &[DeadLetter]) -> anyhow::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    for letter in dead {
-        serde_json::to_writer(&mut file, letter)?;
-        file.write_all(b"\n")?;
-    }
-    file.flush()?;
-    Ok(())
+/// What a write put where.
+#[derive(Debug, Default)]
+struct Written {
+    written: u64,
+    alerts: u64,
+    dead_letters: u64,
 }
 
-/// Where enriched records go.
+/// Where a batch goes: JSON lines (enriched records to stdout or `--out`, alert events and
+/// dead letters to their files), or Kafka.
 enum Sink {
-    Lines(Box<dyn Write + Send>),
-    Kafka(std::sync::Arc<Publisher>),
+    Files {
+        records: Box<dyn Write + Send>,
+        alerts: PathBuf,
+        dlq: PathBuf,
+    },
+    Kafka(Arc<Publisher>),
 }
 
 impl Sink {
-    async fn new(options: &Options) -> anyhow::Result<Sink> {
-        if let Some(bootstrap) = &options.kafka {
-            let kafka = KafkaConfig {
-                bootstrap_servers: bootstrap.clone(),
-                topics: config::TopicNames::with_prefix(&options.topic_prefix),
-                ..KafkaConfig::default()
-            };
-            runtime::create_topics(&kafka, &runtime::pipeline_topics(&kafka.topics, 3, 1)).await?;
+    async fn new(options: &Options, config: &PipelineConfig, taxonomy: &Taxonomy) -> anyhow::Result<Sink> {
+        if options.kafka.is_some() {
+            let kafka: KafkaConfig = config.tagger.kafka.clone();
+            let mut specs = runtime::pipeline_topics(&kafka.topics, 3, 1);
+            if config.tagger.topic_routing {
+                specs.extend(config.tagger.topic_specs(taxonomy));
+            }
+            runtime::create_topics(&kafka, &specs).await?;
             let publisher = tokio::task::spawn_blocking(move || {
                 Publisher::new(
                     &kafka,
@@ -327,47 +488,128 @@ impl Sink {
                 )
             })
             .await??;
-            return Ok(Sink::Kafka(std::sync::Arc::new(publisher)));
+            return Ok(Sink::Kafka(Arc::new(publisher)));
         }
-        let writer: Box<dyn Write + Send> = match &options.out {
-            Some(path) => Box::new(std::io::BufWriter::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .with_context(|| format!("opening {}", path.display()))?,
-            )),
+        let records: Box<dyn Write + Send> = match &options.out {
+            Some(path) => Box::new(std::io::BufWriter::new(append(path)?)),
             None => Box::new(std::io::BufWriter::new(std::io::stdout())),
         };
-        Ok(Sink::Lines(writer))
+        Ok(Sink::Files {
+            records,
+            alerts: options
+                .alerts_out
+                .clone()
+                .unwrap_or_else(|| options.data_dir.join("alerts.jsonl")),
+            dlq: options.data_dir.join("dlq.jsonl"),
+        })
     }
 
-    async fn write(&mut self, records: &[EnrichedRecord]) -> anyhow::Result<()> {
-        match self {
-            Sink::Lines(writer) => {
-                for record in records {
-                    serde_json::to_writer(&mut *writer, record)?;
-                    writer.write_all(b"\n")?;
-                }
-                writer.flush()?;
-            }
-            Sink::Kafka(publisher) => {
-                if records.is_empty() {
-                    return Ok(());
-                }
-                let outgoing = records
-                    .iter()
-                    .map(|r| {
-                        Ok(OutgoingRecord {
-                            key: r.key().to_string(),
-                            payload: serde_json::to_vec(r)?,
-                        })
-                    })
-                    .collect::<anyhow::Result<Vec<_>>>()?;
-                let publisher = publisher.clone();
-                tokio::task::spawn_blocking(move || publisher.publish(&outgoing, &[])).await??;
+    fn is_kafka(&self) -> bool {
+        matches!(self, Sink::Kafka(_))
+    }
+
+    /// Writes and flushes a batch's messages.
+    async fn write(&mut self, messages: &[Message], topics: &TopicNames) -> anyhow::Result<Written> {
+        let mut written = Written::default();
+        for message in messages {
+            if message.topic == topics.enriched {
+                written.written += 1;
+            } else if message.topic == topics.alerts {
+                written.alerts += 1;
+            } else if message.topic == topics.dlq {
+                written.dead_letters += 1;
             }
         }
-        Ok(())
+        match self {
+            Sink::Files { records, alerts, dlq } => {
+                let mut alert_lines = Vec::new();
+                let mut dead_lines = Vec::new();
+                for message in messages {
+                    let payload = message.payload.as_deref().unwrap_or_default();
+                    if message.topic == topics.enriched {
+                        records.write_all(payload)?;
+                        records.write_all(b"\n")?;
+                    } else if message.topic == topics.alerts {
+                        alert_lines.push(payload.to_vec());
+                    } else if message.topic == topics.dlq {
+                        dead_lines.push(serde_json::to_vec(&DeadLetterLine::of(message))?);
+                    }
+                }
+                records.flush()?;
+                append_lines(alerts, &alert_lines)?;
+                append_lines(dlq, &dead_lines)?;
+            }
+            Sink::Kafka(publisher) => {
+                if !messages.is_empty() {
+                    let (publisher, messages) = (publisher.clone(), messages.to_vec());
+                    tokio::task::spawn_blocking(move || publisher.publish_messages(&messages)).await??;
+                }
+            }
+        }
+        Ok(written)
+    }
+}
+
+/// A dead letter in `<data-dir>/dlq.jsonl`: the record's original key and bytes (as text when
+/// they are UTF-8, which JSON records are, else base64 in `payload_base64`) and the headers
+/// a dead letter on the Kafka topic carries.
+#[derive(Debug, Serialize)]
+struct DeadLetterLine<'a> {
+    headers: std::collections::BTreeMap<&'static str, &'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload_base64: Option<String>,
+}
+
+impl<'a> DeadLetterLine<'a> {
+    fn of(message: &'a Message) -> Self {
+        let bytes = message.payload.as_deref().unwrap_or_default();
+        let text = std::str::from_utf8(bytes).ok();
+        DeadLetterLine {
+            headers: message.headers.iter().map(|(k, v)| (*k, v.as_str())).collect(),
+            key: message.key.as_deref().map(|k| String::from_utf8_lossy(k).into_owned()),
+            payload: text,
+            payload_base64: text.is_none().then(|| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            }),
+        }
+    }
+}
+
+fn append(path: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))
+}
+
+fn append_lines(path: &Path, lines: &[Vec<u8>]) -> anyhow::Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let mut file = std::io::BufWriter::new(append(path)?);
+    for line in lines {
+        file.write_all(line)?;
+        file.write_all(b"\n")?;
+    }
+    file.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_feeds_and_taxonomy_load() {
+        let feeds = FeedsFile::parse(EMBEDDED_FEEDS, "the built-in feeds").unwrap().feeds;
+        assert!(feeds.len() >= 20, "{} feeds", feeds.len());
+        let taxonomy = Taxonomy::embedded().unwrap();
+        assert!(taxonomy.len() >= 9);
     }
 }

@@ -90,10 +90,10 @@ pub struct Gazetteer {
 /// A gazetteer that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum GazetteerError {
-    #[error("cannot read the gazetteer {path}: {source}")]
-    Read { path: String, source: std::io::Error },
-    #[error("invalid gazetteer {path}: {source}")]
-    Parse { path: String, source: serde_yaml::Error },
+    #[error("cannot read the gazetteer {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
+    #[error("invalid gazetteer {path}: {cause}")]
+    Parse { path: String, cause: serde_yaml::Error },
     #[error("invalid gazetteer {path}: entity {id:?}: {message}")]
     Entity { path: String, id: String, message: String },
 }
@@ -104,9 +104,9 @@ impl Gazetteer {
         let mut gazetteer = Gazetteer::default();
         for path in paths {
             let path = path.as_ref();
-            let text = std::fs::read_to_string(path).map_err(|source| GazetteerError::Read {
+            let text = std::fs::read_to_string(path).map_err(|cause| GazetteerError::Read {
                 path: path.display().to_string(),
-                source,
+                cause,
             })?;
             gazetteer.add(&path.display().to_string(), &text)?;
         }
@@ -115,9 +115,9 @@ impl Gazetteer {
 
     /// Adds the entities of one gazetteer file (`name` is used in errors).
     pub fn add(&mut self, name: &str, yaml: &str) -> Result<(), GazetteerError> {
-        let file: GazetteerFile = serde_yaml::from_str(yaml).map_err(|source| GazetteerError::Parse {
+        let file: GazetteerFile = serde_yaml::from_str(yaml).map_err(|cause| GazetteerError::Parse {
             path: name.to_string(),
-            source,
+            cause,
         })?;
         let mut ids: HashSet<String> = self.entities.iter().map(|e| e.def.id.clone()).collect();
         for def in file.entities {

@@ -40,9 +40,10 @@ pub struct TaggerConfig {
     /// `runtime`: instance id, batching, endpoints.
     #[serde(default)]
     pub runtime: RuntimeConfig,
-    /// `taxonomy_file`: the topics, as YAML (see `deploy/taxonomy.yaml`).
-    #[serde(default = "default_taxonomy_file")]
-    pub taxonomy_file: PathBuf,
+    /// `taxonomy_file`: the topics, as YAML (see `deploy/taxonomy.yaml`); without one, the
+    /// shipped taxonomy and gazetteers built into the binary (not reloaded).
+    #[serde(default)]
+    pub taxonomy_file: Option<PathBuf>,
     /// `taxonomy_reload_secs`: how often the taxonomy file and its gazetteers are checked for
     /// changes (0 turns hot reload off).
     #[serde(default = "default_reload_secs")]
@@ -59,10 +60,6 @@ pub struct TaggerConfig {
     /// `topic_replication`: replication factor of the per-topic topics the tagger creates.
     #[serde(default = "default_topic_replication")]
     pub topic_replication: i32,
-}
-
-fn default_taxonomy_file() -> PathBuf {
-    PathBuf::from("deploy/taxonomy.yaml")
 }
 
 fn default_reload_secs() -> u64 {
@@ -83,6 +80,44 @@ fn default_topic_partitions() -> i32 {
 
 fn default_topic_replication() -> i32 {
     1
+}
+
+impl Default for TaggerConfig {
+    fn default() -> Self {
+        Self {
+            kafka: KafkaConfig::default(),
+            runtime: RuntimeConfig::default(),
+            taxonomy_file: None,
+            taxonomy_reload_secs: default_reload_secs(),
+            topic_routing: true,
+            topic_prefix: default_topic_prefix(),
+            topic_partitions: default_topic_partitions(),
+            topic_replication: default_topic_replication(),
+        }
+    }
+}
+
+impl TaggerConfig {
+    /// The taxonomy in the file, or the one built into the binary when there is no file.
+    pub fn load_taxonomy(&self) -> Result<Taxonomy, TaxonomyError> {
+        match &self.taxonomy_file {
+            Some(path) => Taxonomy::load(path),
+            None => Taxonomy::embedded(),
+        }
+    }
+
+    /// The per-topic topics of a taxonomy, to create before routing to them.
+    pub fn topic_specs(&self, taxonomy: &Taxonomy) -> Vec<runtime::TopicSpec> {
+        taxonomy
+            .topics()
+            .map(|t| runtime::TopicSpec {
+                name: format!("{}{}", self.topic_prefix, t.slug),
+                partitions: self.topic_partitions,
+                replication: self.topic_replication,
+                compacted: false,
+            })
+            .collect()
+    }
 }
 
 /// The tagger stage. Stateless: the compiled taxonomy is configuration, not state.
@@ -141,15 +176,7 @@ impl Stage for Tagger {
     }
 
     fn process(&mut self, input: UniqueRecord) -> Result<Vec<EnrichedRecord>, StageError> {
-        let enriched = self.tag(input, Utc::now());
-        // Spike alerts count each story once: its first revision, and not its near-duplicates.
-        if enriched.story.duplicate_of.is_none() && enriched.story.revision == 1 {
-            let metrics = TaggerMetrics::get();
-            for topic in &enriched.topics {
-                metrics.topic_articles.with_label_values(&[topic.slug.as_str()]).inc();
-            }
-        }
-        Ok(vec![enriched])
+        Ok(vec![self.tag(input, Utc::now())])
     }
 
     fn routes(&self, output: &EnrichedRecord) -> Vec<String> {
@@ -159,38 +186,41 @@ impl Stage for Tagger {
         }
     }
 
-    /// End-to-end latency: from the fetcher's first sighting to this commit.
+    /// What counts only what really left the stage (an aborted batch is processed again):
+    /// end-to-end latency, from the fetcher's first sighting to this commit, and the per-topic
+    /// story counts that the spike rules read. Those count each story once: its first
+    /// revision, and not its near-duplicates.
     fn committed(&mut self, outputs: &[EnrichedRecord]) {
         let (now, histogram) = (Utc::now(), telemetry::end_to_end_seconds());
+        let metrics = TaggerMetrics::get();
         for record in outputs {
             histogram.observe((now - record.article.fetched_at).as_seconds_f64().max(0.0));
+            if record.story.duplicate_of.is_none() && record.story.revision == 1 {
+                for topic in &record.topics {
+                    metrics.topic_articles.with_label_values(&[topic.slug.as_str()]).inc();
+                }
+            }
         }
     }
 }
 
-/// The per-topic topics of a taxonomy, to create before routing to them.
-fn topic_specs(config: &TaggerConfig, taxonomy: &Taxonomy) -> Vec<runtime::TopicSpec> {
-    taxonomy
-        .topics()
-        .map(|t| runtime::TopicSpec {
-            name: format!("{}{}", config.topic_prefix, t.slug),
-            partitions: config.topic_partitions,
-            replication: config.topic_replication,
-            compacted: false,
-        })
-        .collect()
-}
-
 /// Runs the tagger service until `shutdown` is cancelled.
 pub async fn run(config: TaggerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let taxonomy = Taxonomy::load(&config.taxonomy_file)?;
-    tracing::info!(topics = taxonomy.len(), file = %config.taxonomy_file.display(), "Taxonomy loaded.");
+    let taxonomy = config.load_taxonomy()?;
+    match &config.taxonomy_file {
+        Some(file) => tracing::info!(topics = taxonomy.len(), file = %file.display(), "Taxonomy loaded."),
+        None => tracing::info!(topics = taxonomy.len(), "Built-in taxonomy loaded (no taxonomy_file)."),
+    }
     if config.topic_routing {
-        runtime::create_topics(&config.kafka, &topic_specs(&config, &taxonomy)).await?;
+        runtime::create_topics(&config.kafka, &config.topic_specs(&taxonomy)).await?;
     }
     let shared = SharedTaxonomy::new(taxonomy);
-    if config.taxonomy_reload_secs > 0 {
-        let mut reloader = Reloader::new(&config.taxonomy_file, shared.clone());
+    if let Some(file) = config
+        .taxonomy_file
+        .as_ref()
+        .filter(|_| config.taxonomy_reload_secs > 0)
+    {
+        let mut reloader = Reloader::new(file, shared.clone());
         let interval = Duration::from_secs(config.taxonomy_reload_secs);
         let watch_shutdown = shutdown.child_token();
         let config = config.clone();
@@ -205,7 +235,7 @@ pub async fn run(config: TaggerConfig, shutdown: CancellationToken) -> anyhow::R
                 };
                 // A new topic's own Kafka topic must exist before anything is routed to it.
                 if config.topic_routing {
-                    if let Err(err) = runtime::create_topics(&config.kafka, &topic_specs(&config, &taxonomy)).await {
+                    if let Err(err) = runtime::create_topics(&config.kafka, &config.topic_specs(&taxonomy)).await {
                         tracing::error!(error = %err, "Taxonomy change not applied yet: cannot create its per-topic topics.");
                         reloader.retry_later();
                         continue;

@@ -527,11 +527,14 @@ fn topic_counts_count_each_story_once() {
     let counter = TaggerMetrics::get().topic_articles.with_label_values(&["count-once"]);
     let before = counter.get();
     let mut first = unique("Zanzibar");
-    tagger.process(first.clone()).unwrap();
+    let mut outputs = tagger.process(first.clone()).unwrap();
+    // A batch that is processed and then aborted counts nothing: only committed work counts.
+    assert_eq!(counter.get(), before, "processing alone counts nothing");
     first.story.revision = 2;
-    tagger.process(first.clone()).unwrap();
+    outputs.extend(tagger.process(first.clone()).unwrap());
     first.story.revision = 1;
     first.story.duplicate_of = Some("other".into());
-    tagger.process(first).unwrap();
+    outputs.extend(tagger.process(first).unwrap());
+    tagger.committed(&outputs);
     assert_eq!(counter.get(), before + 1);
 }

@@ -10,6 +10,7 @@
 //! without an input topic.
 
 mod admin;
+pub mod batch;
 mod kafka;
 mod membership;
 mod observe;

@@ -2,7 +2,7 @@
 //! Prometheus metrics, and the W3C trace context that travels with each record.
 
 use rdkafka::ClientContext;
-use rdkafka::message::{DeliveryResult, Headers, Message};
+use rdkafka::message::{DeliveryResult, Message};
 use rdkafka::producer::ProducerContext;
 use rdkafka::statistics::Statistics;
 use telemetry::KafkaMetrics;
@@ -146,17 +146,6 @@ impl TraceContext {
             hex::encode(self.span_id),
             self.flags
         )
-    }
-
-    /// The trace context of a Kafka message, if it carries a valid one.
-    pub(crate) fn of_message<M: Message>(message: &M) -> Option<Self> {
-        let headers = message.headers()?;
-        headers
-            .iter()
-            .find(|h| h.key == TRACEPARENT)
-            .and_then(|h| h.value)
-            .and_then(|v| std::str::from_utf8(v).ok())
-            .and_then(Self::parse)
     }
 }
 

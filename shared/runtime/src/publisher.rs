@@ -87,12 +87,36 @@ impl Publisher {
         let Err(err) = self.try_publish(records, state) else {
             return Ok(());
         };
+        self.fail(err, records.len())
+    }
+
+    /// Publishes `messages` (each to its own topic, with its own headers: the batch core's
+    /// outputs, routed copies and dead letters) in one transaction. Blocking; errors as
+    /// [`Publisher::publish`].
+    pub fn publish_messages(&self, messages: &[crate::batch::Message]) -> Result<(), PublishError> {
+        let attempt = || -> Result<(), KafkaError> {
+            self.producer.begin_transaction()?;
+            for message in messages {
+                crate::run::send_message(&self.producer, message)?;
+            }
+            retrying("commit_transaction", || {
+                self.producer.commit_transaction(KAFKA_CALL_TIMEOUT)
+            })
+        };
+        let Err(err) = attempt() else {
+            return Ok(());
+        };
+        self.fail(err, messages.len())
+    }
+
+    /// After a failed transaction: a fatal error as it is, else the transaction aborted.
+    fn fail(&self, err: KafkaError, records: usize) -> Result<(), PublishError> {
         if matches!(&err, KafkaError::Transaction(e) if e.is_fatal()) {
             return Err(PublishError::Fatal(err.to_string()));
         }
         match crate::run::abort(&self.producer) {
             Ok(()) => Err(PublishError::Aborted {
-                records: records.len(),
+                records,
                 reason: err.to_string(),
             }),
             Err(abort_err) => Err(PublishError::Fatal(format!("{err}; then aborting failed: {abort_err}"))),

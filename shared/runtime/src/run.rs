@@ -9,17 +9,16 @@ use anyhow::Context as _;
 use config::{KafkaConfig, RuntimeConfig};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Header, Message, OwnedHeaders, OwnedMessage};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
-use record::Record;
 use telemetry::{Health, KafkaMetrics, StageMetrics};
 use tokio_util::sync::CancellationToken;
 
-use crate::dlq_headers;
+use crate::batch::{Input, Topics, apply_batch, max_record_bytes};
 use crate::kafka::{consumer_config, transactional_producer_config};
-use crate::observe::{ProducerObserver, TRACEPARENT, TraceContext, consumer_lags};
-use crate::stage::{Stage, StageError, StateChange};
+use crate::observe::{ProducerObserver, TRACEPARENT, consumer_lags};
+use crate::stage::{Stage, StateChange};
 use crate::state::restore_state;
 
 /// Where a stage reads and writes, and how it runs.
@@ -212,7 +211,7 @@ fn stage_loop<S: Stage>(
             continue;
         }
         let started = first_at.unwrap_or_else(Instant::now);
-        match process_batch(&mut stage, &run, &producer, &consumer, &batch, &metrics) {
+        match process_batch(&mut stage, &run, &producer, &consumer, &batch) {
             Ok(outputs) => {
                 stage.committed(&outputs);
                 metrics.transactions.with_label_values(&["committed"]).inc();
@@ -296,99 +295,39 @@ pub(crate) fn retrying(what: &str, mut call: impl FnMut() -> Result<(), KafkaErr
     }
 }
 
-/// Runs the stage over a batch and commits outputs, DLQ records, state and offsets in one
-/// transaction. Returns the committed outputs.
+/// Runs the stage over a batch (the [`crate::batch`] core) and commits its outputs, routed
+/// copies, dead letters, state changes and the consumed offsets in one transaction. Returns
+/// the committed outputs.
 fn process_batch<S: Stage>(
     stage: &mut S,
     run: &StageRun,
     producer: &BaseProducer<ProducerObserver>,
     consumer: &BaseConsumer<RebalanceFlag>,
     batch: &[OwnedMessage],
-    metrics: &StageMetrics,
 ) -> Result<Vec<S::Output>, KafkaError> {
     producer.begin_transaction()?;
     let mut next_offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
-    let mut committed = Vec::new();
     for message in batch {
         next_offsets.insert((message.topic().to_string(), message.partition()), message.offset() + 1);
-        // The record's trace goes on under a span of this stage's own; a record without
-        // one (written by something else than newswire) starts a trace here.
-        let trace = TraceContext::of_message(message).map_or_else(TraceContext::new_root, |t| t.child());
-        let traceparent = trace.header();
-        let span = tracing::info_span!("record", trace_id = %trace.trace_id_hex(), stage = stage.name());
-        let _entered = span.enter();
-        metrics.records_in.inc();
-        let started = Instant::now();
-        let result = decode::<S::Input>(message)
-            .and_then(|input| stage.process(input))
-            .and_then(|outputs| {
-                let routes: Vec<Vec<String>> = outputs.iter().map(|output| stage.routes(output)).collect();
-                let encoded = encode_all(&outputs, max_record_bytes(&run.kafka))?;
-                Ok((outputs, encoded, routes))
-            });
-        metrics.record_seconds.observe(started.elapsed().as_secs_f64());
-        match result {
-            Ok((outputs, encoded, routes)) => {
-                tracing::trace!(
-                    key = ?message.key().map(String::from_utf8_lossy),
-                    outputs = encoded.len(),
-                    "Record processed."
-                );
-                if encoded.is_empty() {
-                    metrics.records_dropped.inc();
-                }
-                for ((key, payload), routes) in encoded.iter().zip(&routes) {
-                    let headers = OwnedHeaders::new().insert(Header {
-                        key: TRACEPARENT,
-                        value: Some(traceparent.as_str()),
-                    });
-                    send(
-                        producer,
-                        BaseRecord::to(&run.output_topic)
-                            .key(key.as_str())
-                            .payload(payload)
-                            .headers(headers),
-                    )?;
-                    metrics.records_out.inc();
-                    for route in routes {
-                        let headers = OwnedHeaders::new().insert(Header {
-                            key: TRACEPARENT,
-                            value: Some(traceparent.as_str()),
-                        });
-                        send(
-                            producer,
-                            BaseRecord::to(route)
-                                .key(key.as_str())
-                                .payload(payload)
-                                .headers(headers),
-                        )?;
-                    }
-                }
-                committed.extend(outputs);
-            }
-            Err(err) => {
-                metrics.records_errored.with_label_values(&[err.kind.as_str()]).inc();
-                tracing::warn!(
-                    stage = stage.name(),
-                    topic = message.topic(),
-                    partition = message.partition(),
-                    offset = message.offset(),
-                    error = %err,
-                    "Record sent to the dead-letter topic."
-                );
-                send_to_dlq(
-                    producer,
-                    &run.kafka.topics.dlq,
-                    stage.name(),
-                    message,
-                    &err,
-                    &traceparent,
-                )?;
-            }
-        }
+    }
+    let inputs = batch.iter().map(|message| Input {
+        key: message.key(),
+        payload: message.payload(),
+        topic: message.topic(),
+        partition: message.partition(),
+        offset: message.offset(),
+        traceparent: traceparent_of(message),
+    });
+    let topics = Topics {
+        output: &run.output_topic,
+        dlq: &run.kafka.topics.dlq,
+    };
+    let applied = apply_batch(stage, inputs, topics, max_record_bytes(&run.kafka));
+    for message in applied.messages() {
+        send_message(producer, message)?;
     }
     if let Some(state_topic) = &run.state_topic {
-        send_state(producer, state_topic, &stage.take_state_changes())?;
+        send_state(producer, state_topic, &applied.state)?;
     }
     let mut offsets = TopicPartitionList::new();
     for ((topic, partition), offset) in &next_offsets {
@@ -401,75 +340,39 @@ fn process_batch<S: Stage>(
         producer.send_offsets_to_transaction(&offsets, &metadata, KAFKA_CALL_TIMEOUT)
     })?;
     retrying("commit_transaction", || producer.commit_transaction(KAFKA_CALL_TIMEOUT))?;
-    Ok(committed)
+    Ok(applied.committed)
 }
 
-/// The largest payload the producer accepts: librdkafka's `message.max.bytes` (1,000,000 by
-/// default) less room for the key and headers. A larger output would fail the whole
-/// transaction again on every retry, so it is refused here and its input goes to the DLQ.
-fn max_record_bytes(kafka: &config::KafkaConfig) -> usize {
-    let limit = kafka
-        .librdkafka
-        .get("message.max.bytes")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000usize);
-    limit.saturating_sub(4096)
-}
-
-fn encode_all<T: Record>(outputs: &[T], max_bytes: usize) -> Result<Vec<(String, Vec<u8>)>, StageError> {
-    outputs
+/// A message's `traceparent` header, if it has one.
+fn traceparent_of(message: &OwnedMessage) -> Option<&str> {
+    message
+        .headers()?
         .iter()
-        .map(|output| {
-            let payload = serde_json::to_vec(output)
-                .map_err(|err| StageError::internal(format!("cannot serialise the output: {err}")))?;
-            if payload.len() > max_bytes {
-                return Err(StageError::content(format!(
-                    "the output is {} bytes, more than the {max_bytes}-byte record limit",
-                    payload.len()
-                )));
-            }
-            Ok((output.key().to_string(), payload))
-        })
-        .collect()
+        .find(|h| h.key == TRACEPARENT)
+        .and_then(|h| h.value)
+        .and_then(|v| std::str::from_utf8(v).ok())
 }
 
-fn decode<T: Record>(message: &OwnedMessage) -> Result<T, StageError> {
-    let payload = message.payload().ok_or_else(|| StageError::decode("empty message"))?;
-    serde_json::from_slice(payload).map_err(|err| StageError::decode(format!("not a valid record: {err}")))
-}
-
-fn send_to_dlq(
+/// Sends one message of the batch core, with its headers.
+pub(crate) fn send_message(
     producer: &BaseProducer<ProducerObserver>,
-    dlq_topic: &str,
-    stage: &str,
-    message: &OwnedMessage,
-    err: &StageError,
-    traceparent: &str,
+    message: &crate::batch::Message,
 ) -> Result<(), KafkaError> {
-    let partition = message.partition().to_string();
-    let offset = message.offset().to_string();
-    let error = err.to_string();
-    let pairs = [
-        (dlq_headers::STAGE, stage),
-        (dlq_headers::ERROR_KIND, err.kind.as_str()),
-        (dlq_headers::ERROR, error.as_str()),
-        (dlq_headers::ORIGIN_TOPIC, message.topic()),
-        (dlq_headers::ORIGIN_PARTITION, partition.as_str()),
-        (dlq_headers::ORIGIN_OFFSET, offset.as_str()),
-        (TRACEPARENT, traceparent),
-    ];
-    let headers = pairs.into_iter().fold(OwnedHeaders::new(), |headers, (key, value)| {
-        headers.insert(Header {
-            key,
-            value: Some(value),
-        })
-    });
-    let mut record = BaseRecord::<[u8], [u8]>::to(dlq_topic).headers(headers);
-    if let Some(key) = message.key() {
-        record = record.key(key);
+    let headers = message
+        .headers
+        .iter()
+        .fold(OwnedHeaders::new(), |headers, (key, value)| {
+            headers.insert(Header {
+                key,
+                value: Some(value.as_str()),
+            })
+        });
+    let mut record = BaseRecord::<[u8], [u8]>::to(&message.topic).headers(headers);
+    if let Some(key) = &message.key {
+        record = record.key(&key[..]);
     }
-    if let Some(payload) = message.payload() {
-        record = record.payload(payload);
+    if let Some(payload) = &message.payload {
+        record = record.payload(&payload[..]);
     }
     send(producer, record)
 }
@@ -572,44 +475,4 @@ pub async fn serve_stage<S: Stage>(stage: S, run: StageRun, shutdown: Cancellati
     };
     http_shutdown.cancel();
     result.context("the stage thread panicked")?
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-    struct Blob {
-        id: String,
-        body: String,
-    }
-
-    impl Record for Blob {
-        const SCHEMA_VERSION: u32 = 1;
-        fn key(&self) -> &str {
-            &self.id
-        }
-    }
-
-    #[test]
-    fn outputs_over_the_record_limit_are_content_errors() {
-        let small = Blob {
-            id: "a".into(),
-            body: "x".repeat(10),
-        };
-        let encoded = encode_all(&[small], 1000).unwrap();
-        assert_eq!(encoded[0].0, "a");
-        let big = Blob {
-            id: "b".into(),
-            body: "x".repeat(2000),
-        };
-        let err = encode_all(&[big], 1000).unwrap_err();
-        assert_eq!(err.kind, crate::ErrorKind::Content);
-        assert!(err.message.contains("record limit"), "{}", err.message);
-
-        let mut kafka = config::KafkaConfig::default();
-        assert_eq!(max_record_bytes(&kafka), 1_000_000 - 4096);
-        kafka.librdkafka.insert("message.max.bytes".into(), "5000000".into());
-        assert_eq!(max_record_bytes(&kafka), 5_000_000 - 4096);
-    }
 }

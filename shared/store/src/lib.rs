@@ -7,11 +7,11 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 /// A failure of the embedded store, with the file it concerns.
 #[derive(Debug, thiserror::Error)]
-#[error("state store {path}: {source}")]
+#[error("state store {path}: {cause}")]
 pub struct StoreError {
     path: String,
-    #[source]
-    source: redb::Error,
+    /// In the message, not the error's source: the cause is said once.
+    cause: redb::Error,
 }
 
 /// One stored key and its value.
@@ -39,19 +39,19 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let path = dir.join("state.redb");
         let path_text = path.display().to_string();
-        let err = |source: redb::Error| StoreError {
+        let err = |cause: redb::Error| StoreError {
             path: path_text.clone(),
-            source,
+            cause,
         };
         std::fs::create_dir_all(dir).map_err(|e| err(redb::StorageError::Io(e).into()))?;
         let db = Database::create(&path).map_err(|e| err(e.into()))?;
         Ok(Store { db, path: path_text })
     }
 
-    fn err(&self, source: impl Into<redb::Error>) -> StoreError {
+    fn err(&self, cause: impl Into<redb::Error>) -> StoreError {
         StoreError {
             path: self.path.clone(),
-            source: source.into(),
+            cause: cause.into(),
         }
     }
 

@@ -107,7 +107,7 @@ async fn routes_tagged_articles_and_reloads_the_taxonomy() {
             batch_max_wait_ms: 50,
             ..Default::default()
         },
-        taxonomy_file: taxonomy.clone(),
+        taxonomy_file: Some(taxonomy.clone()),
         taxonomy_reload_secs: 1,
         topic_routing: true,
         topic_prefix: format!("{prefix}topic."),
