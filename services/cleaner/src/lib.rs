@@ -400,10 +400,16 @@ pub fn enable_sandbox(extraction: &ExtractionConfig) {
     }
 }
 
-/// Runs the cleaner service until `shutdown` is cancelled.
-pub async fn run(config: CleanerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// Registers the cleaner's own metrics, so that they are exported (at zero) before the first
+/// page: in the service and in standalone mode alike.
+pub fn register_metrics() {
     std::sync::LazyLock::force(&metrics::FAILURES);
     std::sync::LazyLock::force(&metrics::EXTRACTIONS);
+}
+
+/// Runs the cleaner service until `shutdown` is cancelled.
+pub async fn run(config: CleanerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+    register_metrics();
     let extraction = &config.extraction;
     enable_sandbox(extraction);
     let topics = &config.kafka.topics;

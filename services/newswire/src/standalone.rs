@@ -221,6 +221,7 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     let (enriched_tx, enriched_rx) = mpsc::channel(8);
     let (done_tx, mut done_rx) = mpsc::channel::<Batch>(8);
     let extraction = &config.cleaner.extraction;
+    cleaner::register_metrics();
     cleaner::enable_sandbox(extraction);
     let stage = |name: &'static str| Topics {
         output: match name {

@@ -3,6 +3,7 @@
 mod deduper;
 mod kafka;
 mod metrics;
+mod parity;
 mod support;
 mod topics;
 
