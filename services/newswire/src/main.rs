@@ -80,6 +80,14 @@ enum TopicsCommand {
         /// Replication factor.
         #[arg(long, default_value_t = 1)]
         replication: i32,
+        /// The taxonomy whose topics get a `news.topic.<slug>` topic each (default: the one
+        /// built into the binary).
+        #[arg(long, value_name = "FILE")]
+        taxonomy: Option<PathBuf>,
+        /// The prefix of the per-topic topics (the tagger's `topic_prefix`); default
+        /// `<prefix>news.topic.`.
+        #[arg(long)]
+        topic_prefix: Option<String>,
     },
 }
 
@@ -133,14 +141,25 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                     prefix,
                     partitions,
                     replication,
+                    taxonomy,
+                    topic_prefix,
                 },
         } => {
             let config = newswire::topics::kafka_config(config.as_deref(), kafka, &prefix)?;
-            runtime::create_topics(
-                &config,
-                &runtime::pipeline_topics(&config.topics, partitions, replication),
-            )
-            .await
+            let taxonomy = match &taxonomy {
+                Some(file) => tagger::Taxonomy::load(file)?,
+                None => tagger::Taxonomy::embedded()?,
+            };
+            // Clusters that forbid auto-creation need the per-topic topics up front too.
+            let tagger = tagger::TaggerConfig {
+                topic_prefix: topic_prefix.unwrap_or_else(|| format!("{prefix}news.topic.")),
+                topic_partitions: partitions,
+                topic_replication: replication,
+                ..Default::default()
+            };
+            let mut specs = runtime::pipeline_topics(&config.topics, partitions, replication);
+            specs.extend(tagger.topic_specs(&taxonomy));
+            runtime::create_topics(&config, &specs).await
         }
         Command::Schemas { out } => {
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;

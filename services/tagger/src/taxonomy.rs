@@ -407,6 +407,23 @@ impl Taxonomy {
                     });
                 }
             }
+            // Parents form a tree: following them from any topic ends.
+            let mut seen = vec![topic.def.slug.as_str()];
+            let mut next = topic.def.parent.as_deref();
+            while let Some(parent) = next {
+                if seen.contains(&parent) {
+                    return Err(TaxonomyError::Topic {
+                        index,
+                        slug: topic.def.slug.clone(),
+                        message: format!("its parents loop back: {} -> {parent}", seen.join(" -> ")),
+                    });
+                }
+                seen.push(parent);
+                next = topics
+                    .iter()
+                    .find(|t| t.def.slug == parent)
+                    .and_then(|t| t.def.parent.as_deref());
+            }
         }
 
         // Index each topic under the atoms of which a match needs at least one (for an AND,
@@ -550,8 +567,33 @@ impl Taxonomy {
                 });
             }
         }
+        // A child topic also counts for its parent (and so on up): a broader topic catches
+        // what its narrower ones catch. A parent that matched on its own keeps its own evidence.
+        let mut inherited = Vec::new();
+        for child in &out {
+            let mut slug = child.slug.as_str();
+            while let Some(parent) = self.topic(slug).and_then(|t| t.def.parent.as_deref()) {
+                let Some(def) = self.topic(parent).map(|t| &t.def) else {
+                    break;
+                };
+                if !out.iter().any(|m| m.slug == parent) && !inherited.iter().any(|m: &TopicMatch| m.slug == parent) {
+                    inherited.push(TopicMatch {
+                        slug: def.slug.clone(),
+                        label: def.label.clone(),
+                        score: child.score,
+                        matches: child.matches.clone(),
+                    });
+                }
+                slug = parent;
+            }
+        }
+        out.extend(inherited);
         out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.slug.cmp(&b.slug)));
         out
+    }
+
+    fn topic(&self, slug: &str) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.def.slug == slug)
     }
 
     /// Each entity's mentions: the longest alias wins where aliases overlap.

@@ -538,3 +538,39 @@ fn topic_counts_count_each_story_once() {
     tagger.committed(&outputs);
     assert_eq!(counter.get(), before + 1);
 }
+
+#[test]
+fn a_child_topic_also_counts_for_its_parent_and_parents_may_not_loop() {
+    let t = Taxonomy::parse(
+        "topics:\n  - {slug: europe, label: Europe, query: brussels}\n  \
+         - {slug: eu-energy, label: EU energy, parent: europe, query: pipeline}\n  \
+         - {slug: eu-gas, label: EU gas, parent: eu-energy, query: lng}\n",
+        gazetteer(),
+    )
+    .unwrap();
+    let slugs = |text: &str| {
+        let mut slugs: Vec<String> = t.matches(&[(Field::Text, text)]).into_iter().map(|m| m.slug).collect();
+        slugs.sort();
+        slugs
+    };
+    assert_eq!(
+        slugs("An LNG cargo arrived."),
+        ["eu-energy", "eu-gas", "europe"],
+        "up the whole chain"
+    );
+    assert_eq!(slugs("The pipeline reopened."), ["eu-energy", "europe"]);
+    assert_eq!(slugs("Brussels met."), ["europe"], "never down");
+    let inherited = t.matches(&[(Field::Text, "An LNG cargo arrived.")]);
+    let europe = inherited.iter().find(|m| m.slug == "europe").unwrap();
+    assert_eq!(
+        europe.matches[0].term, "lng",
+        "the parent says which child's terms matched"
+    );
+    let err = Taxonomy::parse(
+        "topics:\n  - {slug: a, label: A, parent: b, query: x}\n  - {slug: b, label: B, parent: a, query: y}\n",
+        gazetteer(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("loop"), "{err}");
+}

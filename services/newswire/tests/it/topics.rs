@@ -76,6 +76,8 @@ async fn topics_create_takes_names_and_connection_from_the_config_file() {
                 "--config",
             ])
             .arg(&config)
+            .arg("--topic-prefix")
+            .arg(format!("{prefix}custom.topic."))
             .env_remove("NEWSWIRE_KAFKA_BOOTSTRAP")
             .output()
             .unwrap();
@@ -95,6 +97,12 @@ async fn topics_create_takes_names_and_connection_from_the_config_file() {
             (format!("{prefix}custom.{name}"), count)
         })
         .collect();
+    // And one topic per taxonomy topic, for the tagger's routing.
+    let mut expected = expected;
+    for topic in tagger::Taxonomy::embedded().unwrap().topics() {
+        expected.insert(format!("{prefix}custom.topic.{}", topic.slug), 2);
+    }
+    assert!(expected.len() >= names.len() + 9);
     assert_eq!(created, expected);
     let state = format!("{prefix}custom.deduper_state");
     assert_eq!(cleanup_policy(&bootstrap, &state).await.as_deref(), Some("compact"));
