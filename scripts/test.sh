@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Every check CI runs, in order: formatting, lints, the build, then the unit and integration
-# tests against a real Kafka broker that this script starts (deploy/kafka.sh) and stops.
+# Every check CI runs, in order: the set-up of what a fresh machine lacks, formatting, lints,
+# the build, then the unit and integration tests against a real Kafka broker that this script
+# starts (deploy/kafka.sh) and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Whatever a fresh machine lacks (kcat, promtool, ...): installed as root, else named.
+scripts/setup.sh
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
