@@ -22,7 +22,7 @@
 //! Dates are sanity-checked ([`plausible_date`]): a date after the fetch time (plus a day of
 //! clock skew) or before 1995 is not taken, and the next source is tried.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use dom_query::{Document, NodeRef};
 use serde_json::Value;
 
@@ -88,16 +88,7 @@ pub struct PageMeta {
     pub canonical_url: Sourced<String>,
 }
 
-/// Earliest plausible publication date of a news article on the web.
-fn earliest() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(1995, 1, 1, 0, 0, 0).single().unwrap_or_default()
-}
-
-/// Whether `date` can be a publication time for a page fetched at `now`: not in the future
-/// (one day of clock skew and time-zone confusion allowed) and not before 1995.
-pub fn plausible_date(date: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-    date >= earliest() && date <= now + chrono::Duration::days(1)
-}
+pub use record::plausible_date;
 
 /// Parses the date formats found in pages: RFC 3339 / ISO 8601 with or without offset,
 /// seconds or `T`, RFC 2822, and a bare date (taken as midnight UTC). Times without an offset
@@ -740,6 +731,7 @@ fn dedup(names: Vec<String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone as _;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2022, 1, 1, 0, 0, 0).unwrap()

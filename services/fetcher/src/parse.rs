@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 use record::{FeedRef, RawRecord, Record};
 
@@ -163,11 +163,9 @@ pub fn parse_document(
     })
 }
 
-/// A date the feed gave, if it is believable: not before 1995 (no feeds; and 1970 is a zero
-/// timestamp), not more than a day in the future (a feed's or a time zone's mistake).
+/// A date the feed gave, if it is believable ([`record::plausible_date`]).
 fn sane_date(date: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let earliest = Utc.with_ymd_and_hms(1995, 1, 1, 0, 0, 0).single()?;
-    date.filter(|d| *d >= earliest && *d <= now + chrono::Duration::days(1))
+    date.filter(|d| record::plausible_date(*d, now))
 }
 
 /// A stable identity for an item: its link when it has one (so that the same article has

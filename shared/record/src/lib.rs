@@ -434,6 +434,16 @@ impl Record for AlertEvent {
     }
 }
 
+/// Whether `date` can be the publication time of a news item seen at `now`: not before 1995
+/// (no news on the web before that, and 1970 is a zero timestamp) and not more than a day
+/// after `now` (a feed's, a page's or a time zone's mistake). The fetcher and the cleaner
+/// both apply it, to feed dates and page dates alike.
+pub fn plausible_date(date: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> bool {
+    use chrono::TimeZone as _;
+    let earliest = chrono::Utc.with_ymd_and_hms(1995, 1, 1, 0, 0, 0).single().unwrap_or_default();
+    date >= earliest && date <= now + chrono::Duration::days(1)
+}
+
 /// The JSON Schema of every record, by file name under `deploy/schemas/`.
 pub fn schemas() -> Vec<(&'static str, String)> {
     fn one<T: JsonSchema>() -> String {
