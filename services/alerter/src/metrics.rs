@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use telemetry::prometheus::{self, GaugeVec, IntCounter, IntCounterVec, IntGaugeVec, Opts};
+use telemetry::prometheus::{GaugeVec, IntCounter, IntCounterVec, IntGaugeVec, Opts};
 
 use crate::Judgement;
 
@@ -47,16 +47,10 @@ impl AlerterMetrics {
                     "Records older than the detection window when they arrived (not counted).",
                 )
                 .expect("valid metric");
-                for collector in [
-                    Box::new(score.clone()) as Box<dyn prometheus::core::Collector>,
-                    Box::new(spiking.clone()),
-                    Box::new(alerts.clone()),
-                    Box::new(late.clone()),
-                ] {
-                    if let Err(err) = prometheus::register(collector) {
-                        tracing::warn!(error = %err, "Metric not registered.");
-                    }
-                }
+                telemetry::register(score.clone());
+                telemetry::register(spiking.clone());
+                telemetry::register(alerts.clone());
+                telemetry::register(late.clone());
                 AlerterMetrics {
                     score,
                     spiking,

@@ -109,11 +109,7 @@ pub mod metrics {
     use telemetry::prometheus::{IntCounterVec, Opts};
 
     fn counter(name: &str, help: &str, label: &str) -> IntCounterVec {
-        let c = IntCounterVec::new(Opts::new(name, help), &[label]).expect("a valid metric definition");
-        if let Err(err) = telemetry::prometheus::register(Box::new(c.clone())) {
-            tracing::warn!(error = %err, metric = name, "Metric not registered.");
-        }
-        c
+        telemetry::register(IntCounterVec::new(Opts::new(name, help), &[label]).expect("a valid metric definition"))
     }
 
     /// `newswire_cleaner_extractions_total{method}`: which method produced each record's text.

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use telemetry::prometheus::{self, IntCounter, IntCounterVec, IntGauge, Opts};
+use telemetry::prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
 
 /// The deduper's metrics, registered in the default registry on first use.
 #[derive(Debug, Clone)]
@@ -45,16 +45,10 @@ impl Metrics {
                 "Estimated memory of the window's fingerprints and indexes, in bytes.",
             )
             .expect("a valid metric");
-            for collector in [
-                Box::new(duplicates.clone()) as Box<dyn prometheus::core::Collector>,
-                Box::new(revisions.clone()),
-                Box::new(fingerprints.clone()),
-                Box::new(fingerprint_bytes.clone()),
-            ] {
-                if let Err(err) = prometheus::register(collector) {
-                    tracing::warn!(error = %err, "Cannot register a deduper metric.");
-                }
-            }
+            telemetry::register(duplicates.clone());
+            telemetry::register(revisions.clone());
+            telemetry::register(fingerprints.clone());
+            telemetry::register(fingerprint_bytes.clone());
             Metrics {
                 duplicates,
                 revisions,

@@ -7,6 +7,7 @@ use std::sync::{Mutex, OnceLock};
 use telemetry::prometheus::{
     self, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
 };
+use telemetry::register;
 
 /// How many failing feeds at most get their own series in the per-feed gauges. Past this,
 /// further failing feeds are left out (and `newswire_fetcher_feeds{state}` still counts them),
@@ -51,12 +52,6 @@ pub struct Metrics {
     queued_hosts: Mutex<HashSet<String>>,
     /// Feeds that currently have a series in the two per-feed gauges.
     failing: Mutex<HashSet<String>>,
-}
-
-fn register<T: prometheus::core::Collector + Clone + 'static>(metric: T) -> T {
-    // Registering twice only happens in tests that build several fetchers; the first wins.
-    let _ = prometheus::register(Box::new(metric.clone()));
-    metric
 }
 
 /// The fetcher's metrics.

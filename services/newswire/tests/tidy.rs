@@ -64,7 +64,10 @@ fn shared_crates_never_depend_on_services() {
         .filter(|(_, dir, _)| dir.starts_with("services/"))
         .map(|(name, _, _)| name.as_str())
         .collect();
-    assert!(services.contains(&"fetcher") && services.contains(&"tagger"), "{services:?}");
+    assert!(
+        services.contains(&"fetcher") && services.contains(&"tagger"),
+        "{services:?}"
+    );
     for (name, dir, deps) in packages.iter().filter(|(_, dir, _)| dir.starts_with("shared/")) {
         let wrong: Vec<&String> = deps.iter().filter(|d| services.contains(&d.as_str())).collect();
         assert!(wrong.is_empty(), "{name} ({dir}) depends on services: {wrong:?}");

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use telemetry::prometheus::{self, IntCounterVec, IntGauge, Opts};
+use telemetry::prometheus::{IntCounterVec, IntGauge, Opts};
 
 /// Topic counts and taxonomy reloads.
 #[derive(Clone)]
@@ -45,15 +45,9 @@ impl TaggerMetrics {
             .expect("valid metric");
             let topics =
                 IntGauge::new("newswire_tagger_topics", "Topics in the taxonomy in force.").expect("valid metric");
-            for collector in [
-                Box::new(topic_articles.clone()) as Box<dyn prometheus::core::Collector>,
-                Box::new(reloads.clone()),
-                Box::new(topics.clone()),
-            ] {
-                if let Err(err) = prometheus::register(collector) {
-                    tracing::warn!(error = %err, "Metric not registered.");
-                }
-            }
+            telemetry::register(topic_articles.clone());
+            telemetry::register(reloads.clone());
+            telemetry::register(topics.clone());
             for outcome in ["ok", "invalid"] {
                 reloads.with_label_values(&[outcome]);
             }

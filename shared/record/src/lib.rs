@@ -440,7 +440,10 @@ impl Record for AlertEvent {
 /// both apply it, to feed dates and page dates alike.
 pub fn plausible_date(date: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> bool {
     use chrono::TimeZone as _;
-    let earliest = chrono::Utc.with_ymd_and_hms(1995, 1, 1, 0, 0, 0).single().unwrap_or_default();
+    let earliest = chrono::Utc
+        .with_ymd_and_hms(1995, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
     date >= earliest && date <= now + chrono::Duration::days(1)
 }
 

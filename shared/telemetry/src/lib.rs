@@ -10,7 +10,7 @@
 
 mod metrics;
 
-pub use metrics::{KafkaMetrics, StageMetrics, end_to_end_seconds, register_build_info, revision};
+pub use metrics::{KafkaMetrics, StageMetrics, end_to_end_seconds, register, register_build_info, revision};
 pub use prometheus;
 
 use std::net::SocketAddr;

@@ -47,18 +47,18 @@ impl StageMetrics {
         let name = |suffix: &str| format!("newswire_{stage}_{suffix}");
         let counter = |suffix: &str, help: &str| {
             let c = IntCounter::new(name(suffix), help).expect("valid metric");
-            register(Box::new(c.clone()));
+            register(c.clone());
             c
         };
         let counter_vec = |suffix: &str, help: &str, label: &str| {
             let c = IntCounterVec::new(Opts::new(name(suffix), help), &[label]).expect("valid metric");
-            register(Box::new(c.clone()));
+            register(c.clone());
             c
         };
         let histogram = |suffix: &str, help: &str, buckets: Vec<f64>| {
             let h =
                 Histogram::with_opts(HistogramOpts::new(name(suffix), help).buckets(buckets)).expect("valid metric");
-            register(Box::new(h.clone()));
+            register(h.clone());
             h
         };
         let metrics = StageMetrics {
@@ -97,10 +97,14 @@ impl StageMetrics {
     }
 }
 
-fn register(collector: Box<dyn prometheus::core::Collector>) {
-    if let Err(err) = prometheus::register(collector) {
-        tracing::warn!(error = %err, "Metric not registered.");
+/// Registers `metric` in the default registry (what `/metrics` serves) and returns it: the one
+/// way every crate registers its metrics. A metric registered twice (several services built in
+/// one test process) keeps its first registration; the failure is logged, not fatal.
+pub fn register<T: prometheus::core::Collector + Clone + 'static>(metric: T) -> T {
+    if let Err(err) = prometheus::register(Box::new(metric.clone())) {
+        tracing::debug!(error = %err, "Metric not registered again.");
     }
+    metric
 }
 
 /// Sets `newswire_build_info{service,version,revision} 1`, so that dashboards can show what
@@ -118,7 +122,7 @@ pub fn register_build_info(service: &str) {
             &["service", "version", "revision"],
         )
         .expect("valid metric");
-        register(Box::new(gauge.clone()));
+        register(gauge.clone());
         gauge
     });
     info.with_label_values(&[service, env!("CARGO_PKG_VERSION"), revision()])
@@ -150,7 +154,7 @@ pub fn end_to_end_seconds() -> Histogram {
                 .buckets(buckets),
             )
             .expect("valid metric");
-            register(Box::new(histogram.clone()));
+            register(histogram.clone());
             histogram
         })
         .clone()
@@ -194,13 +198,13 @@ impl KafkaMetrics {
                     "Messages waiting in the Kafka producer's queues.",
                 )
                 .expect("valid metric");
-                register(Box::new(queue.clone()));
+                register(queue.clone());
                 let errors = IntCounter::new(
                     name("delivery_errors_total"),
                     "Messages the Kafka producer failed to deliver.",
                 )
                 .expect("valid metric");
-                register(Box::new(errors.clone()));
+                register(errors.clone());
                 let lag = IntGaugeVec::new(
                     Opts::new(
                         name("consumer_lag_messages"),
@@ -209,7 +213,7 @@ impl KafkaMetrics {
                     &["topic", "partition"],
                 )
                 .expect("valid metric");
-                register(Box::new(lag.clone()));
+                register(lag.clone());
                 KafkaMetrics {
                     producer_queue_messages: queue,
                     delivery_errors: errors,
