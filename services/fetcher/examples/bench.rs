@@ -255,8 +255,8 @@ async fn main() {
         Some("parse") => parse(args[1].parse().expect("runs"), &args[2..]),
         Some("hosts") => hosts(args[1].parse().expect("N_FEEDS"), args[2].parse().expect("N_HOSTS")).await,
         Some("serve-hosts") => serve_hosts(args[1].parse().expect("N_HOSTS")).await,
-        _ => eprintln!(
-            "usage: bench serve N CHANGED_PERCENT | poll BASE N | parse RUNS FILE... | hosts N_FEEDS N_HOSTS"
-        ),
+        _ => {
+            eprintln!("usage: bench serve N CHANGED_PERCENT | poll BASE N | parse RUNS FILE... | hosts N_FEEDS N_HOSTS")
+        }
     }
 }

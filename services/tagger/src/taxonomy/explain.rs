@@ -1,0 +1,113 @@
+use super::*;
+
+impl Taxonomy {
+    /// How each candidate topic's query evaluates on the fields, node by node, for `--explain`.
+    pub fn explain(&self, fields: &[(Field, &str)]) -> String {
+        let hits = self.scan(fields);
+        let candidates = self.candidates(&hits);
+        let mut out = String::new();
+        for (t, topic) in self.topics.iter().enumerate() {
+            let matched = topic.eval(&topic.root, &hits);
+            let (score, _) = topic.evidence(&hits);
+            let verdict = match (matched, score >= topic.def.min_score) {
+                (true, true) => "MATCH",
+                (true, false) => "below min_score",
+                (false, _) => "no match",
+            };
+            let _ = writeln!(
+                out,
+                "{}: {verdict} (score {score:.1}, min_score {:.1})",
+                topic.def.slug, topic.def.min_score
+            );
+            // Topics none of whose terms occur were never evaluated: no tree to show.
+            if candidates.binary_search(&(t as u32)).is_ok() {
+                topic.explain(&topic.root, &hits, 1, &mut out);
+            }
+        }
+        out
+    }
+}
+
+impl Topic {
+    pub(super) fn explain(&self, node: &Node, hits: &Hits, depth: usize, out: &mut String) {
+        let mark = if self.eval(node, hits) { "+" } else { "-" };
+        let indent = "  ".repeat(depth);
+        match node {
+            Node::Leaf(l) => {
+                let leaf = &self.leaves[*l as usize];
+                let found: Vec<String> = hits
+                    .of(leaf)
+                    .map(|h| format!("{}[{}..{}]", h.field.as_str(), h.start, h.end))
+                    .collect();
+                if found.is_empty() {
+                    let _ = writeln!(out, "{indent}{mark} {}", leaf.display);
+                } else {
+                    let _ = writeln!(out, "{indent}{mark} {}  at {}", leaf.display, found.join(" "));
+                }
+            }
+            Node::And(items) | Node::Or(items) => {
+                let op = if matches!(node, Node::And(_)) { "AND" } else { "OR" };
+                let _ = writeln!(out, "{indent}{mark} {op}");
+                // A long OR (an entity's aliases) shows only the branches that matched.
+                let matched = items.iter().filter(|n| self.eval(n, hits)).count();
+                for item in items {
+                    if op == "AND" || items.len() <= 6 || self.eval(item, hits) {
+                        self.explain(item, hits, depth + 1, out);
+                    }
+                }
+                if op == "OR" && items.len() > 6 && matched < items.len() {
+                    let _ = writeln!(out, "{indent}  ({} more that did not match)", items.len() - matched);
+                }
+            }
+            Node::Not(inner) => {
+                let _ = writeln!(out, "{indent}{mark} NOT");
+                self.explain(inner, hits, depth + 1, out);
+            }
+            Node::Focus { code, .. } => {
+                let _ = writeln!(
+                    out,
+                    "{indent}{mark} focus:{code}  (focus countries: {})",
+                    if hits.focus.is_empty() {
+                        "none".to_string()
+                    } else {
+                        hits.focus.join(", ")
+                    }
+                );
+            }
+            Node::Near { left, right, distance } => {
+                let pair = self.near(left, right, *distance, hits);
+                let names = |side: &[u32]| {
+                    let mut names: Vec<&str> = side.iter().map(|l| self.leaves[*l as usize].display.as_str()).collect();
+                    if names.len() > 4 {
+                        names.truncate(4);
+                        names.push("...");
+                    }
+                    names.join(" | ")
+                };
+                match pair {
+                    Some((a, b)) => {
+                        let _ = writeln!(
+                            out,
+                            "{indent}{mark} ({}) NEAR/{distance} ({})  at {}[{}..{}] and [{}..{}]",
+                            names(left),
+                            names(right),
+                            a.field.as_str(),
+                            a.start,
+                            a.end,
+                            b.start,
+                            b.end
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "{indent}{mark} ({}) NEAR/{distance} ({})",
+                            names(left),
+                            names(right)
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
