@@ -26,6 +26,12 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use dom_query::{Document, NodeRef};
 use serde_json::Value;
 
+mod dates;
+mod language;
+
+pub use dates::{date_from_url, parse_date};
+pub use language::{bcp47, normalize_language};
+
 /// Where a metadata value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum From {
@@ -89,181 +95,6 @@ pub struct PageMeta {
 }
 
 pub use record::plausible_date;
-
-/// Parses the date formats found in pages: RFC 3339 / ISO 8601 with or without offset,
-/// seconds or `T`, RFC 2822, and a bare date (taken as midnight UTC). Times without an offset
-/// are taken as UTC.
-pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
-    let s = raw.trim();
-    if s.is_empty() {
-        return None;
-    }
-    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-        "%Y-%m-%dT%H:%M%z",
-        "%Y-%m-%d %H:%M:%S%.f%z",
-        "%Y-%m-%d %H:%M:%S %z",
-        "%Y-%m-%dT%H:%M:%S%.f%:z",
-    ] {
-        if let Ok(d) = DateTime::parse_from_str(s, fmt) {
-            return Some(d.with_timezone(&Utc));
-        }
-    }
-    let naive = s
-        .trim_end_matches('Z')
-        .trim_end_matches(" UTC")
-        .trim_end_matches(" GMT");
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ] {
-        if let Ok(d) = NaiveDateTime::parse_from_str(naive, fmt) {
-            return Some(d.and_utc());
-        }
-    }
-    let date_part = s.get(..10).unwrap_or(s);
-    for fmt in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
-        if let Ok(d) = NaiveDate::parse_from_str(date_part, fmt) {
-            return d.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
-        }
-    }
-    None
-}
-
-/// A date in a URL path: `/2021/12/15/` or `/2021-12-15` (midnight UTC).
-pub fn date_from_url(url: &str) -> Option<DateTime<Utc>> {
-    let path = url::Url::parse(url).ok()?.path().to_string();
-    let parts: Vec<&str> = path.split('/').collect();
-    for w in parts.windows(3) {
-        if let [y, m, d] = w
-            && y.len() == 4
-            && m.len() <= 2
-            && d.len() <= 2
-            && let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>())
-            && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
-        {
-            return date.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
-        }
-    }
-    for part in parts {
-        for start in 0..part.len().saturating_sub(9) {
-            let Some(candidate) = part.get(start..start + 10) else {
-                continue;
-            };
-            if let Ok(date) = NaiveDate::parse_from_str(candidate, "%Y-%m-%d")
-                && date.year() >= 1995
-            {
-                return date.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
-            }
-        }
-    }
-    None
-}
-
-/// Normalises a language tag: `en_US` and `EN-us` become `en-US`; anything that is not a
-/// 2- or 3-letter primary subtag is dropped.
-pub fn normalize_language(raw: &str) -> Option<String> {
-    let raw = raw.trim().replace('_', "-");
-    let mut parts = raw.split('-');
-    let primary = parts.next()?.to_ascii_lowercase();
-    if !(2..=3).contains(&primary.len()) || !primary.chars().all(|c| c.is_ascii_alphabetic()) {
-        return None;
-    }
-    match parts.next() {
-        Some(region) if region.len() == 2 && region.chars().all(|c| c.is_ascii_alphabetic()) => {
-            Some(format!("{primary}-{}", region.to_ascii_uppercase()))
-        }
-        _ => Some(primary),
-    }
-}
-
-/// The BCP 47 tag of an ISO 639-3 code (as language detection returns): the two-letter code
-/// where one exists, else the three-letter code itself.
-pub fn bcp47(iso639_3: &str) -> &str {
-    const TWO: &[(&str, &str)] = &[
-        ("eng", "en"),
-        ("deu", "de"),
-        ("fra", "fr"),
-        ("spa", "es"),
-        ("por", "pt"),
-        ("ita", "it"),
-        ("nld", "nl"),
-        ("rus", "ru"),
-        ("ukr", "uk"),
-        ("bel", "be"),
-        ("pol", "pl"),
-        ("ces", "cs"),
-        ("slk", "sk"),
-        ("slv", "sl"),
-        ("hrv", "hr"),
-        ("srp", "sr"),
-        ("bul", "bg"),
-        ("ron", "ro"),
-        ("hun", "hu"),
-        ("fin", "fi"),
-        ("swe", "sv"),
-        ("dan", "da"),
-        ("nob", "nb"),
-        ("est", "et"),
-        ("lav", "lv"),
-        ("lit", "lt"),
-        ("ell", "el"),
-        ("tur", "tr"),
-        ("ara", "ar"),
-        ("heb", "he"),
-        ("pes", "fa"),
-        ("urd", "ur"),
-        ("hin", "hi"),
-        ("ben", "bn"),
-        ("tam", "ta"),
-        ("tel", "te"),
-        ("mar", "mr"),
-        ("guj", "gu"),
-        ("pan", "pa"),
-        ("kan", "kn"),
-        ("mal", "ml"),
-        ("cmn", "zh"),
-        ("jpn", "ja"),
-        ("kor", "ko"),
-        ("vie", "vi"),
-        ("tha", "th"),
-        ("ind", "id"),
-        ("kat", "ka"),
-        ("hye", "hy"),
-        ("aze", "az"),
-        ("kaz", "kk"),
-        ("uzb", "uz"),
-        ("cat", "ca"),
-        ("epo", "eo"),
-        ("afr", "af"),
-        ("lat", "la"),
-        ("tgl", "tl"),
-        ("mkd", "mk"),
-        ("yid", "yi"),
-        ("zul", "zu"),
-        ("amh", "am"),
-        ("jav", "jv"),
-        ("nep", "ne"),
-        ("sin", "si"),
-        ("khm", "km"),
-        ("mya", "my"),
-        ("tuk", "tk"),
-        ("aka", "ak"),
-        ("sna", "sn"),
-        ("ori", "or"),
-    ];
-    TWO.iter()
-        .find(|(three, _)| *three == iso639_3)
-        .map_or(iso639_3, |(_, two)| two)
-}
 
 /// The elements matching `css`, in document order (none when the selector is invalid).
 fn select<'a>(doc: &'a Document, css: &str) -> Vec<NodeRef<'a>> {

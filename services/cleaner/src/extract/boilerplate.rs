@@ -1,0 +1,304 @@
+//! The boilerplate rules: which paragraphs of an extracted text are page furniture (prompts,
+//! share calls, related-story links), bylines and datelines, publication stamps and captions.
+
+/// Normalises paragraphs and drops boilerplate, byline and date lines, the headline repeated
+/// as the first paragraph, and an image caption shown twice, the second time with its credit.
+/// Other repeated paragraphs are kept: an article may repeat a line (a recipe's or a menu's,
+/// a refrain), and dropping exact repeats cost recall on both evaluation sets.
+pub fn clean_paragraphs<'a>(
+    paragraphs: impl Iterator<Item = &'a str>,
+    title: Option<&str>,
+    byline: &[String],
+) -> String {
+    let paragraphs: Vec<String> = paragraphs
+        .map(crate::text::normalize_text)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let mut kept: Vec<&str> = Vec::with_capacity(paragraphs.len());
+    for (i, p) in paragraphs.iter().enumerate() {
+        if is_boilerplate(p) || is_dateline(p) || is_captioned(p) || byline.iter().any(|b| p.eq_ignore_ascii_case(b)) {
+            continue;
+        }
+        if kept.is_empty() && title.is_some_and(|t| t == p) {
+            continue;
+        }
+        // A caption repeated with a credit appended: keep neither copy.
+        let next = paragraphs.get(i + 1).map(String::as_str);
+        if next.is_some_and(|n| n.len() > p.len() && n.starts_with(p.as_str()) && is_credit(&n[p.len()..])) {
+            continue;
+        }
+        if let Some(prev) = i.checked_sub(1).and_then(|j| paragraphs.get(j))
+            && p.len() > prev.len()
+            && p.starts_with(prev.as_str())
+            && is_credit(&p[prev.len()..])
+        {
+            continue;
+        }
+        kept.push(p);
+    }
+    kept.join("\n\n")
+}
+
+/// A photo credit: `(Sputnik/Mikhail Metzel/Pool via Reuters)`, `(Getty Images)`, `Photo: AFP`.
+pub(super) fn is_credit(s: &str) -> bool {
+    let s = s.trim();
+    let inner = s.strip_prefix('(').and_then(|s| s.strip_suffix(')'));
+    let body = inner.unwrap_or(s);
+    let lower = body.to_lowercase();
+    (inner.is_some() || lower.starts_with("photo") || lower.starts_with("image"))
+        && body.split_whitespace().count() <= 12
+        && [
+            "getty",
+            "reuters",
+            "afp",
+            "ap",
+            "pa",
+            "epa",
+            "via",
+            "photo",
+            "image",
+            "pool",
+            "shutterstock",
+            "alamy",
+            "sputnik",
+            "xinhua",
+            "tass",
+            "bloomberg",
+            "file",
+        ]
+        .iter()
+        .any(|k| lower.split(|c: char| !c.is_alphanumeric()).any(|w| w == *k))
+}
+
+/// Lines that are page furniture, not article text: comment and login prompts, newsletter and
+/// share calls, "read more" links. Only short paragraphs are considered, so a sentence of the
+/// article that mentions these words is kept.
+pub fn is_boilerplate(p: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "comments",
+        "comment",
+        "share",
+        "share this article",
+        "share this",
+        "advertisement",
+        "skip advert",
+        "read more",
+        "related",
+        "related articles",
+        "most read",
+        "more on this story",
+        "sign up",
+        "subscribe",
+        "log in",
+        "register",
+        "copy link",
+        "listen to this article",
+        "you may also like",
+        "you might also like",
+        "continue reading below",
+        "continue reading",
+        "story continues below",
+        "article continues below",
+        "don't miss",
+        "see more",
+        "caption",
+        "recommended",
+        "trending",
+        "most popular",
+        "top stories",
+        "more stories",
+        "related stories",
+        "want more stories like this?",
+        "want more stories like this",
+    ];
+    const PREFIXES: &[&str] = &[
+        "join our commenting forum",
+        "join thought-provoking conversations",
+        "thank you for registering",
+        "please refresh the page",
+        "want to bookmark your favourite articles",
+        "sign up to our",
+        "sign up for our",
+        "sign up to the",
+        "subscribe to our newsletter",
+        "click here to",
+        "follow us on",
+        "read more:",
+        "read more about",
+        "related:",
+        "already have an account",
+        "create a free account",
+        "we use cookies",
+        "by clicking",
+        "this article is more than",
+        "you can find our community guidelines",
+        "view comments",
+        "show comments",
+        "see more:",
+        "don't miss:",
+        "want more stories like",
+        "every day we send an email",
+        "citation:",
+        "this document is subject to copyright",
+        "photo:",
+        "image:",
+        "credit:",
+        "image 1 of",
+    ];
+    let lower = p.to_lowercase();
+    let lower = lower.trim_end_matches(['.', ':', '…']).trim();
+    if EXACT.contains(&lower) {
+        return true;
+    }
+    let short = p.split_whitespace().count() <= 40;
+    short
+        && (PREFIXES.iter().any(|pre| lower.starts_with(pre))
+            || lower.ends_with("by clicking here")
+            || is_link_label(p))
+}
+
+/// A related-story link labelled the way tabloids do it: `Headline of another story [VIDEO]`.
+pub(super) fn is_link_label(p: &str) -> bool {
+    let p = p.trim_end_matches(['|', ' ']);
+    let Some(tag) = p.strip_suffix(']').and_then(|s| s.rsplit_once('[')).map(|(_, t)| t) else {
+        return false;
+    };
+    !tag.is_empty() && tag.len() <= 12 && tag.chars().all(|c| c.is_uppercase() || c == ' ')
+}
+
+/// An image caption: a short paragraph ending with a photo credit — `… (Image: GETTY)`,
+/// `… (AP Photo/Alan Diaz, File)`, `… Credit: ESA`.
+pub(super) fn is_captioned(p: &str) -> bool {
+    if p.split_whitespace().count() > 60 {
+        return false;
+    }
+    if let Some(open) = p.trim_end().strip_suffix(')').and_then(|s| s.rfind('('))
+        && is_credit(&p[open..])
+    {
+        return true;
+    }
+    let lower = p.to_lowercase();
+    ["credit:", "photo:", "image:", "photograph:"].iter().any(|k| {
+        lower
+            .rfind(k)
+            .is_some_and(|i| i > 0 && lower[i + k.len()..].split_whitespace().count() <= 6)
+    })
+}
+
+/// Month names and their abbreviations, lower-case.
+pub(super) const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+];
+
+/// Weekday names, lower-case.
+pub(super) const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// A line that is only a date and time, as printed under a byline
+/// (`Wednesday 15 December 2021 15:19 GMT`, `Updated: 15 Dec 2021`).
+pub(super) fn is_dateline(p: &str) -> bool {
+    const OTHER: &[&str] = &[
+        "updated",
+        "published",
+        "gmt",
+        "bst",
+        "utc",
+        "est",
+        "edt",
+        "pst",
+        "am",
+        "pm",
+        "on",
+        "at",
+        "last",
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+    ];
+    let lower = p.to_lowercase();
+    let tokens: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if tokens.is_empty() {
+        return false;
+    }
+    let has_month = tokens.iter().any(|t| MONTHS.contains(t));
+    if is_stamp_line(p, &tokens, has_month) {
+        return true;
+    }
+    if tokens.len() > 10 {
+        return false;
+    }
+    let has_year = tokens
+        .iter()
+        .any(|t| t.len() == 4 && t.parse::<u32>().is_ok_and(|y| (1990..2100).contains(&y)));
+    has_month
+        && has_year
+        && tokens.iter().all(|t| {
+            MONTHS.contains(t) || WEEKDAYS.contains(t) || OTHER.contains(t) || t.chars().all(|c| c.is_ascii_digit())
+        })
+}
+
+/// A publication stamp with more than a date in it, as sites print under a headline:
+/// `Updated Nov 19, 6:55 AM;Posted Nov 19, 6:51 AM`, `Published 1 day ago`,
+/// `By HNN Staff | November 18, 2019 at 2:26 PM HST - Updated November 18 at 4:46 PM`.
+/// It starts with a stamp word, a month or a weekday (or has a `|` or `·` separator), has a
+/// month or "ago", has a clock time or "ago", and is not a sentence. (A line of only a date,
+/// without a time, is left to the stricter rule of [`is_dateline`].)
+pub(super) fn is_stamp_line(p: &str, tokens: &[&str], has_month: bool) -> bool {
+    const STAMP: &[&str] = &["updated", "posted", "published", "modified"];
+    let trimmed = p.trim_end();
+    let sentence = trimmed.ends_with('.') && !trimmed.to_lowercase().ends_with("m.");
+    if tokens.len() > 20 || sentence {
+        return false;
+    }
+    let first = tokens[0];
+    let starts = STAMP.contains(&first)
+        || first == "by"
+        || first == "last"
+        || WEEKDAYS.contains(&first)
+        || MONTHS.contains(&first)
+        || p.contains(" | ")
+        || p.contains('·');
+    let ago = tokens.contains(&"ago");
+    let clock = p
+        .as_bytes()
+        .windows(4)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit() && w[3].is_ascii_digit());
+    starts && (has_month || ago) && (clock || ago)
+}
