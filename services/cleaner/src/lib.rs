@@ -81,13 +81,31 @@ impl ExtractionConfig {
 #[derive(Debug, Default)]
 pub struct Cleaner {
     budget: Budget,
+    extractor: Extractor,
 }
 
 impl Cleaner {
-    /// A stage that extracts pages within `budget`.
+    /// A stage that extracts pages within `budget`, in threads of this process.
     pub fn new(budget: Budget) -> Cleaner {
-        Cleaner { budget }
+        Self::with_extractor(budget, Extractor::Threads)
     }
+
+    /// A stage that extracts pages within `budget` with `extractor` (see [`extractor`]).
+    pub fn with_extractor(budget: Budget, extractor: Extractor) -> Cleaner {
+        Cleaner { budget, extractor }
+    }
+}
+
+/// How article pages are extracted: the stage holds one.
+#[derive(Debug, Clone, Default)]
+pub enum Extractor {
+    /// On a worker thread of this process, with a deadline but no way to stop a runaway page
+    /// (library use, tests, `newswire extract`).
+    #[default]
+    Threads,
+    /// In child processes of the executable ([`sandbox`]): killed at the deadline, their
+    /// memory capped.
+    Sandboxed(std::sync::Arc<sandbox::Sandbox>),
 }
 
 impl Stage for Cleaner {
@@ -99,7 +117,7 @@ impl Stage for Cleaner {
     }
 
     fn process(&mut self, raw: RawRecord) -> Result<Vec<CleanedRecord>, StageError> {
-        clean_with(&raw, Utc::now(), &self.budget).map(|record| vec![record])
+        clean_using(&raw, Utc::now(), &self.budget, &self.extractor).map(|record| vec![record])
     }
 }
 
@@ -147,15 +165,25 @@ pub fn clean(raw: &RawRecord, now: DateTime<Utc>) -> Result<CleanedRecord, Stage
 /// Metadata comes from the page first (see [`meta`] for the order of trust), then from the
 /// feed item; the record's `extraction.provenance` says where each field came from.
 pub fn clean_with(raw: &RawRecord, now: DateTime<Utc>, budget: &Budget) -> Result<CleanedRecord, StageError> {
+    clean_using(raw, now, budget, &Extractor::Threads)
+}
+
+/// [`clean_with`], extracting the page with `extractor`.
+pub fn clean_using(
+    raw: &RawRecord,
+    now: DateTime<Utc>,
+    budget: &Budget,
+    extractor: &Extractor,
+) -> Result<CleanedRecord, StageError> {
     let mut provenance = BTreeMap::new();
     let mut page_failure = None;
     let page = raw.page.as_ref().and_then(|page| {
         let url = (!page.url.is_empty()).then_some(page.url.as_str());
         let fetched_at = page.fetched_at.max(raw.fetched_at);
-        let result = match sandbox::enabled() {
-            Some(sandbox) => extract::precheck(&page.html, budget)
+        let result = match extractor {
+            Extractor::Sandboxed(sandbox) => extract::precheck(&page.html, budget)
                 .and_then(|()| sandbox::extract(sandbox, &page.html, url, fetched_at, budget.timeout)),
-            None => extract::extract_page(&page.html, url, fetched_at, budget),
+            Extractor::Threads => extract::extract_page(&page.html, url, fetched_at, budget),
         };
         match result {
             Ok(page_text) => Some(page_text),
@@ -365,34 +393,37 @@ pub fn extract_document(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Re
     clean(&raw, now)
 }
 
-/// Unless `extraction.isolate` is off, extracts pages in child processes of this executable
-/// from now on (see [`sandbox`]), each with `extraction.worker_memory_mb` of address space,
-/// once a first worker has answered a test page; otherwise, or when that fails, logs why and
-/// goes on in worker threads.
-pub fn enable_sandbox(extraction: &ExtractionConfig) {
+/// The extractor `extraction` asks for: unless `extraction.isolate` is off, child processes of
+/// this executable (see [`sandbox`]), each with `extraction.worker_memory_mb` of address space,
+/// once a first worker has answered a test page; otherwise, or when that fails, threads (and
+/// the log says why).
+pub fn extractor(extraction: &ExtractionConfig) -> Extractor {
     if !extraction.isolate {
         tracing::warn!(
             "extraction.isolate is off: pages are extracted in threads, without a hard time or memory limit."
         );
-        return;
+        return Extractor::Threads;
     }
     let memory_bytes = extraction.worker_memory_mb.saturating_mul(1 << 20);
     let sandbox = match std::env::current_exe() {
         Ok(exe) => sandbox::Sandbox::new(exe, memory_bytes),
         Err(e) => {
             tracing::warn!(error = %e, "Cannot find this executable to start extraction workers; pages are extracted in threads, without a hard time or memory limit.");
-            return;
+            return Extractor::Threads;
         }
     };
     let probe = "<html><body><article><p>One two three four five six seven eight nine ten eleven twelve \
                  thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty twenty-one \
                  twenty-two twenty-three twenty-four twenty-five.</p></article></body></html>";
     match sandbox::extract(&sandbox, probe, None, Utc::now(), std::time::Duration::from_secs(30)) {
-        Ok(_) => sandbox::enable(sandbox),
-        Err(failure) => tracing::warn!(
-            reason = failure.reason(),
-            "The extraction worker failed its test page; pages are extracted in threads, without a hard time or memory limit."
-        ),
+        Ok(_) => Extractor::Sandboxed(std::sync::Arc::new(sandbox)),
+        Err(failure) => {
+            tracing::warn!(
+                reason = failure.reason(),
+                "The extraction worker failed its test page; pages are extracted in threads, without a hard time or memory limit."
+            );
+            Extractor::Threads
+        }
     }
 }
 
@@ -407,7 +438,7 @@ pub fn register_metrics() {
 pub async fn run(config: CleanerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     register_metrics();
     let extraction = &config.extraction;
-    enable_sandbox(extraction);
+    let extractor = extractor(extraction);
     let topics = &config.kafka.topics;
     let run = runtime::StageRun {
         input_topic: topics.raw.clone(),
@@ -416,7 +447,7 @@ pub async fn run(config: CleanerConfig, shutdown: CancellationToken) -> anyhow::
         kafka: config.kafka.clone(),
         runtime: config.runtime.clone(),
     };
-    runtime::serve_stage(Cleaner::new(extraction.budget()), run, shutdown).await
+    runtime::serve_stage(Cleaner::with_extractor(extraction.budget(), extractor), run, shutdown).await
 }
 
 #[cfg(test)]

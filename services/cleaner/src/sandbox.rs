@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
-use std::sync::{Mutex, OnceLock, mpsc};
+use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -52,19 +52,6 @@ impl Sandbox {
             idle: Mutex::new(Vec::new()),
         }
     }
-}
-
-static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
-
-/// Makes every later page extraction of [`crate::clean_with`] in this process run in a child
-/// process of `sandbox`. The first call wins; later ones are ignored.
-pub fn enable(sandbox: Sandbox) {
-    let _ = SANDBOX.set(sandbox);
-}
-
-/// The enabled sandbox, if any.
-pub(crate) fn enabled() -> Option<&'static Sandbox> {
-    SANDBOX.get()
 }
 
 /// One page for a worker. Borrowed when sent, owned when received.

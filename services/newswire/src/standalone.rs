@@ -222,7 +222,7 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     let (done_tx, mut done_rx) = mpsc::channel::<Batch>(8);
     let extraction = &config.cleaner.extraction;
     cleaner::register_metrics();
-    cleaner::enable_sandbox(extraction);
+    let extractor = cleaner::extractor(extraction);
     let stage = |name: &'static str| Topics {
         output: match name {
             "cleaner" => topics.cleaned.as_str(),
@@ -233,7 +233,7 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
         dlq: topics.dlq.as_str(),
     };
     tokio::spawn(stage_task(
-        Cleaner::new(extraction.budget()),
+        Cleaner::with_extractor(extraction.budget(), extractor),
         None,
         Role::Middle,
         owned(stage("cleaner")),
