@@ -350,3 +350,43 @@ async fn standalone_polls_many_feeds_on_one_host_without_failing_any() {
     desks.dedup();
     assert_eq!(desks.len(), n, "one record per feed: {desks:?}");
 }
+
+/// The defaults travel with the binary: run from a directory with no `deploy/` in it, without
+/// `--taxonomy`, the built-in taxonomy and gazetteers tag the seed article; a file that does
+/// not exist is an error that names its cause once.
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_runs_from_any_directory_on_the_built_in_taxonomy() {
+    let server = FeedServer::start_with(|base| vec![("seed.xml".to_string(), seed_feed(base).into_bytes())]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = write_feeds_file(dir.path(), &server.urls());
+    let run = |args: Vec<String>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_newswire"));
+        command.args(args).current_dir(dir.path());
+        async move {
+            tokio::task::spawn_blocking(move || command.output().unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    let args = |extra: &[&str]| -> Vec<String> {
+        ["run", "--once", "--allow-network", "127.0.0.1/32", "--data-dir", "data"]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let output = run(args(&["--feeds", feeds.to_str().unwrap()])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_seed_is_russia_china(&parse_records(&String::from_utf8_lossy(&output.stdout)));
+
+    let output = run(args(&["--taxonomy", "missing.yaml"])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("cannot read the taxonomy missing.yaml"), "{stderr}");
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "the cause once: {stderr}"
+    );
+}
