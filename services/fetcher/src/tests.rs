@@ -961,9 +961,9 @@ async fn many_feeds_on_one_host_wait_their_turn_without_failing() {
     );
     let mut requested = hits.lock().unwrap().clone();
     assert_eq!(requested.len(), n, "one request per feed");
-    // Served first come, first served: the polls were started in feed order.
-    let inversions = requested.windows(2).filter(|w| w[0] > w[1]).count();
-    assert!(inversions < n / 10, "{inversions} out of order: {requested:?}");
+    // The order is the order the polls reached the host's queue, which on a busy
+    // multi-threaded runtime is not quite the order they were spawned in; that the queue
+    // itself is first come, first served is `limits::turns_are_first_come_first_served…`.
     requested.sort_unstable();
     requested.dedup();
     assert_eq!(requested.len(), n);
