@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 pairs=(
   "deploy/feeds.yaml helm/newswire/files/feeds.yaml"
   "deploy/taxonomy.yaml helm/newswire/files/taxonomy.yaml"
+  "deploy/gazetteer/countries.yaml helm/newswire/files/gazetteer/countries.yaml"
+  "deploy/gazetteer/people.yaml helm/newswire/files/gazetteer/people.yaml"
+  "deploy/gazetteer/organisations.yaml helm/newswire/files/gazetteer/organisations.yaml"
   "deploy/prometheus/newswire.rules.yaml helm/newswire/files/newswire.rules.yaml"
   "deploy/grafana/newswire.json helm/newswire/files/newswire.json"
 )
@@ -25,6 +28,7 @@ for pair in "${pairs[@]}"; do
       stale=1
     fi
   else
+    mkdir -p "$(dirname "$copy")"
     cp "$source" "$copy"
   fi
 done

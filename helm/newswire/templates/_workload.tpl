@@ -132,6 +132,16 @@ spec:
         - name: taxonomy
           configMap:
             name: {{ include "newswire.taxonomyConfigMap" $root }}
+            {{- if not $root.Values.taxonomy.existingConfigMap }}
+            # The taxonomy names its gazetteers as gazetteer/<name>.yaml beside it.
+            items:
+              - key: taxonomy.yaml
+                path: taxonomy.yaml
+              {{- range $name := list "countries" "people" "organisations" }}
+              - key: gazetteer-{{ $name }}.yaml
+                path: gazetteer/{{ $name }}.yaml
+              {{- end }}
+            {{- end }}
         {{- end }}
         {{- with include "newswire.kafkaSecretVolumes" $root }}
         {{- . | trim | nindent 8 }}
