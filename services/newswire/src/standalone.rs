@@ -38,7 +38,7 @@ use crate::pipeline::PipelineConfig;
 pub struct Options {
     /// The pipeline's configuration file (YAML): one section per service (`fetcher:`,
     /// `cleaner:`, `deduper:`, `tagger:`, `alerter:`) with that service's own keys.
-    #[arg(long, value_name = "FILE", env = "NEWSWIRE_CONFIG")]
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The feeds file (YAML, a `feeds:` list); default: `fetcher.feeds_file`, else the
     /// sample feeds built into the binary.

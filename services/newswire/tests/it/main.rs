@@ -352,8 +352,9 @@ async fn standalone_polls_many_feeds_on_one_host_without_failing_any() {
 }
 
 /// The defaults travel with the binary: run from a directory with no `deploy/` in it, without
-/// `--taxonomy`, the built-in taxonomy and gazetteers tag the seed article; a file that does
-/// not exist is an error that names its cause once.
+/// `--taxonomy`, the built-in taxonomy and gazetteers tag the seed article, given the feeds on
+/// the command line or in a `--config` file; a file that does not exist is an error that
+/// names its cause once.
 #[tokio::test(flavor = "multi_thread")]
 async fn standalone_runs_from_any_directory_on_the_built_in_taxonomy() {
     let server = FeedServer::start_with(|base| vec![("seed.xml".to_string(), seed_feed(base).into_bytes())]).await;
@@ -378,6 +379,28 @@ async fn standalone_runs_from_any_directory_on_the_built_in_taxonomy() {
     let output = run(args(&["--feeds", feeds.to_str().unwrap()])).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
+    assert_seed_is_russia_china(&parse_records(&String::from_utf8_lossy(&output.stdout)));
+
+    // The same from a pipeline configuration file alone: its fetcher section names the feeds
+    // and the network to allow, as the fetcher service's own file would.
+    let config = dir.path().join("newswire.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "fetcher:\n  feeds_file: {}\n  network: {{allow: [127.0.0.1/32]}}\n",
+            feeds.display()
+        ),
+    )
+    .unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_newswire"));
+    command
+        .args(["run", "--once", "--data-dir", "data2", "--config"])
+        .arg(&config)
+        .current_dir(dir.path());
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_seed_is_russia_china(&parse_records(&String::from_utf8_lossy(&output.stdout)));
 
     let output = run(args(&["--taxonomy", "missing.yaml"])).await;
