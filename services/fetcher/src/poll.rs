@@ -333,28 +333,38 @@ pub struct PollLoop {
     finished: Vec<(FeedEntry, Polled)>,
     first_finished: Option<tokio::time::Instant>,
     next_scan: tokio::time::Instant,
-    /// Poll every feed once, whatever its schedule says, then nothing more.
-    once: Option<bool>,
+    mode: Mode,
+}
+
+/// What a [`PollLoop`] starts at each scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The feeds that are due.
+    Scheduled,
+    /// Every feed, whatever its schedule says, at the first scan...
+    Once,
+    /// ... and nothing after it.
+    OnceStarted,
 }
 
 impl PollLoop {
     /// A loop that polls feeds as they fall due.
     pub fn scheduled() -> PollLoop {
-        Self::with_once(None)
+        Self::with_mode(Mode::Scheduled)
     }
 
     /// A loop that polls every feed once (whatever its schedule says) and then stops.
     pub fn once() -> PollLoop {
-        Self::with_once(Some(false))
+        Self::with_mode(Mode::Once)
     }
 
-    fn with_once(once: Option<bool>) -> PollLoop {
+    fn with_mode(mode: Mode) -> PollLoop {
         PollLoop {
             polls: Polls::new(),
             finished: Vec::new(),
             first_finished: None,
             next_scan: tokio::time::Instant::now(),
-            once,
+            mode,
         }
     }
 
@@ -366,15 +376,15 @@ impl PollLoop {
 
     /// Starts the feeds of `feeds` that are due and not in progress; updates the feed gauges.
     pub fn start_due(&mut self, fetcher: &Fetcher, feeds: &[FeedEntry]) {
-        match self.once {
-            None => {
+        match self.mode {
+            Mode::Scheduled => {
                 self.polls.start(fetcher, fetcher.due(feeds, Utc::now()));
             }
-            Some(false) => {
+            Mode::Once => {
                 self.polls.start(fetcher, feeds);
-                self.once = Some(true);
+                self.mode = Mode::OnceStarted;
             }
-            Some(true) => {}
+            Mode::OnceStarted => {}
         }
         fetcher.update_feed_gauges(feeds);
         self.next_scan = tokio::time::Instant::now() + SCAN_EVERY;
@@ -382,7 +392,7 @@ impl PollLoop {
 
     /// With [`PollLoop::once`]: every feed was polled and handed on.
     pub fn is_done(&self) -> bool {
-        self.once == Some(true) && self.polls.running() == 0 && self.finished.is_empty()
+        self.mode == Mode::OnceStarted && self.polls.running() == 0 && self.finished.is_empty()
     }
 
     /// The next batch of finished polls, once it is complete; `None` when the schedule is due
@@ -405,7 +415,7 @@ impl PollLoop {
             let flush_at = self
                 .first_finished
                 .map_or(self.next_scan, |at| (at + BATCH_WAIT).min(self.next_scan));
-            if self.polls.running() == 0 && self.is_done() {
+            if self.is_done() {
                 return None;
             }
             tokio::select! {

@@ -63,13 +63,7 @@ pub fn run(kind: Kind, files: &[PathBuf]) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-
-    fn write(text: &str) -> tempfile::NamedTempFile {
-        let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(text.as_bytes()).unwrap();
-        file
-    }
+    use crate::temp_file as write;
 
     #[test]
     fn service_files_are_checked_with_the_service_types() {

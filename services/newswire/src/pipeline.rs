@@ -54,13 +54,7 @@ impl PipelineConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-
-    fn write(text: &str) -> tempfile::NamedTempFile {
-        let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(text.as_bytes()).unwrap();
-        file
-    }
+    use crate::temp_file as write;
 
     #[test]
     fn each_section_takes_its_services_keys_and_nothing_else() {

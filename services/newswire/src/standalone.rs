@@ -23,7 +23,7 @@ use config::{KafkaConfig, RuntimeConfig, TopicNames};
 use deduper::Deduper;
 use fetcher::{FeedEntry, FeedsFile, Fetcher, PollLoop};
 use runtime::batch::{Message, Topics, apply_batch, max_record_bytes};
-use runtime::{Publisher, Stage, StateChange, TRACEPARENT, TraceContext};
+use runtime::{Publisher, Stage, StateChange};
 use serde::Serialize;
 use store::Store;
 use tagger::{Tagger, Taxonomy};
@@ -223,30 +223,23 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     let extraction = &config.cleaner.extraction;
     cleaner::register_metrics();
     let extractor = cleaner::extractor(extraction);
-    let stage = |name: &'static str| Topics {
-        output: match name {
-            "cleaner" => topics.cleaned.as_str(),
-            "deduper" => topics.unique.as_str(),
-            "tagger" => topics.enriched.as_str(),
-            _ => topics.alerts.as_str(),
-        },
-        dlq: topics.dlq.as_str(),
+    // Where each stage reads and writes, as its service would.
+    let wiring = |table, role, output: &str| Wiring {
+        table,
+        role,
+        output: output.to_string(),
+        dlq: topics.dlq.clone(),
+        max_record_bytes: limit,
     };
     tokio::spawn(stage_task(
         Cleaner::with_extractor(extraction.budget(), extractor),
-        None,
-        Role::Middle,
-        owned(stage("cleaner")),
-        limit,
+        wiring(None, Role::Middle, &topics.cleaned),
         raw_rx,
         cleaned_tx,
     ));
     tokio::spawn(stage_task(
         deduper,
-        Some(DEDUPER_TABLE),
-        Role::Middle,
-        owned(stage("deduper")),
-        limit,
+        wiring(Some(DEDUPER_TABLE), Role::Middle, &topics.unique),
         cleaned_rx,
         unique_tx,
     ));
@@ -273,19 +266,13 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     }
     tokio::spawn(stage_task(
         tagger,
-        None,
-        Role::Publishes,
-        owned(stage("tagger")),
-        limit,
+        wiring(None, Role::Publishes, &topics.enriched),
         unique_rx,
         enriched_tx,
     ));
     tokio::spawn(stage_task(
         alerter,
-        Some(ALERTER_TABLE),
-        Role::Last,
-        owned(stage("alerter")),
-        limit,
+        wiring(Some(ALERTER_TABLE), Role::Last, &topics.alerts),
         enriched_rx,
         done_tx,
     ));
@@ -321,12 +308,7 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
                     let key = record.id.clone();
                     // As the fetcher service publishes it: within the record limit, a new trace.
                     if let Some(payload) = fetcher::encode_within_limit(record, limit, &metrics) {
-                        batch.next.push(Message {
-                            topic: raw_topic.clone(),
-                            key: Some(key.into_bytes()),
-                            payload: Some(payload),
-                            headers: vec![(TRACEPARENT, TraceContext::new_root().header())],
-                        });
+                        batch.next.push(Message::traced(&raw_topic, &key, payload));
                     }
                 }
                 batch
@@ -371,10 +353,6 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
     Ok(summary)
 }
 
-fn owned(topics: Topics<'_>) -> (String, String) {
-    (topics.output.to_string(), topics.dlq.to_string())
-}
-
 /// Where a stage's outputs go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -386,13 +364,27 @@ enum Role {
     Last,
 }
 
+/// Where one stage of the pipeline reads and writes.
+struct Wiring {
+    /// Its table in the embedded store, if it keeps state.
+    table: Option<&'static str>,
+    role: Role,
+    /// Its output topic (the name its records carry, and the sink routes by).
+    output: String,
+    dlq: String,
+    max_record_bytes: usize,
+}
+
 /// Runs one stage over batches until its input closes.
 async fn stage_task<S: Stage>(
     stage: S,
-    table: Option<&'static str>,
-    role: Role,
-    (output, dlq): (String, String),
-    max_record_bytes: usize,
+    Wiring {
+        table,
+        role,
+        output,
+        dlq,
+        max_record_bytes,
+    }: Wiring,
     mut input: mpsc::Receiver<Batch>,
     next: mpsc::Sender<Batch>,
 ) where

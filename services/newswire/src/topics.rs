@@ -36,13 +36,7 @@ pub fn kafka_config(file: Option<&Path>, bootstrap: Option<String>, prefix: &str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-
-    fn write(text: &str) -> tempfile::NamedTempFile {
-        let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(text.as_bytes()).unwrap();
-        file
-    }
+    use crate::temp_file as write;
 
     #[test]
     fn the_file_sets_security_and_topic_names() {

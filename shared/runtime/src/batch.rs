@@ -45,6 +45,29 @@ pub struct Message {
 }
 
 impl Message {
+    /// A record a source (the fetcher) writes first: it starts a trace, which every stage
+    /// downstream carries on.
+    pub fn traced(topic: &str, key: &str, payload: Vec<u8>) -> Message {
+        let trace = TraceContext::new_root();
+        tracing::trace!(trace_id = %trace.trace_id_hex(), key, topic, "Record published.");
+        Message {
+            topic: topic.to_string(),
+            key: Some(key.as_bytes().to_vec()),
+            payload: Some(payload),
+            headers: vec![(TRACEPARENT, trace.header())],
+        }
+    }
+
+    /// A state change for a changelog topic: the key set to a value, or a tombstone.
+    pub fn state(topic: &str, change: &StateChange) -> Message {
+        Message {
+            topic: topic.to_string(),
+            key: Some(change.key.clone()),
+            payload: change.value.clone(),
+            headers: Vec::new(),
+        }
+    }
+
     /// The value of header `name`, if the message has it.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())

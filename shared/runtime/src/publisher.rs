@@ -5,13 +5,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 use config::{KafkaConfig, RuntimeConfig};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::producer::{BaseProducer, Producer};
 use telemetry::KafkaMetrics;
 
+use crate::batch::Message;
 use crate::kafka::transactional_producer_config;
-use crate::observe::{ProducerObserver, TRACEPARENT, TraceContext};
-use crate::run::{retrying, send, send_state};
+use crate::observe::ProducerObserver;
+use crate::run::{abort, retrying, send_message};
 use crate::stage::StateChange;
 
 const KAFKA_CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -84,20 +84,31 @@ impl Publisher {
     /// old state and may retry, after [`PublishError::Fatal`] the producer is unusable and the
     /// service must restart (its successor fences this one).
     pub fn publish(&self, records: &[OutgoingRecord], state: &[StateChange]) -> Result<(), PublishError> {
-        let Err(err) = self.try_publish(records, state) else {
-            return Ok(());
-        };
-        self.fail(err, records.len())
+        let mut messages: Vec<Message> = records
+            .iter()
+            .map(|r| Message::traced(&self.topic, &r.key, r.payload.clone()))
+            .collect();
+        match (&self.state_topic, state.is_empty()) {
+            (_, true) => {}
+            (Some(topic), false) => messages.extend(state.iter().map(|change| Message::state(topic, change))),
+            (None, false) => {
+                return Err(PublishError::Aborted {
+                    records: records.len(),
+                    reason: "state changes but no state topic".into(),
+                });
+            }
+        }
+        self.publish_messages(&messages)
     }
 
     /// Publishes `messages` (each to its own topic, with its own headers: the batch core's
     /// outputs, routed copies and dead letters) in one transaction. Blocking; errors as
     /// [`Publisher::publish`].
-    pub fn publish_messages(&self, messages: &[crate::batch::Message]) -> Result<(), PublishError> {
+    pub fn publish_messages(&self, messages: &[Message]) -> Result<(), PublishError> {
         let attempt = || -> Result<(), KafkaError> {
             self.producer.begin_transaction()?;
             for message in messages {
-                crate::run::send_message(&self.producer, message)?;
+                send_message(&self.producer, message)?;
             }
             retrying("commit_transaction", || {
                 self.producer.commit_transaction(KAFKA_CALL_TIMEOUT)
@@ -106,48 +117,15 @@ impl Publisher {
         let Err(err) = attempt() else {
             return Ok(());
         };
-        self.fail(err, messages.len())
-    }
-
-    /// After a failed transaction: a fatal error as it is, else the transaction aborted.
-    fn fail(&self, err: KafkaError, records: usize) -> Result<(), PublishError> {
         if matches!(&err, KafkaError::Transaction(e) if e.is_fatal()) {
             return Err(PublishError::Fatal(err.to_string()));
         }
-        match crate::run::abort(&self.producer) {
+        match abort(&self.producer) {
             Ok(()) => Err(PublishError::Aborted {
-                records,
+                records: messages.len(),
                 reason: err.to_string(),
             }),
             Err(abort_err) => Err(PublishError::Fatal(format!("{err}; then aborting failed: {abort_err}"))),
         }
-    }
-
-    fn try_publish(&self, records: &[OutgoingRecord], state: &[StateChange]) -> Result<(), KafkaError> {
-        self.producer.begin_transaction()?;
-        for record in records {
-            let trace = TraceContext::new_root();
-            let traceparent = trace.header();
-            tracing::trace!(trace_id = %trace.trace_id_hex(), key = %record.key, topic = %self.topic, "Record published.");
-            let headers = OwnedHeaders::new().insert(Header {
-                key: TRACEPARENT,
-                value: Some(traceparent.as_str()),
-            });
-            send(
-                &self.producer,
-                BaseRecord::to(&self.topic)
-                    .key(record.key.as_str())
-                    .payload(&record.payload)
-                    .headers(headers),
-            )?;
-        }
-        match (&self.state_topic, state.is_empty()) {
-            (_, true) => {}
-            (Some(topic), false) => send_state(&self.producer, topic, state)?,
-            (None, false) => return Err(KafkaError::ClientCreation("state changes but no state topic".into())),
-        }
-        retrying("commit_transaction", || {
-            self.producer.commit_transaction(KAFKA_CALL_TIMEOUT)
-        })
     }
 }

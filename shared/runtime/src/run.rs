@@ -9,16 +9,16 @@ use anyhow::Context as _;
 use config::{KafkaConfig, RuntimeConfig};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
+use rdkafka::message::{Header, Headers, Message as _, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use telemetry::{Health, KafkaMetrics, StageMetrics};
 use tokio_util::sync::CancellationToken;
 
-use crate::batch::{Input, Topics, apply_batch, max_record_bytes};
+use crate::batch::{Input, Message, Topics, apply_batch, max_record_bytes};
 use crate::kafka::{consumer_config, transactional_producer_config};
 use crate::observe::{ProducerObserver, TRACEPARENT, consumer_lags};
-use crate::stage::{Stage, StateChange};
+use crate::stage::Stage;
 use crate::state::restore_state;
 
 /// Where a stage reads and writes, and how it runs.
@@ -327,7 +327,9 @@ fn process_batch<S: Stage>(
         send_message(producer, message)?;
     }
     if let Some(state_topic) = &run.state_topic {
-        send_state(producer, state_topic, &applied.state)?;
+        for change in &applied.state {
+            send_message(producer, &Message::state(state_topic, change))?;
+        }
     }
     let mut offsets = TopicPartitionList::new();
     for ((topic, partition), offset) in &next_offsets {
@@ -354,10 +356,7 @@ fn traceparent_of(message: &OwnedMessage) -> Option<&str> {
 }
 
 /// Sends one message of the batch core, with its headers.
-pub(crate) fn send_message(
-    producer: &BaseProducer<ProducerObserver>,
-    message: &crate::batch::Message,
-) -> Result<(), KafkaError> {
+pub(crate) fn send_message(producer: &BaseProducer<ProducerObserver>, message: &Message) -> Result<(), KafkaError> {
     let headers = message
         .headers
         .iter()
@@ -375,22 +374,6 @@ pub(crate) fn send_message(
         record = record.payload(&payload[..]);
     }
     send(producer, record)
-}
-
-/// Sends state changes to a changelog topic: a value, or a tombstone for a deletion.
-pub(crate) fn send_state(
-    producer: &BaseProducer<ProducerObserver>,
-    topic: &str,
-    changes: &[StateChange],
-) -> Result<(), KafkaError> {
-    for change in changes {
-        let mut record = BaseRecord::<[u8], [u8]>::to(topic).key(&change.key[..]);
-        if let Some(value) = &change.value {
-            record = record.payload(&value[..]);
-        }
-        send(producer, record)?;
-    }
-    Ok(())
 }
 
 /// Sends one record, waiting while the producer's queue is full (backpressure, never a drop).

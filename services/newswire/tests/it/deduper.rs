@@ -49,16 +49,10 @@ fn article(url: &str, title: &str, text: &str) -> CleanedRecord {
 /// outlet's syndicated copy (exact content), a trimmed copy with boilerplate (near), the
 /// URL again with tracking parameters (exact URL) and an update (revision); interleaved.
 fn stream() -> Vec<CleanedRecord> {
-    let truth: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(corpus().join("articles/scrapinghub-aeb/ground-truth.json")).unwrap())
-            .unwrap();
-    let mut keys: Vec<&String> = truth.keys().collect();
-    keys.sort();
     let mut originals = Vec::new();
     let mut copies = Vec::new();
-    for (n, key) in keys.into_iter().take(40).enumerate() {
-        let body = truth[key]["articleBody"].as_str().unwrap();
-        let url = truth[key]["url"].as_str().unwrap();
+    for (n, (url, body)) in aeb_articles().iter().take(40).enumerate() {
+        let (url, body) = (url.as_str(), body.as_str());
         let paragraphs: Vec<&str> = body.split('\n').filter(|p| !p.trim().is_empty()).collect();
         let title = format!("Story {n}");
         originals.push(article(url, &title, body));
@@ -116,6 +110,44 @@ fn produce(bootstrap: &str, topic: &str, records: &[CleanedRecord]) {
     producer.flush(Duration::from_secs(30)).unwrap();
 }
 
+/// What an uninterrupted deduper decides on `input`, in order.
+fn reference_decisions(input: &[CleanedRecord]) -> Vec<Decision> {
+    let mut reference = deduper::Deduper::default();
+    let now = chrono::Utc::now();
+    let expected: Vec<UniqueRecord> = input.iter().filter_map(|r| reference.dedupe(r.clone(), now)).collect();
+    decisions(&expected)
+}
+
+/// The environment of deduper replica `instance` in the test's group, with a short session
+/// timeout (heartbeats every `heartbeat_ms`) so that the group notices a change quickly.
+fn deduper_env(
+    dir: &std::path::Path,
+    bootstrap: &str,
+    prefix: &str,
+    instance: &str,
+    heartbeat_ms: u32,
+) -> Vec<(String, String)> {
+    let config = dir.join("deduper.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "kafka:\n  librdkafka:\n    session.timeout.ms: \"8000\"\n    heartbeat.interval.ms: \"{heartbeat_ms}\"\n"
+        ),
+    )
+    .unwrap();
+    let mut env = topic_env(prefix);
+    env.extend([
+        ("NEWSWIRE_CONFIG".to_string(), config.display().to_string()),
+        ("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS".to_string(), bootstrap.to_string()),
+        ("NEWSWIRE__RUNTIME__LISTEN_ADDR".to_string(), "127.0.0.1:0".to_string()),
+        ("NEWSWIRE__RUNTIME__INSTANCE_ID".to_string(), instance.to_string()),
+        ("NEWSWIRE__RUNTIME__GROUP_ID".to_string(), format!("{prefix}deduper")),
+        ("NEWSWIRE__RUNTIME__BATCH_MAX_RECORDS".to_string(), "7".to_string()),
+        ("NEWSWIRE_LOG".to_string(), "info".to_string()),
+    ]);
+    env
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_standby_deduper_takes_over_after_a_sigkill_with_nothing_lost_or_repeated() {
     let bootstrap = kafka_bootstrap();
@@ -126,10 +158,7 @@ async fn a_standby_deduper_takes_over_after_a_sigkill_with_nothing_lost_or_repea
     // What an uninterrupted deduper decides on this stream: the input has one partition, so
     // the order is fixed and so is every decision.
     let input = stream();
-    let mut reference = deduper::Deduper::default();
-    let now = chrono::Utc::now();
-    let expected: Vec<UniqueRecord> = input.iter().filter_map(|r| reference.dedupe(r.clone(), now)).collect();
-    let expected = decisions(&expected);
+    let expected = reference_decisions(&input);
     assert!(
         expected.iter().any(|d| d.3.is_some() && d.2 == 1),
         "the stream has near duplicates"
@@ -139,27 +168,12 @@ async fn a_standby_deduper_takes_over_after_a_sigkill_with_nothing_lost_or_repea
 
     // Two replicas in one group, with a short session timeout so that the standby takes over
     // quickly once the active one is gone.
-    let config = dir.path().join("deduper.yaml");
-    std::fs::write(
-        &config,
-        "kafka:\n  librdkafka:\n    session.timeout.ms: \"8000\"\n    heartbeat.interval.ms: \"1000\"\n",
-    )
-    .unwrap();
     let env_for = |instance: &str| {
-        let mut env = topic_env(&prefix);
-        env.extend([
-            ("NEWSWIRE_CONFIG".to_string(), config.display().to_string()),
-            ("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS".to_string(), bootstrap.clone()),
-            ("NEWSWIRE__RUNTIME__LISTEN_ADDR".to_string(), "127.0.0.1:0".to_string()),
-            ("NEWSWIRE__RUNTIME__INSTANCE_ID".to_string(), instance.to_string()),
-            ("NEWSWIRE__RUNTIME__GROUP_ID".to_string(), format!("{prefix}deduper")),
-            ("NEWSWIRE__RUNTIME__BATCH_MAX_RECORDS".to_string(), "7".to_string()),
-            (
-                "NEWSWIRE__RUNTIME__TRANSACTION_TIMEOUT_MS".to_string(),
-                "10000".to_string(),
-            ),
-            ("NEWSWIRE_LOG".to_string(), "info".to_string()),
-        ]);
+        let mut env = deduper_env(dir.path(), &bootstrap, &prefix, instance, 1000);
+        env.push((
+            "NEWSWIRE__RUNTIME__TRANSACTION_TIMEOUT_MS".to_string(),
+            "10000".to_string(),
+        ));
         env
     };
     let collector = Collector::start(&bootstrap, &kafka.topics.unique);
@@ -276,28 +290,9 @@ async fn a_fenced_stage_exits_non_zero_and_its_restart_loses_and_repeats_nothing
     let dir = tempfile::tempdir().unwrap();
     let kafka = pipeline_kafka(&bootstrap, &prefix, 1).await;
     let input = stream();
-    let mut reference = deduper::Deduper::default();
-    let now = chrono::Utc::now();
-    let expected: Vec<UniqueRecord> = input.iter().filter_map(|r| reference.dedupe(r.clone(), now)).collect();
-    let expected = decisions(&expected);
-
-    let config = dir.path().join("deduper.yaml");
-    std::fs::write(
-        &config,
-        "kafka:\n  librdkafka:\n    session.timeout.ms: \"8000\"\n    heartbeat.interval.ms: \"500\"\n",
-    )
-    .unwrap();
+    let expected = reference_decisions(&input);
     let group = format!("{prefix}deduper");
-    let mut env = topic_env(&prefix);
-    env.extend([
-        ("NEWSWIRE_CONFIG".to_string(), config.display().to_string()),
-        ("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS".to_string(), bootstrap.clone()),
-        ("NEWSWIRE__RUNTIME__LISTEN_ADDR".to_string(), "127.0.0.1:0".to_string()),
-        ("NEWSWIRE__RUNTIME__INSTANCE_ID".to_string(), "fenced-0".to_string()),
-        ("NEWSWIRE__RUNTIME__GROUP_ID".to_string(), group.clone()),
-        ("NEWSWIRE__RUNTIME__BATCH_MAX_RECORDS".to_string(), "7".to_string()),
-        ("NEWSWIRE_LOG".to_string(), "info".to_string()),
-    ]);
+    let env = deduper_env(dir.path(), &bootstrap, &prefix, "fenced-0", 500);
     let collector = Collector::start(&bootstrap, &kafka.topics.unique);
     let mut first = Service::start("deduper", &env, dir.path(), 0);
     // The first half is processed completely, so the fence comes while the stage is idle,
@@ -306,7 +301,7 @@ async fn a_fenced_stage_exits_non_zero_and_its_restart_loses_and_repeats_nothing
     let mut first_half = deduper::Deduper::default();
     let first_outputs = input[..split]
         .iter()
-        .filter_map(|r| first_half.dedupe(r.clone(), now))
+        .filter_map(|r| first_half.dedupe(r.clone(), chrono::Utc::now()))
         .count();
     produce(&bootstrap, &kafka.topics.cleaned, &input[..split]);
     let idle = wait_until(Duration::from_secs(90), || collector.count() >= first_outputs).await;

@@ -15,13 +15,9 @@ use crate::support::*;
 
 /// Article bodies from the corpus, in a fixed order.
 fn bodies() -> Vec<String> {
-    let truth: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(corpus().join("articles/scrapinghub-aeb/ground-truth.json")).unwrap())
-            .unwrap();
-    let mut keys: Vec<&String> = truth.keys().collect();
-    keys.sort();
-    keys.iter()
-        .map(|k| truth[*k]["articleBody"].as_str().unwrap().to_string())
+    aeb_articles()
+        .into_iter()
+        .map(|(_, body)| body)
         .filter(|b| b.split_whitespace().count() > 150)
         .collect()
 }

@@ -15,6 +15,22 @@ pub fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
 }
 
+/// The article-extraction-benchmark's ground truth: (url, article body) of each page, in the
+/// order of the pages' names.
+pub fn aeb_articles() -> Vec<(String, String)> {
+    let truth: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(corpus().join("articles/scrapinghub-aeb/ground-truth.json")).unwrap())
+            .unwrap();
+    let mut keys: Vec<&String> = truth.keys().collect();
+    keys.sort();
+    keys.into_iter()
+        .map(|k| {
+            let text = |field: &str| truth[k][field].as_str().unwrap().to_string();
+            (text("url"), text("articleBody"))
+        })
+        .collect()
+}
+
 /// The bootstrap address of the broker that `deploy/kafka.sh start` started.
 pub fn kafka_bootstrap() -> String {
     std::env::var("NEWSWIRE_KAFKA_BOOTSTRAP").expect(

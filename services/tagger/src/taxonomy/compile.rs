@@ -65,39 +65,49 @@ impl Taxonomy {
                 leaves,
                 root,
                 positive,
+                parent: None,
             };
             if topic.positive.is_empty() || topic.eval(&topic.root, &Hits::default()) {
                 return Err(unanchored_error);
             }
             topics.push(topic);
         }
+        let index_of = |slug: &str| topics.iter().position(|t| t.def.slug == slug).map(|i| i as u32);
+        let parents: Vec<Option<u32>> = topics
+            .iter()
+            .enumerate()
+            .map(|(index, topic)| match &topic.def.parent {
+                None => Ok(None),
+                Some(parent) => index_of(parent).map(Some).ok_or_else(|| TaxonomyError::Topic {
+                    index,
+                    slug: topic.def.slug.clone(),
+                    message: format!("the parent {parent:?} is not a topic"),
+                }),
+            })
+            .collect::<Result<_, _>>()?;
+        // Parents form a tree: following them from any topic ends.
         for (index, topic) in topics.iter().enumerate() {
-            if let Some(parent) = &topic.def.parent {
-                if !slugs.contains(parent.as_str()) {
-                    return Err(TaxonomyError::Topic {
-                        index,
-                        slug: topic.def.slug.clone(),
-                        message: format!("the parent {parent:?} is not a topic"),
-                    });
-                }
-            }
-            // Parents form a tree: following them from any topic ends.
-            let mut seen = vec![topic.def.slug.as_str()];
-            let mut next = topic.def.parent.as_deref();
+            let mut seen = vec![index as u32];
+            let mut next = parents[index];
             while let Some(parent) = next {
                 if seen.contains(&parent) {
+                    let chain: Vec<&str> = seen.iter().map(|&t| topics[t as usize].def.slug.as_str()).collect();
                     return Err(TaxonomyError::Topic {
                         index,
                         slug: topic.def.slug.clone(),
-                        message: format!("its parents loop back: {} -> {parent}", seen.join(" -> ")),
+                        message: format!(
+                            "its parents loop back: {} -> {}",
+                            chain.join(" -> "),
+                            topics[parent as usize].def.slug
+                        ),
                     });
                 }
                 seen.push(parent);
-                next = topics
-                    .iter()
-                    .find(|t| t.def.slug == parent)
-                    .and_then(|t| t.def.parent.as_deref());
+                next = parents[parent as usize];
             }
+        }
+        for (topic, parent) in topics.iter_mut().zip(parents) {
+            topic.parent = parent;
         }
 
         // Index each topic under the atoms of which a match needs at least one (for an AND,

@@ -103,7 +103,8 @@ impl Taxonomy {
     }
 
     pub(super) fn topics_of(&self, hits: &Hits) -> Vec<TopicMatch> {
-        let mut out = Vec::new();
+        // (topic index, its match): a topic's own, then those it inherits.
+        let mut out: Vec<(u32, TopicMatch)> = Vec::new();
         for t in self.candidates(hits) {
             let topic = &self.topics[t as usize];
             if !topic.eval(&topic.root, hits) {
@@ -111,41 +112,39 @@ impl Taxonomy {
             }
             let (score, matches) = topic.evidence(hits);
             if score >= topic.def.min_score {
-                out.push(TopicMatch {
-                    slug: topic.def.slug.clone(),
-                    label: topic.def.label.clone(),
-                    score,
-                    matches,
-                });
+                out.push((
+                    t,
+                    TopicMatch {
+                        slug: topic.def.slug.clone(),
+                        label: topic.def.label.clone(),
+                        score,
+                        matches,
+                    },
+                ));
             }
         }
         // A child topic also counts for its parent (and so on up): a broader topic catches
         // what its narrower ones catch. A parent that matched on its own keeps its own evidence.
-        let mut inherited = Vec::new();
-        for child in &out {
-            let mut slug = child.slug.as_str();
-            while let Some(parent) = self.topic(slug).and_then(|t| t.def.parent.as_deref()) {
-                let Some(def) = self.topic(parent).map(|t| &t.def) else {
-                    break;
-                };
-                if !out.iter().any(|m| m.slug == parent) && !inherited.iter().any(|m: &TopicMatch| m.slug == parent) {
-                    inherited.push(TopicMatch {
+        for i in 0..out.len() {
+            let mut next = self.topics[out[i].0 as usize].parent;
+            while let Some(parent) = next {
+                if !out.iter().any(|(t, _)| *t == parent) {
+                    let def = &self.topics[parent as usize].def;
+                    let child = &out[i].1;
+                    let inherited = TopicMatch {
                         slug: def.slug.clone(),
                         label: def.label.clone(),
                         score: child.score,
                         matches: child.matches.clone(),
-                    });
+                    };
+                    out.push((parent, inherited));
                 }
-                slug = parent;
+                next = self.topics[parent as usize].parent;
             }
         }
-        out.extend(inherited);
+        let mut out: Vec<TopicMatch> = out.into_iter().map(|(_, m)| m).collect();
         out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.slug.cmp(&b.slug)));
         out
-    }
-
-    pub(super) fn topic(&self, slug: &str) -> Option<&Topic> {
-        self.topics.iter().find(|t| t.def.slug == slug)
     }
 }
 

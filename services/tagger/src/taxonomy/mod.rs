@@ -111,6 +111,8 @@ struct Topic {
     root: Node,
     /// Leaves not under a NOT: the ones that score and are shown as highlights.
     positive: Vec<u32>,
+    /// The index of `def.parent` among the taxonomy's topics.
+    parent: Option<u32>,
 }
 
 /// One occurrence of an atom.
