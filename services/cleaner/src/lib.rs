@@ -356,6 +356,7 @@ pub fn clean_using(
                 section,
                 provenance,
                 page_failure,
+                article_fetch: raw.article_fetch.clone(),
             },
         },
     })
@@ -388,6 +389,7 @@ pub fn extract_document(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Re
             html: html.to_string(),
             fetched_at: now,
         }),
+        article_fetch: None,
         fetched_at: now,
     };
     clean(&raw, now)

@@ -53,6 +53,7 @@ fn raw() -> RawRecord {
         language: Some("en".into()),
         lead_image: None,
         page: None,
+        article_fetch: None,
         fetched_at: Utc.with_ymd_and_hms(2021, 12, 15, 16, 0, 0).unwrap(),
     }
 }

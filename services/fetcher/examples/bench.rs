@@ -20,16 +20,12 @@ use std::time::Instant;
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
-use fetcher::{FeedEntry, FetchSettings, Fetcher, NetworkSettings};
+use fetcher::{FeedEntry, FetchArticle, FetchSettings, Fetcher, NetworkSettings};
 
 fn entry(url: String) -> FeedEntry {
     FeedEntry {
-        url,
-        name: None,
-        fetch_article: false,
-        min_interval_secs: None,
-        max_interval_secs: None,
-        tags: vec![],
+        fetch_article: FetchArticle::Never,
+        ..FeedEntry::new(url)
     }
 }
 

@@ -49,6 +49,7 @@ pub async fn run(config: FetcherConfig, shutdown: CancellationToken) -> anyhow::
     let health = Health::default();
     let http_shutdown = CancellationToken::new();
     telemetry::serve(&config.runtime.listen_addr, health.clone(), http_shutdown.clone()).await?;
+    fetcher.serve_push(http_shutdown.clone()).await?;
     let _stop_http = http_shutdown.drop_guard();
     let metrics = StageMetrics::get("fetcher");
 

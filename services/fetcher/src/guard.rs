@@ -102,6 +102,27 @@ impl NetworkPolicy {
         }
     }
 
+    /// Checks the addresses `host` resolves to on this machine, for a request a proxy will
+    /// make: every one must be allowed. A name that does not resolve here passes (the proxy
+    /// resolves it; its own policy applies).
+    pub async fn check_resolved(&self, host: &str) -> Result<(), Blocked> {
+        if self.host_listed(host) {
+            return Ok(());
+        }
+        let Ok(resolved) = tokio::net::lookup_host((host, 0)).await else {
+            return Ok(());
+        };
+        let refused: Vec<String> = resolved
+            .filter(|addr| !self.ip_allowed(addr.ip()))
+            .map(|addr| addr.ip().to_string())
+            .collect();
+        if refused.is_empty() {
+            Ok(())
+        } else {
+            Err(Blocked(format!("{host} resolves to {} (not public)", refused.join(", "))))
+        }
+    }
+
     /// A DNS resolver for reqwest that only returns addresses this policy allows.
     pub fn resolver(self: &Arc<Self>) -> Arc<GuardedResolver> {
         Arc::new(GuardedResolver { policy: self.clone() })

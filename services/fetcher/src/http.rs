@@ -3,17 +3,18 @@
 //! per-host concurrency limit and request rate (waited for outside every timeout), timeouts for
 //! connect, headers and the whole request, a body cap measured after decompression, and bot-wall recognition.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{
-    ACCEPT, CACHE_CONTROL, CONTENT_TYPE, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
-    RETRY_AFTER, SERVER,
+    ACCEPT, CACHE_CONTROL, CONTENT_TYPE, COOKIE, ETAG, HeaderMap, HeaderName, HeaderValue, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, LAST_MODIFIED, LINK, LOCATION, RETRY_AFTER, SERVER, USER_AGENT,
 };
 use url::Url;
 
+use crate::feeds::FeedHttp;
 use crate::guard::{Blocked, NetworkPolicy};
 use crate::limits::HostLimits;
 
@@ -45,6 +46,9 @@ pub enum FetchError {
     /// Connection, TLS or protocol failure.
     #[error("request failed: {0}")]
     Transport(String),
+    /// The feed's request options cannot be used (a secret that cannot be read).
+    #[error("request options: {0}")]
+    Options(String),
 }
 
 impl FetchError {
@@ -58,6 +62,7 @@ impl FetchError {
             FetchError::TooLarge(_) => "too_large",
             FetchError::BotWall(_) => "bot_wall",
             FetchError::Redirect(_) | FetchError::Transport(_) => "network_error",
+            FetchError::Options(_) => "options_error",
         }
     }
 
@@ -74,6 +79,7 @@ impl FetchError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Feed,
+    Sitemap,
     Article,
 }
 
@@ -99,6 +105,94 @@ pub struct Fetched {
     pub max_age: Option<Duration>,
     /// `Retry-After` (some servers send it with 200 or 304 too).
     pub retry_after: Option<Duration>,
+    /// The `Link` headers (WebSub hubs are advertised there too), joined by `, `.
+    pub link: Option<String>,
+}
+
+/// A feed's request options (its `http:` entry) with the secrets read, for one fetch.
+///
+/// The user agent and the proxy apply to every request made for the feed; the extra headers
+/// and cookies only to hosts within `domains` (each with its subdomains), so that a redirect
+/// or an article page elsewhere does not receive them.
+#[derive(Debug, Clone, Default)]
+pub struct RequestOptions {
+    user_agent: Option<HeaderValue>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    cookie: Option<HeaderValue>,
+    domains: Vec<String>,
+    proxy: Option<ProxyOptions>,
+}
+
+/// A proxy and its credentials (`user:password`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ProxyOptions {
+    url: Url,
+    credentials: Option<String>,
+}
+
+impl RequestOptions {
+    /// The options of a feed at `feed_url`, reading its secrets now. The error says which
+    /// secret could not be read (never its value).
+    pub fn for_feed(feed_url: &str, http: &FeedHttp) -> Result<RequestOptions, FetchError> {
+        if *http == FeedHttp::default() {
+            return Ok(RequestOptions::default());
+        }
+        let bad = |what: &str, why: String| FetchError::Options(format!("{what}: {why}"));
+        let value = |what: &str, text: String| {
+            HeaderValue::from_str(&text).map_err(|_| bad(what, "not a valid header value".into()))
+        };
+        let mut options = RequestOptions {
+            user_agent: http.user_agent.clone().map(|ua| value("user_agent", ua)).transpose()?,
+            ..RequestOptions::default()
+        };
+        for (name, source) in &http.headers {
+            let what = format!("header {name}");
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad(&what, "not a header name".into()))?;
+            let text = source.read().map_err(|why| bad(&what, why))?;
+            options.headers.push((name, value(&what, text)?));
+        }
+        if !http.cookies.is_empty() {
+            let mut pairs = Vec::new();
+            for (name, secret) in &http.cookies {
+                let what = format!("cookie {name}");
+                let text = secret.read().map_err(|why| bad(&what, why))?;
+                if text.contains([';', '\r', '\n']) {
+                    return Err(bad(&what, "the value contains ';' or a line break".into()));
+                }
+                pairs.push(format!("{name}={text}"));
+            }
+            options.cookie = Some(value("cookies", pairs.join("; "))?);
+        }
+        options.domains = if http.domains.is_empty() {
+            let host = Url::parse(feed_url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+            host.map(|h| h.strip_prefix("www.").map(str::to_string).unwrap_or(h))
+                .into_iter()
+                .collect()
+        } else {
+            http.domains.iter().map(|d| d.trim_start_matches('.').to_ascii_lowercase()).collect()
+        };
+        if let Some(proxy) = &http.proxy {
+            let url = Url::parse(proxy).map_err(|e| bad("proxy", e.to_string()))?;
+            let credentials = http
+                .proxy_credentials
+                .as_ref()
+                .map(|secret| secret.read().map_err(|why| bad("proxy_credentials", why)))
+                .transpose()?;
+            if credentials.as_ref().is_some_and(|c| !c.contains(':')) {
+                return Err(bad("proxy_credentials", "expected user:password".into()));
+            }
+            options.proxy = Some(ProxyOptions { url, credentials });
+        }
+        Ok(options)
+    }
+
+    /// Whether the feed's headers and cookies go to `host`.
+    fn in_scope(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        self.domains
+            .iter()
+            .any(|d| host == *d || host.strip_suffix(d.as_str()).is_some_and(|rest| rest.ends_with('.')))
+    }
 }
 
 /// The client's limits.
@@ -115,10 +209,15 @@ pub struct HttpSettings {
     pub max_redirects: usize,
 }
 
+/// Clients for proxies (one per proxy and credentials) kept at most; past this the cache is
+/// emptied and refilled (credentials may rotate, leaving stale entries behind).
+const MAX_PROXY_CLIENTS: usize = 64;
+
 /// An HTTP client with the fetcher's limits. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
+    proxied: Arc<Mutex<HashMap<ProxyOptions, reqwest::Client>>>,
     settings: Arc<HttpSettings>,
     policy: Arc<NetworkPolicy>,
     hosts: Arc<HostLimits>,
@@ -127,23 +226,50 @@ pub struct HttpClient {
 impl HttpClient {
     pub fn new(settings: HttpSettings, policy: NetworkPolicy, hosts: HostLimits) -> anyhow::Result<Self> {
         let policy = Arc::new(policy);
-        let client = reqwest::Client::builder()
-            .user_agent(&settings.user_agent)
-            .connect_timeout(settings.connect_timeout)
-            // Redirects are followed by hand so that every hop is checked and counted.
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy would resolve names where the guard cannot see the addresses.
-            .no_proxy()
-            .dns_resolver(policy.resolver())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(4)
-            .build()?;
+        let client = build_client(&settings, &policy, None)?;
         Ok(Self {
             client,
+            proxied: Arc::default(),
             settings: Arc::new(settings),
             policy,
             hosts: Arc::new(hosts),
         })
+    }
+
+    /// The client for `options`: the shared one, or the one for its proxy.
+    fn client_for(&self, options: &RequestOptions) -> Result<reqwest::Client, FetchError> {
+        let Some(proxy) = &options.proxy else {
+            return Ok(self.client.clone());
+        };
+        let mut clients = self.proxied.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = clients.get(proxy) {
+            return Ok(client.clone());
+        }
+        if clients.len() >= MAX_PROXY_CLIENTS {
+            clients.clear();
+        }
+        let client = build_client(&self.settings, &self.policy, Some(proxy))
+            .map_err(|e| FetchError::Options(format!("proxy {}: {e}", proxy.url)))?;
+        clients.insert(proxy.clone(), client.clone());
+        Ok(client)
+    }
+
+    /// Checks, before a request through a proxy, what the guard cannot see once the proxy
+    /// has it: the proxy's own URL, and the addresses the target's name resolves to here. A
+    /// name this machine cannot resolve is left to the proxy (split DNS is a common reason
+    /// for one); IP literals and ports were checked with the URL.
+    async fn check_proxied(&self, proxy: &ProxyOptions, target: &Url) -> Result<(), FetchError> {
+        let blocked = |Blocked(why)| FetchError::Blocked(why);
+        self.policy.check_url(&proxy.url).map_err(blocked)?;
+        if let Some(url::Host::Domain(name)) = target.host() {
+            self.policy.check_resolved(name).await.map_err(blocked)?;
+        }
+        Ok(())
+    }
+
+    /// The cap on a body, after decompression.
+    pub fn max_body_bytes(&self) -> usize {
+        self.settings.max_body_bytes
     }
 
     /// The per-host limits, shared by every clone.
@@ -159,7 +285,32 @@ impl HttpClient {
         last_modified: Option<&str>,
         kind: Kind,
     ) -> Result<Fetched, FetchError> {
-        self.get_timed(url, etag, last_modified, kind).await.0
+        self.get_timed(url, etag, last_modified, kind, &RequestOptions::default())
+            .await
+            .0
+    }
+
+    /// POSTs a form (a WebSub subscription request) within the guard and the host's limits;
+    /// returns the status. Redirects are not followed.
+    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Result<u16, FetchError> {
+        let url = Url::parse(url).map_err(|e| FetchError::Transport(format!("invalid URL {url}: {e}")))?;
+        self.policy
+            .check_url(&url)
+            .map_err(|Blocked(why)| FetchError::Blocked(why))?;
+        let _turn = self.hosts.acquire(url.host_str().unwrap_or_default()).await;
+        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let request = self
+            .client
+            .post(url)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send();
+        let response = match tokio::time::timeout(self.settings.total_timeout, request).await {
+            Err(_) => return Err(FetchError::Timeout("total")),
+            Ok(Err(err)) => return Err(classify(&err)),
+            Ok(Ok(response)) => response,
+        };
+        Ok(response.status().as_u16())
     }
 
     /// [`HttpClient::get`], also saying how long the fetch waited for its host's turn.
@@ -173,9 +324,11 @@ impl HttpClient {
         etag: Option<&str>,
         last_modified: Option<&str>,
         kind: Kind,
+        options: &RequestOptions,
     ) -> (Result<Fetched, FetchError>, Duration) {
         let mut queued = Duration::ZERO;
         let result = async {
+            let client = self.client_for(options)?;
             let mut current = Url::parse(url).map_err(|e| FetchError::Transport(format!("invalid URL {url}: {e}")))?;
             let mut visited: HashSet<String> = HashSet::new();
             let mut permanent = true;
@@ -188,10 +341,13 @@ impl HttpClient {
                 if !visited.insert(current.to_string()) {
                     return Err(FetchError::Redirect(format!("loop back to {current}")));
                 }
+                if let Some(proxy) = &options.proxy {
+                    self.check_proxied(proxy, &current).await?;
+                }
                 let turn = self.hosts.acquire(current.host_str().unwrap_or_default()).await;
                 queued += turn.waited;
                 let started = tokio::time::Instant::now();
-                let hop = tokio::time::timeout(left, self.hop(&current, etag, last_modified, kind)).await;
+                let hop = tokio::time::timeout(left, self.hop(&client, &current, etag, last_modified, kind, options)).await;
                 left = left.saturating_sub(started.elapsed());
                 drop(turn);
                 let (status, location) = match hop {
@@ -223,16 +379,36 @@ impl HttpClient {
     }
 
     /// One request, its turn taken: a redirect to follow, or the final answer with its body.
-    async fn hop(&self, current: &Url, etag: Option<&str>, last_modified: Option<&str>, kind: Kind) -> Hop {
-        let mut request = self.client.get(current.clone()).header(
+    async fn hop(
+        &self,
+        client: &reqwest::Client,
+        current: &Url,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+        kind: Kind,
+        options: &RequestOptions,
+    ) -> Hop {
+        let mut request = client.get(current.clone()).header(
             ACCEPT,
             match kind {
                 Kind::Feed => {
                     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
                 }
+                Kind::Sitemap => "application/xml, text/xml;q=0.9, application/gzip;q=0.8, text/plain;q=0.5, */*;q=0.3",
                 Kind::Article => "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
             },
         );
+        if let Some(agent) = &options.user_agent {
+            request = request.header(USER_AGENT, agent.clone());
+        }
+        if options.in_scope(current.host_str().unwrap_or_default()) {
+            for (name, value) in &options.headers {
+                request = request.header(name.clone(), value.clone());
+            }
+            if let Some(cookie) = &options.cookie {
+                request = request.header(COOKIE, cookie.clone());
+            }
+        }
         if let Some(etag) = etag {
             request = request.header(IF_NONE_MATCH, etag);
         }
@@ -302,6 +478,7 @@ impl HttpClient {
             content_type: text(CONTENT_TYPE),
             max_age: max_age(&headers),
             retry_after,
+            link: links(&headers),
         }))
     }
 }
@@ -313,6 +490,42 @@ enum Hop {
         location: Option<String>,
     },
     Done(Result<Fetched, FetchError>),
+}
+
+/// The client with the fetcher's settings, for direct connections or through `proxy`.
+fn build_client(
+    settings: &HttpSettings,
+    policy: &Arc<NetworkPolicy>,
+    proxy: Option<&ProxyOptions>,
+) -> anyhow::Result<reqwest::Client> {
+    let builder = reqwest::Client::builder()
+        .user_agent(&settings.user_agent)
+        .connect_timeout(settings.connect_timeout)
+        // Redirects are followed by hand so that every hop is checked and counted.
+        .redirect(reqwest::redirect::Policy::none())
+        // The resolver drops refused addresses, for the target or for the proxy's name.
+        .dns_resolver(policy.resolver())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(4);
+    let builder = match proxy {
+        // No proxy from the environment: a proxy would resolve names where the guard cannot
+        // see the addresses. Only a feed's own `http.proxy` is used, and checked.
+        None => builder.no_proxy(),
+        Some(proxy) => {
+            let mut chosen = reqwest::Proxy::all(proxy.url.as_str())?;
+            if let Some((user, password)) = proxy.credentials.as_deref().and_then(|c| c.split_once(':')) {
+                chosen = chosen.basic_auth(user, password);
+            }
+            builder.proxy(chosen)
+        }
+    };
+    Ok(builder.build()?)
+}
+
+/// The `Link` headers, joined.
+fn links(headers: &HeaderMap) -> Option<String> {
+    let values: Vec<&str> = headers.get_all(LINK).iter().filter_map(|v| v.to_str().ok()).collect();
+    (!values.is_empty()).then(|| values.join(", "))
 }
 
 /// Reads the (decompressed) body up to `max` bytes: more is an error, or, with `truncate`,
@@ -406,7 +619,7 @@ pub fn bot_wall(headers: &HeaderMap, body: &[u8], kind: Kind) -> Option<&'static
     {
         return Some("captcha");
     }
-    if kind == Kind::Feed && looks_like_html(&lower) {
+    if kind != Kind::Article && looks_like_html(&lower) {
         let password =
             lower.contains("type=\"password\"") || lower.contains("type='password'") || lower.contains("type=password");
         let login_words = ["sign in", "log in", "login", "signin", "anmelden", "connexion"];

@@ -18,19 +18,23 @@ mod parse;
 mod poll;
 mod robots;
 mod schedule;
+mod sitemap;
+mod sitemap_source;
 mod settings;
 mod state;
+mod websub;
 
 pub use cluster::{encode_within_limit, run};
-pub use feeds::{FeedEntry, FeedsError, FeedsFile};
+pub use feeds::{FeedEntry, FeedHttp, FeedsError, FeedsFile, FetchArticle, MaybeSecret, Secret, SourceKind};
 pub use guard::{NetworkPolicy, NetworkSettings, is_public};
-pub use http::{FetchError, Fetched, HttpClient, HttpSettings, Kind};
+pub use http::{FetchError, Fetched, HttpClient, HttpSettings, Kind, RequestOptions};
 pub use limits::HostLimits;
 pub use parse::{ParseError, ParsedFeed, decode, parse_document, parse_feed, plain_text};
 pub use poll::{FEEDS_PER_BATCH, PollLoop, Polled, Polls, poll_all};
 pub use schedule::{Health as FeedHealth, Observation, SchedulePolicy};
 pub use settings::{FetchSettings, FetcherConfig};
 pub use state::{FeedState, new_items, state_change};
+pub use websub::WebSubSettings;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -71,15 +75,26 @@ impl Fetcher {
                 settings.max_concurrent_fetches,
             ),
         )?;
+        let websub = websub::WebSub::new(&settings.websub, client.clone(), settings.max_body_bytes)?;
         Ok(Self {
             ctx: PollContext {
                 client,
                 schedule: Arc::new(settings.schedule()),
                 robots: RobotsCache::default(),
                 robots_agent: settings.robots_agent().into(),
+                websub,
             },
             states: HashMap::new(),
         })
+    }
+
+    /// Starts the WebSub push endpoint (when `websub.callback_url` is set) until `shutdown`;
+    /// returns the address it listens on.
+    pub async fn serve_push(&self, shutdown: tokio_util::sync::CancellationToken) -> anyhow::Result<Option<std::net::SocketAddr>> {
+        match &self.ctx.websub {
+            Some(websub) => Ok(Some(websub.serve(shutdown).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Applies one persisted state entry (key: configured feed URL; value: JSON [`FeedState`]).

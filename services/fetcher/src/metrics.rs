@@ -19,8 +19,10 @@ pub const MAX_FAILING_FEED_SERIES: usize = 200;
 pub const MAX_QUEUED_HOST_SERIES: usize = 100;
 
 /// Poll outcomes (`newswire_fetcher_polls_total{outcome}`); articles add `robots_denied`.
-pub const OUTCOMES: [&str; 10] = [
+pub const OUTCOMES: [&str; 12] = [
     "ok",
+    "pushed",
+    "options_error",
     "not_modified",
     "http_4xx",
     "http_5xx",
@@ -48,10 +50,19 @@ pub struct Metrics {
     pub queue_wait_seconds: Histogram,
     pub requests_waiting: IntGauge,
     pub host_queue: IntGaugeVec,
+    pub sitemap_documents: IntCounterVec,
+    pub websub_requests: IntCounterVec,
+    pub websub_verifications: IntCounterVec,
+    pub websub_pushes: IntCounterVec,
+    pub websub_subscriptions: IntGaugeVec,
     /// Hosts that currently have a series in `host_queue`.
     queued_hosts: Mutex<HashSet<String>>,
     /// Feeds that currently have a series in the two per-feed gauges.
     failing: Mutex<HashSet<String>>,
+}
+
+fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    register(IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric"))
 }
 
 /// The fetcher's metrics.
@@ -171,12 +182,53 @@ pub fn get() -> &'static Metrics {
                 )
                 .expect("valid metric"),
             ),
+            sitemap_documents: counter_vec(
+                "newswire_fetcher_sitemap_documents_total",
+                "Sitemap documents read (news sitemaps, indexes, robots.txt), by kind and outcome.",
+                &["kind", "outcome"],
+            ),
+            websub_requests: counter_vec(
+                "newswire_fetcher_websub_requests_total",
+                "WebSub subscription requests (new and renewals) sent to hubs, by outcome.",
+                &["outcome"],
+            ),
+            websub_verifications: counter_vec(
+                "newswire_fetcher_websub_verifications_total",
+                "Hubs' verifications of intent on the push endpoint, by outcome.",
+                &["outcome"],
+            ),
+            websub_pushes: counter_vec(
+                "newswire_fetcher_websub_pushes_total",
+                "Content pushed by hubs, by outcome (ok; unsigned and bad_signature are ignored).",
+                &["outcome"],
+            ),
+            websub_subscriptions: register(
+                IntGaugeVec::new(
+                    Opts::new("newswire_fetcher_websub_subscriptions", "WebSub subscriptions, by state."),
+                    &["state"],
+                )
+                .expect("valid metric"),
+            ),
             queued_hosts: Mutex::new(HashSet::new()),
             failing: Mutex::new(HashSet::new()),
         };
+        for outcome in ["ok", "unsigned", "bad_signature", "unknown_subscription", "queue_full"] {
+            metrics.websub_pushes.with_label_values(&[outcome]);
+        }
+        for outcome in ["accepted", "refused", "failed"] {
+            metrics.websub_requests.with_label_values(&[outcome]);
+        }
+        for outcome in ["subscribed", "denied", "refused", "unknown", "wrong_topic"] {
+            metrics.websub_verifications.with_label_values(&[outcome]);
+        }
+        for state in ["requested", "active", "denied"] {
+            metrics.websub_subscriptions.with_label_values(&[state]);
+        }
         for outcome in OUTCOMES {
             metrics.polls.with_label_values(&[outcome]);
-            metrics.articles.with_label_values(&[outcome]);
+            if outcome != "pushed" {
+                metrics.articles.with_label_values(&[outcome]);
+            }
         }
         metrics.articles.with_label_values(&["robots_denied"]);
         for state in ["active", "backing_off", "parked"] {

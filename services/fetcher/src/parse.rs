@@ -29,6 +29,10 @@ pub struct ParsedFeed {
     pub ttl: Option<std::time::Duration>,
     /// The charset the document was read in.
     pub encoding: &'static str,
+    /// The WebSub hub the feed advertises (`<link rel="hub">`), and ...
+    pub hub: Option<String>,
+    /// ... its own URL (`rel="self"`), the topic to subscribe to.
+    pub self_url: Option<String>,
 }
 
 /// Parses a feed document (RSS, Atom or JSON Feed) into raw records, one per item, in the
@@ -89,6 +93,15 @@ pub fn parse_document(
         tags: feed.tags.clone(),
     };
     let language = parsed.language.clone();
+    let link = |rel: &str| {
+        parsed
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(rel)))
+            .map(|l| l.href.trim().to_string())
+            .filter(|href| !href.is_empty())
+    };
+    let (hub, self_url) = (link("hub"), link("self"));
     let ttl = parsed
         .ttl
         .map(|minutes| std::time::Duration::from_secs(u64::from(minutes) * 60));
@@ -151,6 +164,7 @@ pub fn parse_document(
             language: entry.language.or_else(|| language.clone()),
             lead_image,
             page: None,
+            article_fetch: None,
             fetched_at,
         });
     }
@@ -160,18 +174,20 @@ pub fn parse_document(
         published,
         ttl,
         encoding: encoding.name(),
+        hub,
+        self_url,
     })
 }
 
 /// A date the feed gave, if it is believable ([`record::plausible_date`]).
-fn sane_date(date: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn sane_date(date: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     date.filter(|d| record::plausible_date(*d, now))
 }
 
 /// A stable identity for an item: its link when it has one (so that the same article has
 /// the same id whichever feed carries it), else its guid within the feed, else its title
 /// (and summary) within the feed.
-fn item_id(feed_url: &str, link: Option<&str>, guid: &str, title: Option<&str>, summary: Option<&str>) -> String {
+pub(crate) fn item_id(feed_url: &str, link: Option<&str>, guid: &str, title: Option<&str>, summary: Option<&str>) -> String {
     if let Some(canonical) = link.and_then(record::normalize_url) {
         return record::article_id(&canonical);
     }

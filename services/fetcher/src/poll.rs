@@ -7,14 +7,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use record::{Page, RawRecord};
+use record::{ArticleFetch, Page, RawRecord};
 use sha2::{Digest, Sha256};
 use telemetry::StageMetrics;
 
+use crate::feeds::{FetchArticle, SourceKind};
+use crate::http::RequestOptions;
 use crate::robots::RobotsCache;
 use crate::schedule::{Observation, SchedulePolicy};
 use crate::state::{FeedState, new_items};
-use crate::{FeedEntry, Fetcher, HttpClient, Kind, decode, metrics, parse_document};
+use crate::websub::{Push, WebSub};
+use crate::{FeedEntry, Fetcher, HttpClient, Kind, ParsedFeed, decode, metrics, parse_document};
 
 /// The outcome of polling one feed. A failed poll is an outcome too: it changes the feed's
 /// schedule, which is persisted like any other state.
@@ -33,9 +36,9 @@ pub struct Polled {
 }
 
 impl Polled {
-    /// Whether the poll worked (`ok` or `not_modified`).
+    /// Whether the poll worked (`ok` or `not_modified`), or was a hub's push (`pushed`).
     pub fn is_success(&self) -> bool {
-        matches!(self.outcome, "ok" | "not_modified")
+        matches!(self.outcome, "ok" | "not_modified" | "pushed")
     }
 }
 
@@ -46,6 +49,7 @@ pub(crate) struct PollContext {
     pub(crate) schedule: Arc<SchedulePolicy>,
     pub(crate) robots: RobotsCache,
     pub(crate) robots_agent: Arc<str>,
+    pub(crate) websub: Option<Arc<WebSub>>,
 }
 
 /// Fetches and parses `feed` given its `state`; says which items are new and what the
@@ -53,14 +57,23 @@ pub(crate) struct PollContext {
 pub(crate) async fn poll_feed(ctx: &PollContext, feed: &FeedEntry, state: FeedState) -> Polled {
     let metrics = metrics::get();
     let asked = Utc::now();
+    let options = match RequestOptions::for_feed(&feed.url, &feed.http) {
+        Ok(options) => options,
+        Err(err) => return failed(ctx, feed, state, err.kind(), err.to_string(), None, asked),
+    };
     let url = state.url.clone().unwrap_or_else(|| feed.url.clone());
-    let (etag, last_modified) = if state.validators_untrusted {
+    // A sitemap index (or robots.txt) can stay the same while the sitemaps it names change,
+    // so a sitemap source is read whole each time.
+    let is_sitemap = feed.kind == SourceKind::Sitemap;
+    let (etag, last_modified) = if state.validators_untrusted || is_sitemap {
         (None, None)
     } else {
         (state.etag.as_deref(), state.last_modified.as_deref())
     };
+    let kind = if is_sitemap { Kind::Sitemap } else { Kind::Feed };
+    let push_active = ctx.websub.as_ref().is_some_and(|w| w.is_active(&feed.url));
     let started = std::time::Instant::now();
-    let (fetched, queued) = ctx.client.get_timed(&url, etag, last_modified, Kind::Feed).await;
+    let (fetched, queued) = ctx.client.get_timed(&url, etag, last_modified, kind, &options).await;
     metrics
         .request_seconds
         .observe(started.elapsed().saturating_sub(queued).as_secs_f64());
@@ -83,6 +96,7 @@ pub(crate) async fn poll_feed(ctx: &PollContext, feed: &FeedEntry, state: FeedSt
     let mut seen = Observation {
         first: state.last_success.is_none(),
         server_hint: [fetched.max_age, fetched.retry_after].into_iter().flatten().max(),
+        push_active,
         ..Observation::default()
     };
     if fetched.not_modified {
@@ -103,50 +117,182 @@ pub(crate) async fn poll_feed(ctx: &PollContext, feed: &FeedEntry, state: FeedSt
     next.etag = fetched.etag.clone();
     next.last_modified = fetched.last_modified.clone();
     next.body_hash = Some(hash);
-    if same_body {
+    if same_body && !is_sitemap {
         // The server ignored the validators (or has none); the document is the same.
         seen.not_modified = true;
         ctx.schedule.after_success(feed, &mut next, &seen, now);
         return polled(Vec::new(), next, 0, "not_modified");
     }
-    let parsed = match parse_document(
-        feed,
-        &fetched.body,
-        fetched.content_type.as_deref(),
-        &fetched.final_url,
-        now,
-    ) {
-        Ok(parsed) => parsed,
-        Err(err) => return failed(ctx, feed, state, "parse_error", err.to_string(), None, now),
+    let parsed = if is_sitemap {
+        crate::sitemap_source::read(ctx, feed, &options, &fetched, now).await
+    } else {
+        parse_document(
+            feed,
+            &fetched.body,
+            fetched.content_type.as_deref(),
+            &fetched.final_url,
+            now,
+        )
+        .map_err(|err| err.to_string())
     };
+    let parsed = match parsed {
+        Ok(parsed) => parsed,
+        Err(err) => return failed(ctx, feed, state, "parse_error", err, None, now),
+    };
+    if let Some(websub) = &ctx.websub
+        && !is_sitemap
+    {
+        let (link_hub, link_self) = fetched
+            .link
+            .as_deref()
+            .map(|l| crate::websub::link_header(l, &fetched.final_url))
+            .unwrap_or_default();
+        if let Some(hub) = parsed.hub.clone().or(link_hub) {
+            let topic = parsed.self_url.clone().or(link_self).unwrap_or_else(|| fetched.final_url.clone());
+            websub.discovered(&feed.url, &hub, &topic).await;
+        }
+    }
     seen.items = parsed.records.len();
     seen.published = parsed.published.iter().flatten().copied().collect();
     seen.server_hint = seen.server_hint.max(parsed.ttl);
+    let records = take_new(ctx, feed, &options, parsed, &mut next, now).await;
+    seen.new = records.len();
+    ctx.schedule.after_success(feed, &mut next, &seen, now);
+    tracing::debug!(feed = %feed.url, items = seen.items, new = seen.new, "Feed polled.");
+    polled(records, next, seen.items, "ok")
+}
+
+/// The items of `parsed` not emitted before (remembered in `next`), with their article pages
+/// where `fetch_article` asks for them.
+async fn take_new(
+    ctx: &PollContext,
+    feed: &FeedEntry,
+    options: &RequestOptions,
+    parsed: ParsedFeed,
+    next: &mut FeedState,
+    now: DateTime<Utc>,
+) -> Vec<RawRecord> {
+    let metrics = metrics::get();
     let own_dates: HashMap<String, DateTime<Utc>> = parsed
         .records
         .iter()
         .zip(&parsed.published)
         .filter_map(|(r, d)| d.map(|d| (r.id.clone(), d)))
         .collect();
-    let (mut records, with_seen) = new_items(parsed.records, &next);
+    let (mut records, with_seen) = new_items(parsed.records, next);
     next.seen = with_seen.seen;
-    seen.new = records.len();
     metrics.items_new.inc_by(records.len() as u64);
-    for record in &records {
+    for record in &mut records {
         if let Some(published) = own_dates.get(&record.id) {
             metrics
                 .freshness_seconds
                 .observe((now - *published).num_milliseconds().max(0) as f64 / 1000.0);
         }
+        let mut decision = article_decision(feed.fetch_article, record);
+        if decision.requested {
+            let (page, outcome) = fetch_page(ctx, record, options).await;
+            record.page = page;
+            decision.outcome = Some(outcome.to_string());
+        }
+        record.article_fetch = Some(decision);
     }
-    if feed.fetch_article {
-        for record in &mut records {
-            record.page = fetch_page(ctx, record).await;
+    records
+}
+
+/// Applies content a WebSub hub pushed for `feed`: its items go the way a poll's do (the
+/// same ids, remembered in the same state), and the feed's schedule is left as it is.
+pub(crate) async fn apply_push(ctx: &PollContext, feed: &FeedEntry, state: FeedState, push: Push) -> Polled {
+    let now = push.received_at;
+    let parsed = match parse_document(feed, &push.body, push.content_type.as_deref(), &feed.url, now) {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            tracing::warn!(feed = %feed.url, error = %err, "Pushed content is not a feed; ignored.");
+            return Polled {
+                records: Vec::new(),
+                next_state: state,
+                items: 0,
+                outcome: "parse_error",
+                error: Some(err.to_string()),
+            };
+        }
+    };
+    // Pages are fetched with the feed's options; options that cannot be read now leave the
+    // items with the pushed text.
+    let options = RequestOptions::for_feed(&feed.url, &feed.http).unwrap_or_else(|err| {
+        tracing::warn!(feed = %feed.url, error = %err, "Pushed items' pages fetched without the feed's options.");
+        RequestOptions::default()
+    });
+    let items = parsed.records.len();
+    let mut next = state;
+    let records = take_new(ctx, feed, &options, parsed, &mut next, now).await;
+    tracing::info!(feed = %feed.url, items, new = records.len(), "Pushed content applied.");
+    polled(records, next, items, "pushed")
+}
+
+/// Words below which an item's text counts as a summary (`fetch_article: auto`). Feed
+/// summaries run to one to three sentences (20–60 words); a full article rarely has fewer
+/// than 150.
+pub const SUMMARY_WORDS: usize = 120;
+
+/// Whether to fetch a record's page, and why.
+pub fn article_decision(policy: FetchArticle, record: &RawRecord) -> ArticleFetch {
+    let decide = |requested: bool, reason: &str| ArticleFetch {
+        requested,
+        reason: reason.to_string(),
+        outcome: None,
+    };
+    if record.url.is_none() {
+        return decide(false, "no_link");
+    }
+    match policy {
+        FetchArticle::Always => return decide(true, "always"),
+        FetchArticle::Never => return decide(false, "never"),
+        FetchArticle::Auto => {}
+    }
+    let content = record.content.as_deref().filter(|c| !c.trim().is_empty());
+    let text = crate::plain_text(content.or(record.summary.as_deref()).unwrap_or_default());
+    let text = text.trim();
+    if text.is_empty() {
+        return decide(true, "no_text");
+    }
+    let ending = text.trim_end_matches([']', ')', ' ']).to_lowercase();
+    if ending.ends_with('…')
+        || ending.ends_with("...")
+        || ["read more", "continue reading", "read the full story", "подробнее", "читать далее", "阅读全文"]
+            .iter()
+            .any(|w| ending.ends_with(w))
+    {
+        return decide(true, "ellipsis");
+    }
+    let squash = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    if record
+        .title
+        .as_deref()
+        .is_some_and(|title| squash(&crate::plain_text(title)) == squash(text))
+    {
+        return decide(true, "title_only");
+    }
+    if word_count(text) < SUMMARY_WORDS {
+        return decide(true, "short");
+    }
+    decide(false, "full_text")
+}
+
+/// Words in `text`: whitespace-separated runs, with Han, kana and Hangul counted at two
+/// characters a word (those scripts are written without spaces).
+fn word_count(text: &str) -> usize {
+    let (mut words, mut ideographs) = (0, 0);
+    for token in text.split_whitespace() {
+        let dense = token
+            .chars()
+            .filter(|c| matches!(*c as u32, 0x3040..=0x30ff | 0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xac00..=0xd7af | 0xf900..=0xfaff))
+            .count();
+        ideographs += dense;
+        if dense < token.chars().count() {
+            words += 1;
         }
     }
-    ctx.schedule.after_success(feed, &mut next, &seen, now);
-    tracing::debug!(feed = %feed.url, items = seen.items, new = seen.new, "Feed polled.");
-    polled(records, next, seen.items, "ok")
+    words + ideographs / 2
 }
 
 fn polled(records: Vec<RawRecord>, next_state: FeedState, items: usize, outcome: &'static str) -> Polled {
@@ -187,31 +333,34 @@ fn failed(
     }
 }
 
-/// The article page for a record, or `None` (counted and logged) when it cannot be had or
-/// robots.txt says no: the record still goes on with the feed's text.
-async fn fetch_page(ctx: &PollContext, record: &RawRecord) -> Option<Page> {
-    let url = record.url.as_deref()?;
+/// The article page for a record, with the outcome: `None` (counted and logged) when it
+/// cannot be had or robots.txt says no, and the record goes on with the feed's text.
+async fn fetch_page(ctx: &PollContext, record: &RawRecord, options: &RequestOptions) -> (Option<Page>, &'static str) {
+    let Some(url) = record.url.as_deref() else {
+        return (None, "no_link");
+    };
     let articles = &metrics::get().articles;
-    if !ctx.robots.allowed(&ctx.client, &ctx.robots_agent, url).await {
+    if !ctx.robots.allowed(&ctx.client, &ctx.robots_agent, url, options).await {
         articles.with_label_values(&["robots_denied"]).inc();
         tracing::info!(url, "Article page not fetched: robots.txt disallows it.");
-        return None;
+        return (None, "robots_denied");
     }
-    match ctx.client.get(url, None, None, Kind::Article).await {
+    match ctx.client.get_timed(url, None, None, Kind::Article, options).await.0 {
         Ok(fetched) => {
             articles.with_label_values(&["ok"]).inc();
             metrics::get().response_bytes.inc_by(fetched.body.len() as u64);
             let (html, _) = decode(&fetched.body, fetched.content_type.as_deref());
-            Some(Page {
+            let page = Page {
                 url: fetched.final_url,
                 html: html.into_owned(),
                 fetched_at: Utc::now(),
-            })
+            };
+            (Some(page), "ok")
         }
         Err(err) => {
             articles.with_label_values(&[err.kind()]).inc();
             tracing::warn!(url, outcome = err.kind(), error = %err, "Article page not fetched; using the feed's text.");
-            None
+            (None, err.kind())
         }
     }
 }
@@ -268,6 +417,35 @@ impl Polls {
             let (ctx, feed, state) = (fetcher.ctx.clone(), feed.clone(), fetcher.state(&feed.url));
             self.running.spawn(async move {
                 let polled = poll_feed(&ctx, &feed, state).await;
+                (feed, polled)
+            });
+            started += 1;
+        }
+        started
+    }
+
+    /// Starts applying the pushes queued for `feeds` whose feed is not in progress; drops
+    /// the pushes of feeds not in `feeds` (moved to another replica, or removed); starts the
+    /// feeds whose WebSub lease ran out, due at once. Returns how many started.
+    pub(crate) fn start_pushes(&mut self, fetcher: &Fetcher, feeds: &[FeedEntry]) -> usize {
+        let Some(websub) = fetcher.ctx.websub.clone() else {
+            return 0;
+        };
+        let by_url: HashMap<&str, &FeedEntry> = feeds.iter().map(|f| (f.url.as_str(), f)).collect();
+        let lapsed = websub.maintain();
+        let mut started = self.start(fetcher, lapsed.iter().filter_map(|url| by_url.get(url.as_str()).copied()));
+        let dropped = websub.drop_pushes(|url| by_url.contains_key(url));
+        if dropped > 0 {
+            tracing::info!(dropped, "Pushed content for feeds this fetcher does not poll dropped.");
+        }
+        for push in websub.take_pushes(|url| !self.unsettled.contains(url)) {
+            let Some(feed) = by_url.get(push.feed_url.as_str()) else {
+                continue;
+            };
+            self.unsettled.insert(feed.url.clone());
+            let (ctx, feed, state) = (fetcher.ctx.clone(), (*feed).clone(), fetcher.state(&feed.url));
+            self.running.spawn(async move {
+                let polled = apply_push(&ctx, &feed, state, push).await;
                 (feed, polled)
             });
             started += 1;
@@ -379,6 +557,7 @@ impl PollLoop {
         match self.mode {
             Mode::Scheduled => {
                 self.polls.start(fetcher, fetcher.due(feeds, Utc::now()));
+                self.polls.start_pushes(fetcher, feeds);
             }
             Mode::Once => {
                 self.polls.start(fetcher, feeds);

@@ -8,7 +8,7 @@ use std::time::Duration;
 use texting_robots::Robot;
 use tokio::time::Instant;
 
-use crate::http::{FetchError, HttpClient, Kind};
+use crate::http::{FetchError, HttpClient, Kind, RequestOptions};
 
 /// How long a robots.txt is trusted.
 const FRESH_FOR: Duration = Duration::from_secs(12 * 3600);
@@ -40,8 +40,9 @@ impl std::fmt::Debug for RobotsCache {
 }
 
 impl RobotsCache {
-    /// Whether `agent` may fetch `url`, fetching the origin's robots.txt when it is not cached.
-    pub async fn allowed(&self, client: &HttpClient, agent: &str, url: &str) -> bool {
+    /// Whether `agent` may fetch `url`, fetching the origin's robots.txt (with the feed's
+    /// request `options`) when it is not cached.
+    pub async fn allowed(&self, client: &HttpClient, agent: &str, url: &str, options: &RequestOptions) -> bool {
         let Ok(parsed) = url::Url::parse(url) else {
             return false;
         };
@@ -56,7 +57,7 @@ impl RobotsCache {
         let rules = match cached {
             Some(rules) => rules,
             None => {
-                let (rules, ttl) = fetch(client, agent, &origin).await;
+                let (rules, ttl) = fetch(client, agent, &origin, options).await;
                 let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
                 if entries.len() >= MAX_ORIGINS {
                     let now = Instant::now();
@@ -74,9 +75,9 @@ impl RobotsCache {
     }
 }
 
-async fn fetch(client: &HttpClient, agent: &str, origin: &str) -> (Rules, Duration) {
+async fn fetch(client: &HttpClient, agent: &str, origin: &str, options: &RequestOptions) -> (Rules, Duration) {
     let url = format!("{origin}/robots.txt");
-    match client.get(&url, None, None, Kind::Article).await {
+    match client.get_timed(&url, None, None, Kind::Article, options).await.0 {
         Ok(fetched) => match Robot::new(agent, &fetched.body) {
             Ok(robot) => (Rules::Parsed(Arc::new(robot)), FRESH_FOR),
             // Unparseable rules say nothing: allowed, as with no robots.txt.

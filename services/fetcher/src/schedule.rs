@@ -57,6 +57,9 @@ pub struct Observation {
     pub published: Vec<DateTime<Utc>>,
     /// The least time the server asked us to wait (max-age, ttl, Retry-After).
     pub server_hint: Option<Duration>,
+    /// A WebSub hub pushes the feed's items: polling is only the safety net, at the feed's
+    /// slowest interval (the learned interval is kept for when push stops).
+    pub push_active: bool,
 }
 
 /// A feed's scheduling state, derived from its [`FeedState`].
@@ -135,7 +138,8 @@ impl SchedulePolicy {
         state.parked = false;
         state.failing_since = None;
         state.last_success = Some(now.timestamp());
-        state.next_poll = Some(now.timestamp() + self.jittered(interval).as_secs() as i64);
+        let wait = if seen.push_active { max } else { interval };
+        state.next_poll = Some(now.timestamp() + self.jittered(wait).as_secs() as i64);
     }
 
     /// Updates the schedule after a failed poll; `retry_after` is the server's, if any.
@@ -205,14 +209,7 @@ mod tests {
     }
 
     fn feed() -> FeedEntry {
-        FeedEntry {
-            url: "https://a.example/rss".into(),
-            name: None,
-            fetch_article: false,
-            min_interval_secs: None,
-            max_interval_secs: None,
-            tags: vec![],
-        }
+        FeedEntry::new("https://a.example/rss")
     }
 
     fn interval(state: &FeedState) -> u64 {

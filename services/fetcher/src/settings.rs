@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::guard::NetworkSettings;
 use crate::schedule::SchedulePolicy;
+use crate::websub::WebSubSettings;
 
 /// The fetcher's settings (the `fetcher:` section of its configuration file, and the
 /// standalone command's defaults).
@@ -50,6 +51,8 @@ pub struct FetchSettings {
     pub per_host_requests_per_sec: f64,
     /// `per_host_burst`: ... after a burst of this many.
     pub per_host_burst: u32,
+    /// `websub`: push from the hubs feeds advertise (off unless `websub.callback_url` is set).
+    pub websub: WebSubSettings,
 }
 
 impl Default for FetchSettings {
@@ -77,6 +80,7 @@ impl Default for FetchSettings {
             per_host_concurrency: 2,
             per_host_requests_per_sec: 1.0,
             per_host_burst: 5,
+            websub: WebSubSettings::default(),
         }
     }
 }

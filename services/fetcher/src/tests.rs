@@ -17,12 +17,9 @@ fn corpus(path: &str) -> PathBuf {
 
 fn feed(url: &str) -> FeedEntry {
     FeedEntry {
-        url: url.into(),
-        name: None,
-        fetch_article: false,
-        min_interval_secs: None,
-        max_interval_secs: None,
+        fetch_article: FetchArticle::Never,
         tags: vec!["test".into()],
+        ..FeedEntry::new(url)
     }
 }
 
@@ -1020,7 +1017,7 @@ async fn article_pages_are_fetched_where_robots_txt_allows() {
     let feed_addr = serve(feed_app).await;
     let fetcher = fetcher();
     let entry = FeedEntry {
-        fetch_article: true,
+        fetch_article: FetchArticle::Always,
         ..feed(&format!("http://{feed_addr}/feed"))
     };
     let polled = fetcher.poll(&entry).await;
@@ -1069,3 +1066,5 @@ fn oversized_records_lose_their_page_then_are_left_out() {
     r.content = Some("x".repeat(limit));
     assert!(encode_within_limit(r, limit, &metrics).is_none());
 }
+
+mod sources;

@@ -190,14 +190,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
         Command::Extract(args) => newswire::extract::run(args),
         Command::ParseFeed { file, base_url } => {
             let body = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let feed = fetcher::FeedEntry {
-                url: base_url.clone(),
-                name: None,
-                fetch_article: false,
-                min_interval_secs: None,
-                max_interval_secs: None,
-                tags: Vec::new(),
-            };
+            let feed = fetcher::FeedEntry::new(base_url.clone());
             let records = fetcher::parse_feed(&feed, &body, &base_url, chrono::Utc::now())
                 .with_context(|| format!("parsing {}", file.display()))?;
             for record in records {

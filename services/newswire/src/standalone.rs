@@ -277,6 +277,9 @@ pub async fn run(options: Options, shutdown: CancellationToken) -> anyhow::Resul
         done_tx,
     ));
 
+    if !options.once {
+        fetcher.serve_push(shutdown.clone()).await?;
+    }
     let fetch_shutdown = shutdown.clone();
     let once = options.once;
     let raw_topic = topics.raw.clone();

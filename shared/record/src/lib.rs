@@ -68,6 +68,22 @@ pub struct Page {
     pub fetched_at: DateTime<Utc>,
 }
 
+/// Whether the fetcher fetched an item's article page, and why (`fetch_article`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ArticleFetch {
+    /// Whether the page was requested.
+    pub requested: bool,
+    /// Why (or why not): `always`, `never` (the feed's setting), or with `auto`: `no_text`
+    /// (the item has no text, as sitemap entries), `short` (a summary of few words),
+    /// `ellipsis` (the text is cut off), `title_only` (the text is the title again),
+    /// `full_text` (the item carries the article: not requested), `no_link`.
+    pub reason: String,
+    /// When requested: `ok`, or why the page could not be had (`robots_denied`, `http_4xx`,
+    /// `timeout`, ...; the record then goes on with the feed's text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+}
+
 /// `news.raw`: one feed item, as the fetcher read it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RawRecord {
@@ -111,9 +127,12 @@ pub struct RawRecord {
     /// A lead image from the item's enclosures or media tags.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_image: Option<String>,
-    /// The article page behind the link, when the feed is configured with `fetch_article`.
+    /// The article page behind the link, when it was fetched (see `article_fetch`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<Page>,
+    /// Whether and why the page was fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_fetch: Option<ArticleFetch>,
     /// When the fetcher first saw this item.
     pub fetched_at: DateTime<Utc>,
 }
@@ -231,6 +250,9 @@ pub struct Extraction {
     /// `too_large`, `too_deep`, `timeout`, `memory`, `charset`, `empty`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_failure: Option<String>,
+    /// Whether and why the fetcher fetched the article page (from the raw record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_fetch: Option<ArticleFetch>,
 }
 
 /// `news.cleaned`: an article with clean text and metadata.

@@ -219,14 +219,7 @@ pub fn expected(server: &FeedServer) -> Expected {
 pub fn expected_of(server: &FeedServer, n: usize) -> Expected {
     let mut expected = Expected::default();
     for ((_, body), url) in server.docs().iter().zip(server.urls()).take(n) {
-        let entry = fetcher::FeedEntry {
-            url: url.clone(),
-            name: None,
-            fetch_article: false,
-            min_interval_secs: None,
-            max_interval_secs: None,
-            tags: vec![],
-        };
+        let entry = fetcher::FeedEntry::new(url.clone());
         let Ok(records) = fetcher::parse_feed(&entry, body, &url, chrono::Utc::now()) else {
             continue;
         };
