@@ -130,6 +130,12 @@ impl Fetcher {
         poll_feed(&self.ctx, feed, self.state(&feed.url)).await
     }
 
+    /// The WebSub hub and topic the feed's state remembers.
+    pub(crate) fn hub_of(&self, feed_url: &str) -> Option<(&str, &str)> {
+        let state = self.states.get(feed_url)?;
+        Some((state.hub.as_deref()?, state.hub_topic.as_deref()?))
+    }
+
     /// Records that a poll's records were delivered; returns the change to persist.
     pub fn commit(&mut self, feed: &FeedEntry, state: FeedState) -> StateChange {
         let change = state_change(&feed.url, &state);

@@ -139,17 +139,19 @@ pub(crate) async fn poll_feed(ctx: &PollContext, feed: &FeedEntry, state: FeedSt
         Ok(parsed) => parsed,
         Err(err) => return failed(ctx, feed, state, "parse_error", err, None, now),
     };
-    if let Some(websub) = &ctx.websub
-        && !is_sitemap
-    {
+    if !is_sitemap {
         let (link_hub, link_self) = fetched
             .link
             .as_deref()
             .map(|l| crate::websub::link_header(l, &fetched.final_url))
             .unwrap_or_default();
-        if let Some(hub) = parsed.hub.clone().or(link_hub) {
-            let topic = parsed.self_url.clone().or(link_self).unwrap_or_else(|| fetched.final_url.clone());
-            websub.discovered(&feed.url, &hub, &topic).await;
+        next.hub = parsed.hub.clone().or(link_hub);
+        next.hub_topic = next
+            .hub
+            .as_ref()
+            .map(|_| parsed.self_url.clone().or(link_self).unwrap_or_else(|| fetched.final_url.clone()));
+        if let (Some(websub), Some(hub), Some(topic)) = (&ctx.websub, &next.hub, &next.hub_topic) {
+            websub.discovered(&feed.url, hub, topic).await;
         }
     }
     seen.items = parsed.records.len();
@@ -388,6 +390,8 @@ where
 pub struct Polls {
     running: tokio::task::JoinSet<(FeedEntry, Polled)>,
     unsettled: HashSet<String>,
+    /// Feeds whose remembered hub was subscribed to again since this process took them.
+    resumed: HashSet<String>,
 }
 
 impl Default for Polls {
@@ -401,6 +405,7 @@ impl Polls {
         Polls {
             running: tokio::task::JoinSet::new(),
             unsettled: HashSet::new(),
+            resumed: HashSet::new(),
         }
     }
 
@@ -432,6 +437,19 @@ impl Polls {
             return 0;
         };
         let by_url: HashMap<&str, &FeedEntry> = feeds.iter().map(|f| (f.url.as_str(), f)).collect();
+        // Feeds taken over (at start, or from another replica) whose state names a hub are
+        // subscribed to at once, not at their next poll, which may be hours away.
+        self.resumed.retain(|url| by_url.contains_key(url.as_str()));
+        for feed in feeds {
+            if self.resumed.contains(&feed.url) {
+                continue;
+            }
+            self.resumed.insert(feed.url.clone());
+            if let Some((hub, topic)) = fetcher.hub_of(&feed.url) {
+                let (websub, url, hub, topic) = (websub.clone(), feed.url.clone(), hub.to_string(), topic.to_string());
+                tokio::spawn(async move { websub.discovered(&url, &hub, &topic).await });
+            }
+        }
         let lapsed = websub.maintain();
         let mut started = self.start(fetcher, lapsed.iter().filter_map(|url| by_url.get(url.as_str()).copied()));
         let dropped = websub.drop_pushes(|url| by_url.contains_key(url));

@@ -49,6 +49,13 @@ pub struct FeedState {
     /// The last successful poll (Unix seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_success: Option<i64>,
+    /// The WebSub hub the feed advertised at its last parsed poll, and ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub: Option<String>,
+    /// ... the topic to subscribe to there: after a restart or a take-over, the fetcher
+    /// subscribes again at once, without waiting for the feed's next poll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_topic: Option<String>,
     /// Failing for long: tried only every `parked_retry_secs`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub parked: bool,

@@ -694,3 +694,158 @@ async fn the_fetcher_service_polls_many_feeds_on_one_host_without_failing_any() 
     let requested: HashSet<String> = log.lock().unwrap().iter().map(|(name, _)| name.clone()).collect();
     assert_eq!(requested.len(), n, "every feed was requested");
 }
+
+/// A WebSub hub for the tests: takes subscription requests and verifies each on its callback;
+/// keeps the last request's callback and secret.
+#[derive(Clone, Default)]
+struct Hub {
+    requests: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    verified: Arc<Mutex<usize>>,
+}
+
+impl Hub {
+    async fn serve(&self) -> String {
+        let hub = self.clone();
+        let app = axum::Router::new().route(
+            "/hub",
+            axum::routing::post(move |body: axum::body::Bytes| {
+                let hub = hub.clone();
+                async move {
+                    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+                    hub.requests.lock().unwrap().push(form.clone());
+                    tokio::spawn(async move {
+                        let topic: String = url::form_urlencoded::byte_serialize(form["hub.topic"].as_bytes()).collect();
+                        let url = format!(
+                            "{}?hub.mode=subscribe&hub.topic={topic}&hub.challenge=c123&hub.lease_seconds=3600",
+                            form["hub.callback"]
+                        );
+                        let answer = reqwest::get(&url).await.unwrap();
+                        if answer.status() == 200 && answer.text().await.unwrap() == "c123" {
+                            *hub.verified.lock().unwrap() += 1;
+                        }
+                    });
+                    axum::http::StatusCode::ACCEPTED
+                }
+            }),
+        );
+        serve(app).await
+    }
+
+    fn verified(&self) -> usize {
+        *self.verified.lock().unwrap()
+    }
+
+    /// POSTs `body` to the last subscription's callback, signed with its secret (or not).
+    async fn push(&self, body: &str, signed: bool) -> u16 {
+        use hmac::Mac;
+        let last = self.requests.lock().unwrap().last().unwrap().clone();
+        let mut request = reqwest::Client::new()
+            .post(&last["hub.callback"])
+            .header("content-type", "application/atom+xml")
+            .body(body.to_string());
+        let key = if signed { last["hub.secret"].clone() } else { "forged".to_string() };
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
+        mac.update(body.as_bytes());
+        request = request.header("x-hub-signature", format!("sha256={}", hex::encode(mac.finalize().into_bytes())));
+        request.send().await.unwrap().status().as_u16()
+    }
+}
+
+fn pushed_atom(hub: &str, this: &str, entries: &[u32]) -> String {
+    let entries: String = entries
+        .iter()
+        .map(|n| {
+            format!(
+                "<entry><id>urn:push:{n}</id><title>Pushed story {n}</title><link href=\"https://push.example/story/{n}\"/>\
+                 <updated>2026-11-30T12:00:00Z</updated><content type=\"html\">{}</content></entry>",
+                "A full paragraph of text. ".repeat(40)
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Push desk</title><id>urn:push</id>\
+         <updated>2026-11-30T12:00:00Z</updated><link rel=\"hub\" href=\"{hub}\"/><link rel=\"self\" href=\"{this}\"/>{entries}</feed>"
+    )
+}
+
+/// WebSub in cluster mode: the fetcher service subscribes to the hub its feed advertises,
+/// the hub's signed pushes reach news.raw in the fetcher's transactions with the ids a poll
+/// gives, forged ones never do, and after a SIGKILL the restarted fetcher (its feed state
+/// restored) subscribes again and publishes only what is new, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fetcher_service_takes_pushes_from_a_hub_exactly_once() {
+    let bootstrap = kafka_bootstrap();
+    let prefix = unique_prefix("websub");
+    let dir = tempfile::tempdir().unwrap();
+    pipeline_kafka(&bootstrap, &prefix, 1).await;
+    let hub = Hub::default();
+    let hub_url = format!("{}/hub", hub.serve().await);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let feed_url = format!("http://{}/feed.xml", listener.local_addr().unwrap());
+    let document = pushed_atom(&hub_url, &feed_url, &[1]);
+    let app = axum::Router::new().route(
+        "/feed.xml",
+        axum::routing::get(move || {
+            let document = document.clone();
+            async move { document }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let feeds = write_feeds_file(dir.path(), std::slice::from_ref(&feed_url));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let secret = dir.path().join("websub-secret");
+    std::fs::write(&secret, "cluster-key").unwrap();
+    let config = dir.path().join("fetcher.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "fetcher:\n  websub:\n    callback_url: http://127.0.0.1:{port}/websub\n    listen_addr: 127.0.0.1:{port}\n    secret: {{file: {}}}\n",
+            secret.display()
+        ),
+    )
+    .unwrap();
+    let mut env = fetcher_env(&bootstrap, &prefix, &feeds, "websub");
+    env.push(("NEWSWIRE_CONFIG".into(), config.display().to_string()));
+    let collector = Collector::start(&bootstrap, &format!("{prefix}news.raw"));
+    let keys = || -> Vec<String> { collector.snapshot().into_iter().map(|(key, _)| key).collect() };
+    let id = |n: u32| record::article_id(&format!("https://push.example/story/{n}"));
+
+    let mut fetcher = Service::start("fetcher", &env, dir.path(), 0);
+    assert!(
+        wait_until(Duration::from_secs(60), || hub.verified() >= 1 && collector.count() >= 1).await,
+        "polled and subscribed\n{}",
+        fetcher.logs()
+    );
+    assert_eq!(keys(), [id(1)]);
+    assert_eq!(hub.push(&pushed_atom(&hub_url, &feed_url, &[3]), false).await, 202);
+    assert_eq!(hub.push(&pushed_atom(&hub_url, &feed_url, &[2, 1]), true).await, 202);
+    assert!(
+        wait_until(Duration::from_secs(30), || collector.count() >= 2).await,
+        "the push is published\n{}",
+        fetcher.logs()
+    );
+    assert!(
+        fetcher.logs().contains("not signed with the subscription's secret"),
+        "the forged push is logged\n{}",
+        fetcher.logs()
+    );
+    fetcher.signal(Signal::SIGKILL);
+    fetcher.wait_exit(Duration::from_secs(10));
+
+    let fetcher = Service::start("fetcher", &env, dir.path(), 1);
+    assert!(
+        wait_until(Duration::from_secs(60), || hub.verified() >= 2).await,
+        "the restarted fetcher subscribes again\n{}",
+        fetcher.logs()
+    );
+    assert_eq!(hub.push(&pushed_atom(&hub_url, &feed_url, &[4, 2, 1]), true).await, 202);
+    assert!(
+        wait_until(Duration::from_secs(30), || collector.count() >= 3).await,
+        "the new push is published\n{}",
+        fetcher.logs()
+    );
+    // Room for a repeat to show up.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(keys(), [id(1), id(2), id(4)], "each item once, the forged one never\n{}", fetcher.logs());
+}
+

@@ -73,6 +73,75 @@ async fn standalone_once_over_the_corpus_and_again_without_repeats() {
     assert!(String::from_utf8_lossy(&second.stderr).contains("0 records written"));
 }
 
+/// A news sitemap as a source, end to end: its URLs become records, `fetch_article: auto`
+/// fetches their pages (a sitemap carries no text), the cleaner extracts them, and the
+/// enriched records say why the page was fetched.
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_reads_a_news_sitemap_and_extracts_its_pages() {
+    let aeb = corpus().join("articles/scrapinghub-aeb");
+    let truth: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(aeb.join("ground-truth.json")).unwrap()).unwrap();
+    let mut keys: Vec<&String> = truth.keys().collect();
+    keys.sort();
+    let pages: Vec<(String, String, String)> = keys
+        .iter()
+        .take(3)
+        .enumerate()
+        .map(|(i, key)| {
+            let html = cleaner::eval::read_html(&aeb.join(format!("html/{key}.html.gz"))).unwrap();
+            let body = truth[key.as_str()]["articleBody"].as_str().unwrap();
+            let longest = body.split('\n').max_by_key(|p| p.len()).unwrap().trim().to_string();
+            (format!("page{i}.html"), html, longest)
+        })
+        .collect();
+    let now = chrono::Utc::now();
+    let server = FeedServer::start_with(|base| {
+        let urls: String = pages
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _, _))| {
+                format!(
+                    "<url><loc>{base}/feeds/{name}</loc><news:news><news:publication><news:name>Sitemap Daily</news:name>\
+                     <news:language>en</news:language></news:publication><news:publication_date>{}</news:publication_date>\
+                     <news:title>Story {i}</news:title></news:news></url>",
+                    (now - chrono::Duration::minutes(i as i64 + 1)).to_rfc3339()
+                )
+            })
+            .collect();
+        let sitemap = format!(
+            "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" \
+             xmlns:news=\"http://www.google.com/schemas/sitemap-news/0.9\">{urls}</urlset>"
+        );
+        let mut docs = vec![("news.xml".to_string(), sitemap.into_bytes())];
+        docs.extend(pages.iter().map(|(name, html, _)| (name.clone(), html.clone().into_bytes())));
+        docs
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = dir.path().join("feeds.yaml");
+    std::fs::write(
+        &feeds,
+        format!("feeds:\n  - url: {}/feeds/news.xml\n    kind: sitemap\n", server.base),
+    )
+    .unwrap();
+    let output = standalone_once(&feeds, &dir.path().join("data"), &[]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let records = parse_records(&String::from_utf8_lossy(&output.stdout));
+    assert_eq!(records.len(), pages.len(), "{stderr}");
+    for (name, _, longest) in &pages {
+        let record = records
+            .iter()
+            .find(|r| r.article.url.as_deref() == Some(&format!("{}/feeds/{name}", server.base)))
+            .unwrap_or_else(|| panic!("no record for {name}"));
+        let article = &record.article;
+        assert_eq!(article.feed.name.as_deref(), Some("Sitemap Daily"));
+        let fetch = article.extraction.article_fetch.as_ref().unwrap();
+        assert_eq!((fetch.requested, fetch.reason.as_str(), fetch.outcome.as_deref()), (true, "no_text", Some("ok")));
+        assert!(article.text.contains(longest.as_str()), "{name}: the page's text: {}", article.text);
+    }
+}
+
 /// An item whose feed carries only a summary: the fetcher fetches its page (a real article
 /// page of the corpus), and the cleaner extracts it in a worker process of the binary.
 #[tokio::test(flavor = "multi_thread")]
