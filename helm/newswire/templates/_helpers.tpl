@@ -94,6 +94,7 @@ taxonomy: /etc/newswire/taxonomy
 saslPassword: /etc/newswire/kafka-sasl
 tlsCa: /etc/newswire/kafka-ca
 tlsClient: /etc/newswire/kafka-client
+websubSecret: /etc/newswire/websub
 {{- end }}
 
 {{/* Whether the security protocol uses SASL / TLS ("true" or ""). */}}
@@ -116,6 +117,18 @@ client certificate without its key.
 {{- end }}
 {{- if not $kafka.sasl.passwordSecret.name }}
 {{- fail (printf "kafka.sasl.passwordSecret.name (an existing Secret) is required with kafka.securityProtocol=%s" $kafka.securityProtocol) }}
+{{- end }}
+{{- end }}
+{{- $websub := .Values.fetcher.websub }}
+{{- if and .Values.fetcher.enabled $websub.enabled }}
+{{- if not $websub.callbackUrl }}
+{{- fail "fetcher.websub.callbackUrl is required with fetcher.websub.enabled (the URL hubs reach the push port at)" }}
+{{- end }}
+{{- if not $websub.secret.name }}
+{{- fail "fetcher.websub.secret.name (an existing Secret) is required with fetcher.websub.enabled" }}
+{{- end }}
+{{- if eq (int $websub.port) (int .Values.service.port) }}
+{{- fail "fetcher.websub.port must differ from service.port" }}
 {{- end }}
 {{- end }}
 {{- if and (not (include "newswire.usesTls" .)) (or $kafka.tls.caSecret.name $kafka.tls.clientCertSecret.name) }}
@@ -174,6 +187,10 @@ component's `config` map merged over it (it wins).
 {{- $_ := set $config "runtime" (dict "listen_addr" (printf "0.0.0.0:%d" (int $root.Values.service.port)) "batch_max_records" $runtime.batchMaxRecords "batch_max_wait_ms" $runtime.batchMaxWaitMs "transaction_timeout_ms" $runtime.transactionTimeoutMs "drain_timeout_secs" $runtime.drainTimeoutSecs) }}
 {{- if eq .component "fetcher" }}
 {{- $_ := set $config "feeds_file" (printf "%s/feeds.yaml" $paths.feeds) }}
+{{- if $values.websub.enabled }}
+{{- $websub := dict "callback_url" $values.websub.callbackUrl "listen_addr" (printf "0.0.0.0:%d" (int $values.websub.port)) "secret" (dict "file" (printf "%s/%s" $paths.websubSecret $values.websub.secret.key)) }}
+{{- $_ := set $config "fetcher" (dict "websub" $websub) }}
+{{- end }}
 {{- end }}
 {{- if eq .component "tagger" }}
 {{- $_ := set $config "taxonomy_file" (printf "%s/taxonomy.yaml" $paths.taxonomy) }}

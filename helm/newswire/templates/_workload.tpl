@@ -81,6 +81,11 @@ spec:
             - name: http
               containerPort: {{ $root.Values.service.port }}
               protocol: TCP
+            {{- if and (eq $component "fetcher") $values.websub.enabled }}
+            - name: push
+              containerPort: {{ $values.websub.port }}
+              protocol: TCP
+            {{- end }}
           livenessProbe:
             httpGet:
               path: /healthz
@@ -105,6 +110,11 @@ spec:
             - name: feeds
               mountPath: {{ $paths.feeds }}
               readOnly: true
+            {{- if $values.websub.enabled }}
+            - name: websub-secret
+              mountPath: {{ $paths.websubSecret }}
+              readOnly: true
+            {{- end }}
             {{- end }}
             {{- if eq $component "tagger" }}
             # The whole directory, not a subPath: the kubelet then swaps the file in place when
@@ -127,6 +137,14 @@ spec:
         - name: feeds
           configMap:
             name: {{ include "newswire.feedsConfigMap" $root }}
+        {{- if $values.websub.enabled }}
+        - name: websub-secret
+          secret:
+            secretName: {{ $values.websub.secret.name }}
+            items:
+              - key: {{ $values.websub.secret.key }}
+                path: {{ $values.websub.secret.key }}
+        {{- end }}
         {{- end }}
         {{- if eq $component "tagger" }}
         - name: taxonomy
@@ -250,6 +268,12 @@ spec:
       port: {{ .root.Values.service.port }}
       targetPort: http
       protocol: TCP
+    {{- if and (eq .component "fetcher") .root.Values.fetcher.websub.enabled }}
+    - name: push
+      port: {{ .root.Values.fetcher.websub.port }}
+      targetPort: push
+      protocol: TCP
+    {{- end }}
   selector:
     {{- include "newswire.selectorLabels" . | nindent 4 }}
 {{- end }}
