@@ -174,9 +174,7 @@ impl Secret {
     /// Reads the secret now; the error names where it was looked for.
     pub fn read(&self) -> Result<String, String> {
         match self {
-            Secret::Env(name) => {
-                std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
-            }
+            Secret::Env(name) => std::env::var(name).map_err(|_| format!("environment variable {name} is not set")),
             Secret::File(path) => std::fs::read_to_string(path)
                 .map(|text| text.trim_end_matches(['\n', '\r']).to_string())
                 .map_err(|err| format!("cannot read {}: {err}", path.display())),
@@ -233,7 +231,11 @@ impl FeedHttp {
             }
         }
         for name in self.cookies.keys() {
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)) {
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+            {
                 return Err(format!("http.cookies: {name:?} is not a cookie name"));
             }
         }
@@ -363,16 +365,25 @@ mod tests {
         assert_eq!(file.feeds[0].fetch_article, FetchArticle::Never);
         let http = &file.feeds[1].http;
         assert_eq!(http.headers["Accept-Language"], MaybeSecret::Plain("ru".into()));
-        assert_eq!(http.headers["X-Api-Key"], MaybeSecret::Secret(Secret::Env("API_KEY".into())));
+        assert_eq!(
+            http.headers["X-Api-Key"],
+            MaybeSecret::Secret(Secret::Env("API_KEY".into()))
+        );
         assert_eq!(http.cookies["session"], Secret::File("/run/secrets/session".into()));
         assert_eq!(http.proxy_credentials, Some(Secret::Env("PROXY_AUTH".into())));
         // The entry as published to the feeds topic names the secrets, never their values,
         // and reads back the same.
         let json = serde_json::to_string(&file.feeds[1]).unwrap();
-        assert!(json.contains("PROXY_AUTH") && json.contains("/run/secrets/session"), "{json}");
+        assert!(
+            json.contains("PROXY_AUTH") && json.contains("/run/secrets/session"),
+            "{json}"
+        );
         assert_eq!(serde_json::from_str::<FeedEntry>(&json).unwrap(), file.feeds[1]);
         let plain = serde_json::to_string(&FeedEntry::new("https://a.example/rss")).unwrap();
-        assert_eq!(plain, r#"{"url":"https://a.example/rss","name":null,"min_interval_secs":null,"max_interval_secs":null,"tags":[]}"#);
+        assert_eq!(
+            plain,
+            r#"{"url":"https://a.example/rss","name":null,"min_interval_secs":null,"max_interval_secs":null,"tags":[]}"#
+        );
     }
 
     #[test]
@@ -407,7 +418,8 @@ mod tests {
         assert!(e.contains("feeds[0]") && e.contains("proxy_credentials"), "{e}");
         let e = err("feeds:\n  - url: https://a.example/rss\n    http:\n      headers:\n        Cookie: a=b\n");
         assert!(e.contains("Cookie cannot be set"), "{e}");
-        let e = err("feeds:\n  - url: https://a.example/rss\n    http:\n      cookies:\n        session: written-here\n");
+        let e =
+            err("feeds:\n  - url: https://a.example/rss\n    http:\n      cookies:\n        session: written-here\n");
         assert!(e.contains("feeds[0]"), "{e}");
         let e = err("feeds:\n  - url: https://a.example/rss\n    kind: podcast\n");
         assert!(e.contains("podcast"), "{e}");

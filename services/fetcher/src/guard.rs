@@ -119,7 +119,10 @@ impl NetworkPolicy {
         if refused.is_empty() {
             Ok(())
         } else {
-            Err(Blocked(format!("{host} resolves to {} (not public)", refused.join(", "))))
+            Err(Blocked(format!(
+                "{host} resolves to {} (not public)",
+                refused.join(", ")
+            )))
         }
     }
 

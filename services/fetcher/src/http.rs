@@ -164,12 +164,17 @@ impl RequestOptions {
             options.cookie = Some(value("cookies", pairs.join("; "))?);
         }
         options.domains = if http.domains.is_empty() {
-            let host = Url::parse(feed_url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+            let host = Url::parse(feed_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
             host.map(|h| h.strip_prefix("www.").map(str::to_string).unwrap_or(h))
                 .into_iter()
                 .collect()
         } else {
-            http.domains.iter().map(|d| d.trim_start_matches('.').to_ascii_lowercase()).collect()
+            http.domains
+                .iter()
+                .map(|d| d.trim_start_matches('.').to_ascii_lowercase())
+                .collect()
         };
         if let Some(proxy) = &http.proxy {
             let url = Url::parse(proxy).map_err(|e| bad("proxy", e.to_string()))?;
@@ -298,7 +303,9 @@ impl HttpClient {
             .check_url(&url)
             .map_err(|Blocked(why)| FetchError::Blocked(why))?;
         let _turn = self.hosts.acquire(url.host_str().unwrap_or_default()).await;
-        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
         let request = self
             .client
             .post(url)
@@ -347,7 +354,8 @@ impl HttpClient {
                 let turn = self.hosts.acquire(current.host_str().unwrap_or_default()).await;
                 queued += turn.waited;
                 let started = tokio::time::Instant::now();
-                let hop = tokio::time::timeout(left, self.hop(&client, &current, etag, last_modified, kind, options)).await;
+                let hop =
+                    tokio::time::timeout(left, self.hop(&client, &current, etag, last_modified, kind, options)).await;
                 left = left.saturating_sub(started.elapsed());
                 drop(turn);
                 let (status, location) = match hop {

@@ -18,9 +18,8 @@ mod parse;
 mod poll;
 mod robots;
 mod schedule;
-mod sitemap;
-mod sitemap_source;
 mod settings;
+mod sitemap;
 mod state;
 mod websub;
 
@@ -33,6 +32,10 @@ pub use parse::{ParseError, ParsedFeed, decode, parse_document, parse_feed, plai
 pub use poll::{FEEDS_PER_BATCH, PollLoop, Polled, Polls, poll_all};
 pub use schedule::{Health as FeedHealth, Observation, SchedulePolicy};
 pub use settings::{FetchSettings, FetcherConfig};
+pub use sitemap::{
+    MAX_ENTRIES as MAX_SITEMAP_ENTRIES, NewsInfo, SitemapDoc, SitemapError, SitemapRef, SitemapUrl, gunzip_if_needed,
+    parse_sitemap, parse_w3c_date, robots_sitemaps,
+};
 pub use state::{FeedState, new_items, state_change};
 pub use websub::WebSubSettings;
 
@@ -90,7 +93,10 @@ impl Fetcher {
 
     /// Starts the WebSub push endpoint (when `websub.callback_url` is set) until `shutdown`;
     /// returns the address it listens on.
-    pub async fn serve_push(&self, shutdown: tokio_util::sync::CancellationToken) -> anyhow::Result<Option<std::net::SocketAddr>> {
+    pub async fn serve_push(
+        &self,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> anyhow::Result<Option<std::net::SocketAddr>> {
         match &self.ctx.websub {
             Some(websub) => Ok(Some(websub.serve(shutdown).await?)),
             None => Ok(None),

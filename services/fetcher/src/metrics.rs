@@ -204,7 +204,10 @@ pub fn get() -> &'static Metrics {
             ),
             websub_subscriptions: register(
                 IntGaugeVec::new(
-                    Opts::new("newswire_fetcher_websub_subscriptions", "WebSub subscriptions, by state."),
+                    Opts::new(
+                        "newswire_fetcher_websub_subscriptions",
+                        "WebSub subscriptions, by state.",
+                    ),
                     &["state"],
                 )
                 .expect("valid metric"),

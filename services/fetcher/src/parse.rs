@@ -187,7 +187,13 @@ pub(crate) fn sane_date(date: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Opti
 /// A stable identity for an item: its link when it has one (so that the same article has
 /// the same id whichever feed carries it), else its guid within the feed, else its title
 /// (and summary) within the feed.
-pub(crate) fn item_id(feed_url: &str, link: Option<&str>, guid: &str, title: Option<&str>, summary: Option<&str>) -> String {
+pub(crate) fn item_id(
+    feed_url: &str,
+    link: Option<&str>,
+    guid: &str,
+    title: Option<&str>,
+    summary: Option<&str>,
+) -> String {
     if let Some(canonical) = link.and_then(record::normalize_url) {
         return record::article_id(&canonical);
     }

@@ -124,7 +124,7 @@ pub(crate) async fn poll_feed(ctx: &PollContext, feed: &FeedEntry, state: FeedSt
         return polled(Vec::new(), next, 0, "not_modified");
     }
     let parsed = if is_sitemap {
-        crate::sitemap_source::read(ctx, feed, &options, &fetched, now).await
+        crate::sitemap::read(ctx, feed, &options, &fetched, now).await
     } else {
         parse_document(
             feed,
@@ -146,10 +146,13 @@ pub(crate) async fn poll_feed(ctx: &PollContext, feed: &FeedEntry, state: FeedSt
             .map(|l| crate::websub::link_header(l, &fetched.final_url))
             .unwrap_or_default();
         next.hub = parsed.hub.clone().or(link_hub);
-        next.hub_topic = next
-            .hub
-            .as_ref()
-            .map(|_| parsed.self_url.clone().or(link_self).unwrap_or_else(|| fetched.final_url.clone()));
+        next.hub_topic = next.hub.as_ref().map(|_| {
+            parsed
+                .self_url
+                .clone()
+                .or(link_self)
+                .unwrap_or_else(|| fetched.final_url.clone())
+        });
         if let (Some(websub), Some(hub), Some(topic)) = (&ctx.websub, &next.hub, &next.hub_topic) {
             websub.discovered(&feed.url, hub, topic).await;
         }
@@ -260,9 +263,16 @@ pub fn article_decision(policy: FetchArticle, record: &RawRecord) -> ArticleFetc
     let ending = text.trim_end_matches([']', ')', ' ']).to_lowercase();
     if ending.ends_with('…')
         || ending.ends_with("...")
-        || ["read more", "continue reading", "read the full story", "подробнее", "читать далее", "阅读全文"]
-            .iter()
-            .any(|w| ending.ends_with(w))
+        || [
+            "read more",
+            "continue reading",
+            "read the full story",
+            "подробнее",
+            "читать далее",
+            "阅读全文",
+        ]
+        .iter()
+        .any(|w| ending.ends_with(w))
     {
         return decide(true, "ellipsis");
     }
@@ -451,7 +461,10 @@ impl Polls {
             }
         }
         let lapsed = websub.maintain();
-        let mut started = self.start(fetcher, lapsed.iter().filter_map(|url| by_url.get(url.as_str()).copied()));
+        let mut started = self.start(
+            fetcher,
+            lapsed.iter().filter_map(|url| by_url.get(url.as_str()).copied()),
+        );
         let dropped = websub.drop_pushes(|url| by_url.contains_key(url));
         if dropped > 0 {
             tracing::info!(dropped, "Pushed content for feeds this fetcher does not poll dropped.");

@@ -153,7 +153,9 @@ impl WebSub {
                 .map_err(|why| anyhow::anyhow!("websub.secret: {why}"))?
                 .into_bytes(),
             None => {
-                tracing::warn!("websub.secret is not set: a random one is used, so replicas cannot check each other's pushes.");
+                tracing::warn!(
+                    "websub.secret is not set: a random one is used, so replicas cannot check each other's pushes."
+                );
                 rand::random::<[u8; 32]>().to_vec()
             }
         };
@@ -253,7 +255,12 @@ impl WebSub {
             }
             Ok(status) => {
                 requests.with_label_values(&["refused"]).inc();
-                tracing::warn!(feed = feed_url, hub, status, "The WebSub hub refused the subscription; polling only.");
+                tracing::warn!(
+                    feed = feed_url,
+                    hub,
+                    status,
+                    "The WebSub hub refused the subscription; polling only."
+                );
                 self.mark_denied(feed_url);
             }
             Err(err) => {
@@ -307,7 +314,11 @@ impl WebSub {
             }
         }
         let gauge = &metrics::get().websub_subscriptions;
-        for (status, name) in [(Status::Requested, "requested"), (Status::Active, "active"), (Status::Denied, "denied")] {
+        for (status, name) in [
+            (Status::Requested, "requested"),
+            (Status::Active, "active"),
+            (Status::Denied, "denied"),
+        ] {
             gauge.with_label_values(&[name]).set(counts[status as usize]);
         }
         for (feed_url, hub, topic) in renew {
@@ -390,7 +401,12 @@ impl WebSub {
         let verifications = &metrics::get().websub_verifications;
         let Some(subscription) = subscription else {
             verifications.with_label_values(&["unknown"]).inc();
-            tracing::warn!(token, mode = param("hub.mode"), topic = param("hub.topic"), "WebSub verification for no subscription of ours refused.");
+            tracing::warn!(
+                token,
+                mode = param("hub.mode"),
+                topic = param("hub.topic"),
+                "WebSub verification for no subscription of ours refused."
+            );
             return StatusCode::NOT_FOUND.into_response();
         };
         if param("hub.topic") != subscription.topic {
@@ -568,7 +584,10 @@ mod tests {
         ];
         for signature in &good {
             assert_eq!(check_signature(secret, signature, body), Ok(()), "{signature}");
-            assert_eq!(check_signature(secret, signature, b"<feed>changed</feed>"), Err("bad_signature"));
+            assert_eq!(
+                check_signature(secret, signature, b"<feed>changed</feed>"),
+                Err("bad_signature")
+            );
             assert_eq!(check_signature(b"other", signature, body), Err("bad_signature"));
         }
         let md5 = format!("md5={}", sign::<Hmac<Sha256>>(secret, body));

@@ -57,7 +57,12 @@ async fn serve_publisher() -> (String, Arc<AtomicUsize>) {
         // Listed twice (in two sitemaps): one record.
         news_url(&base, "/world/1", "Ports reopen &amp; trade resumes", &recent(5)),
         // Old: left out.
-        news_url(&base, "/world/old", "Last month", &(now - chrono::Duration::days(30)).to_rfc3339()),
+        news_url(
+            &base,
+            "/world/old",
+            "Last month",
+            &(now - chrono::Duration::days(30)).to_rfc3339(),
+        ),
     ]);
     let index = format!(
         "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
@@ -108,7 +113,11 @@ async fn a_sitemap_index_with_a_gzip_child_becomes_records_with_their_pages() {
     let urls: Vec<&str> = polled.records.iter().filter_map(|r| r.url.as_deref()).collect();
     assert_eq!(
         urls,
-        [format!("{base}/world/1"), format!("{base}/world/2"), format!("{base}/world/3")],
+        [
+            format!("{base}/world/1"),
+            format!("{base}/world/2"),
+            format!("{base}/world/3")
+        ],
         "newest first, once each, the old one left out"
     );
     let first = &polled.records[0];
@@ -146,8 +155,12 @@ async fn robots_txt_leads_to_the_sitemaps() {
     let polled = fetcher().poll(&entry).await;
     assert_eq!(polled.outcome, "ok", "{:?}", polled.error);
     assert_eq!(polled.records.len(), 3);
-    assert!(polled.records.iter().all(|r| r.page.is_none()
-        && r.article_fetch.as_ref().is_some_and(|d| !d.requested && d.reason == "never")));
+    assert!(polled.records.iter().all(|r| {
+        r.page.is_none()
+            && r.article_fetch
+                .as_ref()
+                .is_some_and(|d| !d.requested && d.reason == "never")
+    }));
     // A feed where a sitemap was promised is a parse error, named.
     let feed_url = serve_feed(b"<rss version=\"2.0\"><channel><title>x</title></channel></rss>".to_vec()).await;
     let polled = fetcher()
@@ -184,7 +197,12 @@ async fn fetch_article_auto_fetches_pages_for_summaries_only() {
             "/{page}",
             axum::routing::get(move |UrlPath(page): UrlPath<String>| {
                 r.lock().unwrap().push(page);
-                async { ([(header::CONTENT_TYPE, "text/html")], "<html><body><p>Page</p></body></html>") }
+                async {
+                    (
+                        [(header::CONTENT_TYPE, "text/html")],
+                        "<html><body><p>Page</p></body></html>",
+                    )
+                }
             }),
         );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -209,7 +227,11 @@ async fn fetch_article_auto_fetches_pages_for_summaries_only() {
     let mut pages = requested.lock().unwrap().clone();
     pages.sort();
     assert_eq!(pages, ["cut", "none", "robots.txt", "short", "title"]);
-    let full = polled.records.iter().find(|r| r.title.as_deref() == Some("Full")).unwrap();
+    let full = polled
+        .records
+        .iter()
+        .find(|r| r.title.as_deref() == Some("Full"))
+        .unwrap();
     assert!(full.page.is_none());
 }
 
@@ -235,9 +257,17 @@ async fn serve_proxy() -> (SocketAddr, Seen) {
     let seen: Seen = Arc::default();
     let s = seen.clone();
     let app = axum::Router::new().fallback(move |method: axum::http::Method, uri: Uri, headers: HeaderMap| {
-        s.lock().unwrap().push((method.to_string(), uri.to_string(), headers.clone()));
+        s.lock()
+            .unwrap()
+            .push((method.to_string(), uri.to_string(), headers.clone()));
         async move {
-            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string()
+            };
             if header("proxy-authorization") != "Basic dXNlcjpwdw==" {
                 return (StatusCode::PROXY_AUTHENTICATION_REQUIRED, String::new()).into_response();
             }
@@ -266,7 +296,11 @@ fn gated(proxy: SocketAddr, credentials: Option<Secret>) -> FeedEntry {
     FeedEntry {
         http: FeedHttp {
             user_agent: Some("Mozilla/5.0 (compatible; newswire-test)".into()),
-            headers: [("X-Api-Key".to_string(), MaybeSecret::Secret(temp_secret("api-key", "k3y")))].into(),
+            headers: [(
+                "X-Api-Key".to_string(),
+                MaybeSecret::Secret(temp_secret("api-key", "k3y")),
+            )]
+            .into(),
             cookies: [("session".to_string(), temp_secret("session", "abc123"))].into(),
             proxy: Some(format!("http://{proxy}")),
             proxy_credentials: credentials,
@@ -295,7 +329,11 @@ async fn a_feed_and_its_cookie_gated_page_behind_a_proxy_that_wants_credentials(
     assert_eq!(polled.outcome, "ok", "{:?}", polled.error);
     let record = &polled.records[0];
     assert_eq!(record.title.as_deref(), Some("Behind the wall"));
-    assert!(record.page.as_ref().unwrap().html.contains("The whole story"), "{:?}", record.page);
+    assert!(
+        record.page.as_ref().unwrap().html.contains("The whole story"),
+        "{:?}",
+        record.page
+    );
     assert_eq!(record.article_fetch.as_ref().unwrap().outcome.as_deref(), Some("ok"));
     let seen = seen.lock().unwrap().clone();
     let uris: Vec<&str> = seen.iter().map(|(_, uri, _)| uri.as_str()).collect();
@@ -315,11 +353,18 @@ async fn a_feed_and_its_cookie_gated_page_behind_a_proxy_that_wants_credentials(
     assert_eq!(polled.outcome, "http_4xx", "{:?}", polled.error);
     // A secret that cannot be read fails the poll with its name, never a value.
     let polled = proxy_only(proxy)
-        .poll(&gated(proxy, Some(Secret::Env("NEWSWIRE_TEST_NO_SUCH_VARIABLE".into()))))
+        .poll(&gated(
+            proxy,
+            Some(Secret::Env("NEWSWIRE_TEST_NO_SUCH_VARIABLE".into())),
+        ))
         .await;
     assert_eq!(polled.outcome, "options_error");
     assert!(
-        polled.error.as_deref().unwrap().contains("NEWSWIRE_TEST_NO_SUCH_VARIABLE"),
+        polled
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("NEWSWIRE_TEST_NO_SUCH_VARIABLE"),
         "{:?}",
         polled.error
     );
@@ -333,7 +378,12 @@ async fn headers_and_cookies_go_to_the_feeds_domains_only() {
         "127.0.0.2",
         axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
             s.lock().unwrap().push(("GET".into(), uri.to_string(), headers));
-            async { ([(header::CONTENT_TYPE, "text/html")], "<html><body><p>Elsewhere</p></body></html>") }
+            async {
+                (
+                    [(header::CONTENT_TYPE, "text/html")],
+                    "<html><body><p>Elsewhere</p></body></html>",
+                )
+            }
         }),
     )
     .await;
@@ -362,7 +412,10 @@ async fn headers_and_cookies_go_to_the_feeds_domains_only() {
     let seen = seen.lock().unwrap().clone();
     assert!(!seen.is_empty());
     for (_, uri, headers) in &seen {
-        assert!(!headers.contains_key("cookie") && !headers.contains_key("x-api-key"), "{uri}: {headers:?}");
+        assert!(
+            !headers.contains_key("cookie") && !headers.contains_key("x-api-key"),
+            "{uri}: {headers:?}"
+        );
     }
 }
 
@@ -570,7 +623,15 @@ async fn a_hub_verifies_and_pushes_and_forged_content_is_ignored() {
     let mut polls = PollLoop::scheduled();
     let mut delivered = Vec::new();
     let verified = || !hub.verified.lock().unwrap().is_empty();
-    run_until(&mut fetcher, &mut polls, &feeds, Duration::from_secs(10), &mut delivered, |_| verified()).await;
+    run_until(
+        &mut fetcher,
+        &mut polls,
+        &feeds,
+        Duration::from_secs(10),
+        &mut delivered,
+        |_| verified(),
+    )
+    .await;
     assert!(verified(), "the hub verified the subscription");
     assert_eq!(titles(&delivered, "ok"), ["Story 1"]);
     let request = hub.request(0);
@@ -578,7 +639,10 @@ async fn a_hub_verifies_and_pushes_and_forged_content_is_ignored() {
     assert_eq!(request["hub.topic"], topic, "the feed's self link is the topic");
     assert_eq!(request["hub.lease_seconds"], "3600");
     let (callback, secret) = (request["hub.callback"].clone(), request["hub.secret"].clone());
-    assert!(callback.starts_with(&format!("http://127.0.0.1:{port}/websub/")), "{callback}");
+    assert!(
+        callback.starts_with(&format!("http://127.0.0.1:{port}/websub/")),
+        "{callback}"
+    );
     assert!(secret.len() >= 32);
 
     // A verification the fetcher did not ask for, and an unsubscription, are refused.
@@ -610,29 +674,81 @@ async fn a_hub_verifies_and_pushes_and_forged_content_is_ignored() {
         request.send()
     };
     let forged_body = atom(&hub_url, &topic, &[3]);
-    assert_eq!(post(forged_body.clone(), Some(signed("not-the-secret", "sha512", &forged_body))).await.unwrap().status(), 202);
+    assert_eq!(
+        post(
+            forged_body.clone(),
+            Some(signed("not-the-secret", "sha512", &forged_body))
+        )
+        .await
+        .unwrap()
+        .status(),
+        202
+    );
     assert_eq!(post(atom(&hub_url, &topic, &[4]), None).await.unwrap().status(), 202);
-    assert_eq!(post(good.clone(), Some(signed(&secret, "sha1", &good))).await.unwrap().status(), 202);
+    assert_eq!(
+        post(good.clone(), Some(signed(&secret, "sha1", &good)))
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
     assert_eq!(pushes.with_label_values(&["bad_signature"]).get(), bad_before + 1);
     assert_eq!(pushes.with_label_values(&["unsigned"]).get(), unsigned_before + 1);
     let pushed = |d: &[(&'static str, Vec<RawRecord>)]| !titles(d, "pushed").is_empty();
-    run_until(&mut fetcher, &mut polls, &feeds, Duration::from_secs(10), &mut delivered, pushed).await;
-    assert_eq!(titles(&delivered, "pushed"), ["Story 2"], "only the new item of the signed push");
+    run_until(
+        &mut fetcher,
+        &mut polls,
+        &feeds,
+        Duration::from_secs(10),
+        &mut delivered,
+        pushed,
+    )
+    .await;
+    assert_eq!(
+        titles(&delivered, "pushed"),
+        ["Story 2"],
+        "only the new item of the signed push"
+    );
     // The same push again adds nothing; the forged items never come.
-    assert_eq!(post(good.clone(), Some(signed(&secret, "sha512", &good))).await.unwrap().status(), 202);
+    assert_eq!(
+        post(good.clone(), Some(signed(&secret, "sha512", &good)))
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
     let before = delivered.len();
-    run_until(&mut fetcher, &mut polls, &feeds, Duration::from_secs(3), &mut delivered, |d| d.len() > before).await;
-    let all: Vec<String> = delivered.iter().flat_map(|(_, r)| r.iter().filter_map(|r| r.title.clone())).collect();
+    run_until(
+        &mut fetcher,
+        &mut polls,
+        &feeds,
+        Duration::from_secs(3),
+        &mut delivered,
+        |d| d.len() > before,
+    )
+    .await;
+    let all: Vec<String> = delivered
+        .iter()
+        .flat_map(|(_, r)| r.iter().filter_map(|r| r.title.clone()))
+        .collect();
     assert_eq!(all, ["Story 1", "Story 2"]);
     let pushed_id = &delivered.iter().find(|(o, _)| *o == "pushed").unwrap().1[0].id;
-    assert_eq!(*pushed_id, record::article_id("https://news.example/story/2"), "the id a poll would give");
+    assert_eq!(
+        *pushed_id,
+        record::article_id("https://news.example/story/2"),
+        "the id a poll would give"
+    );
 
     // While push works, the feed is polled at its slowest interval.
     let polled = fetcher.poll(&feeds[0]).await;
     assert!(polled.is_success(), "{:?}", polled.error);
     let wait = polled.next_state.next_poll.unwrap() - Utc::now().timestamp();
     assert!((7190..=7200).contains(&wait), "next poll in {wait} s");
-    assert_eq!(hub.requests.lock().unwrap().len(), 1, "an active subscription is not asked for again");
+    assert_eq!(
+        hub.requests.lock().unwrap().len(),
+        1,
+        "an active subscription is not asked for again"
+    );
 }
 
 #[tokio::test]
@@ -664,16 +780,35 @@ async fn leases_are_renewed_and_a_lapsed_one_brings_polling_back() {
     let mut polls = PollLoop::scheduled();
     let mut delivered = Vec::new();
     let verified = || !hub.verified.lock().unwrap().is_empty();
-    run_until(&mut fetcher, &mut polls, &feeds, Duration::from_secs(10), &mut delivered, |_| verified()).await;
+    run_until(
+        &mut fetcher,
+        &mut polls,
+        &feeds,
+        Duration::from_secs(10),
+        &mut delivered,
+        |_| verified(),
+    )
+    .await;
     assert!(verified());
     *hub.lease.lock().unwrap() = None;
     let polls_before = feed_hits.load(Ordering::SeqCst);
     // Renewal comes before the lease runs out (at most half the lease before); when the
     // renewal is never verified, the lease lapses and the feed is polled again at once.
     let lapsed = || feed_hits.load(Ordering::SeqCst) > polls_before;
-    run_until(&mut fetcher, &mut polls, &feeds, Duration::from_secs(12), &mut delivered, |_| lapsed()).await;
+    run_until(
+        &mut fetcher,
+        &mut polls,
+        &feeds,
+        Duration::from_secs(12),
+        &mut delivered,
+        |_| lapsed(),
+    )
+    .await;
     assert!(lapsed(), "the feed was polled again after the lease ran out");
     let requests = hub.requests.lock().unwrap().len();
-    assert!(requests >= 3, "the first request, a renewal and a new request after the lapse: {requests}");
+    assert!(
+        requests >= 3,
+        "the first request, a renewal and a new request after the lapse: {requests}"
+    );
     assert_eq!(hub.verified.lock().unwrap().len(), 1);
 }

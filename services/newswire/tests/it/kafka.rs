@@ -714,7 +714,8 @@ impl Hub {
                     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
                     hub.requests.lock().unwrap().push(form.clone());
                     tokio::spawn(async move {
-                        let topic: String = url::form_urlencoded::byte_serialize(form["hub.topic"].as_bytes()).collect();
+                        let topic: String =
+                            url::form_urlencoded::byte_serialize(form["hub.topic"].as_bytes()).collect();
                         let url = format!(
                             "{}?hub.mode=subscribe&hub.topic={topic}&hub.challenge=c123&hub.lease_seconds=3600",
                             form["hub.callback"]
@@ -743,10 +744,17 @@ impl Hub {
             .post(&last["hub.callback"])
             .header("content-type", "application/atom+xml")
             .body(body.to_string());
-        let key = if signed { last["hub.secret"].clone() } else { "forged".to_string() };
+        let key = if signed {
+            last["hub.secret"].clone()
+        } else {
+            "forged".to_string()
+        };
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
         mac.update(body.as_bytes());
-        request = request.header("x-hub-signature", format!("sha256={}", hex::encode(mac.finalize().into_bytes())));
+        request = request.header(
+            "x-hub-signature",
+            format!("sha256={}", hex::encode(mac.finalize().into_bytes())),
+        );
         request.send().await.unwrap().status().as_u16()
     }
 }
@@ -792,7 +800,11 @@ async fn the_fetcher_service_takes_pushes_from_a_hub_exactly_once() {
     );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let feeds = write_feeds_file(dir.path(), std::slice::from_ref(&feed_url));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let secret = dir.path().join("websub-secret");
     std::fs::write(&secret, "cluster-key").unwrap();
     let config = dir.path().join("fetcher.yaml");
@@ -812,7 +824,9 @@ async fn the_fetcher_service_takes_pushes_from_a_hub_exactly_once() {
 
     let mut fetcher = Service::start("fetcher", &env, dir.path(), 0);
     assert!(
-        wait_until(Duration::from_secs(60), || hub.verified() >= 1 && collector.count() >= 1).await,
+        wait_until(Duration::from_secs(60), || hub.verified() >= 1
+            && collector.count() >= 1)
+        .await,
         "polled and subscribed\n{}",
         fetcher.logs()
     );
@@ -846,6 +860,10 @@ async fn the_fetcher_service_takes_pushes_from_a_hub_exactly_once() {
     );
     // Room for a repeat to show up.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(keys(), [id(1), id(2), id(4)], "each item once, the forged one never\n{}", fetcher.logs());
+    assert_eq!(
+        keys(),
+        [id(1), id(2), id(4)],
+        "each item once, the forged one never\n{}",
+        fetcher.logs()
+    );
 }
-

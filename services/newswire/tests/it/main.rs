@@ -137,8 +137,15 @@ async fn standalone_reads_a_news_sitemap_and_extracts_its_pages() {
         let article = &record.article;
         assert_eq!(article.feed.name.as_deref(), Some("Sitemap Daily"));
         let fetch = article.extraction.article_fetch.as_ref().unwrap();
-        assert_eq!((fetch.requested, fetch.reason.as_str(), fetch.outcome.as_deref()), (true, "no_text", Some("ok")));
-        assert!(article.text.contains(longest.as_str()), "{name}: the page's text: {}", article.text);
+        assert_eq!(
+            (fetch.requested, fetch.reason.as_str(), fetch.outcome.as_deref()),
+            (true, "no_text", Some("ok"))
+        );
+        assert!(
+            article.text.contains(longest.as_str()),
+            "{name}: the page's text: {}",
+            article.text
+        );
     }
 }
 

@@ -4,8 +4,12 @@
 //! Documents may be gzip-compressed. The newest URLs become raw records like feed items; a
 //! sitemap carries no text, so `fetch_article: auto` fetches their pages.
 
+mod parse;
 
-
+pub use parse::{
+    MAX_ENTRIES, NewsInfo, SitemapDoc, SitemapError, SitemapRef, SitemapUrl, gunzip_if_needed, parse_sitemap,
+    parse_w3c_date, robots_sitemaps,
+};
 
 use std::collections::{HashSet, VecDeque};
 
@@ -15,7 +19,6 @@ use record::{FeedRef, RawRecord, Record};
 use crate::http::{Fetched, Kind, RequestOptions};
 use crate::parse::{ParsedFeed, item_id, sane_date};
 use crate::poll::PollContext;
-use crate::sitemap::{SitemapDoc, SitemapUrl, gunzip_if_needed, parse_sitemap, robots_sitemaps};
 use crate::{FeedEntry, metrics};
 
 /// Documents one poll of a sitemap source reads at most, the first one included.
@@ -88,7 +91,11 @@ pub(crate) async fn read(
 
 /// Reads one document into `urls`; returns what it was (`robots`, `index`, `urlset`) and the
 /// sitemaps it names, newest first.
-fn read_one(fetched: &Fetched, max_bytes: usize, urls: &mut Vec<SitemapUrl>) -> Result<(&'static str, Vec<String>), String> {
+fn read_one(
+    fetched: &Fetched,
+    max_bytes: usize,
+    urls: &mut Vec<SitemapUrl>,
+) -> Result<(&'static str, Vec<String>), String> {
     let body = gunzip_if_needed(&fetched.body, max_bytes).map_err(|e| e.to_string())?;
     let is_robots = url::Url::parse(&fetched.final_url).is_ok_and(|u| u.path() == "/robots.txt");
     if is_robots {

@@ -1,4 +1,4 @@
-//! News sitemaps (the sitemaps.org protocol with Google's `news:` extension).
+//! Reading sitemap documents (the sitemaps.org protocol with Google's `news:` extension).
 //!
 //! This is the parsing half: [`gunzip_if_needed`] undoes the gzip of `.xml.gz` sitemaps,
 //! [`parse_sitemap`] reads a `<urlset>` (page URLs, with their `news:` and `image:` data) or a
@@ -8,7 +8,6 @@
 //! Real sitemaps are read leniently: element names match by local name whatever their
 //! namespace prefix, unknown elements are skipped, entries without a usable `<loc>` are
 //! dropped, and a document cut short keeps the entries it completed.
-#![allow(dead_code)]
 
 use std::borrow::Cow;
 use std::collections::HashSet;
