@@ -12,7 +12,11 @@
 #                            (under set -e, prefer line="$(deploy/kafka.sh start)";
 #                            eval "$line": eval of an empty string succeeds, so
 #                            the one-liner hides a failed start)
+#   deploy/kafka.sh resume   start the broker again on the data of the last start
+#                            (a restart: topics, offsets and transactions kept);
+#                            prints the same export line
 #   deploy/kafka.sh stop     stop the broker (idempotent)
+#   deploy/kafka.sh kill     SIGKILL the broker, as a crash would (idempotent)
 #   deploy/kafka.sh status   exit 0 and print the export line if running, else exit 1
 #
 # Environment:
@@ -367,7 +371,7 @@ abort_start() {
 }
 
 start() {
-  local t0 java cluster_id pid deadline port
+  local mode="${1:-fresh}" t0 java cluster_id port
   local -a cds_format cds_broker
   t0="$(now)"
   check_java
@@ -385,11 +389,21 @@ start() {
   done
   [[ "$PORT" != "$CONTROLLER_PORT" ]] || die "NEWSWIRE_KAFKA_PORT and NEWSWIRE_KAFKA_CONTROLLER_PORT are both $PORT"
 
+  java="$(java_bin)"
+  if [[ "$mode" == resume ]]; then
+    # The same cluster on the same data: what a restarted broker sees.
+    [[ -f "$RUN_DIR/data/meta.properties" ]] || die "no broker data in $RUN_DIR/data to resume (run start first)"
+    rm -f "$PID_FILE" "$ENV_FILE"
+    mkdir -p "$LOG_DIR"
+    mapfile -t cds_broker < <(cds_options)
+    launch "$t0" "$java" "${cds_broker[@]}"
+    return
+  fi
+
   rm -rf "$RUN_DIR/data" "$LOG_DIR" "$PID_FILE" "$ENV_FILE" "$CDS_PENDING"
   mkdir -p "$RUN_DIR/data" "$LOG_DIR"
   write_config
 
-  java="$(java_bin)"
   mapfile -t cds_format < <(cds_options)
   mapfile -t cds_broker < <(cds_options dump)
   # A Kafka cluster id is 16 random bytes in URL-safe base64 without padding,
@@ -410,6 +424,14 @@ start() {
     cat "$LOG_DIR/format.out" >&2
     die "formatting KRaft storage in $RUN_DIR/data failed (kafka.tools.StorageTool format)"
   fi
+  launch "$t0" "$java" "${cds_broker[@]}"
+}
+
+# Starts the broker on the formatted data and waits until it is ready.
+launch() {
+  local t0="$1" java="$2" pid deadline
+  shift 2
+  local -a cds_broker=("$@")
 
   # setsid: the broker must survive the caller's Ctrl-C and terminal; its
   # stdio is redirected so that $(deploy/kafka.sh start) does not wait for it.
@@ -448,6 +470,23 @@ start() {
   cat "$ENV_FILE"
 }
 
+# A hard stop, as a crashed or killed broker: SIGKILL, no controlled shutdown.
+kill_broker() {
+  local pid i
+  if ! pid="$(running_pid)"; then
+    log "not running"
+    return 0
+  fi
+  log "killing broker pid $pid"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    alive "$pid" || break
+    sleep 0.1
+  done
+  alive "$pid" && die "broker pid $pid survived SIGKILL"
+  rm -f "$PID_FILE" "$ENV_FILE"
+}
+
 status() {
   local pid
   if pid="$(running_pid)" && [[ -f "$ENV_FILE" ]]; then
@@ -463,10 +502,12 @@ main() {
   case "${1:-}" in
     fetch) check_java; fetch ;;
     start) start ;;
+    resume) start resume ;;
     stop) lock "$RUN_DIR/.lock"; stop_broker ;;
+    kill) kill_broker ;;
     status) status ;;
     *)
-      printf 'usage: %s fetch|start|stop|status\n' "$0" >&2
+      printf 'usage: %s fetch|start|resume|stop|kill|status\n' "$0" >&2
       exit 2
       ;;
   esac

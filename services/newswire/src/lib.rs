@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod check_config;
 pub mod dedup;
+pub mod expect;
 pub mod extract;
 pub mod pipeline;
 pub mod standalone;

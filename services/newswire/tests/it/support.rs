@@ -1,6 +1,5 @@
 //! Shared pieces of the integration tests: the corpus, a local HTTP server, the broker.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -202,13 +201,7 @@ pub fn write_feeds_file(dir: &Path, urls: &[String]) -> PathBuf {
     path
 }
 
-/// What the pipeline must emit for the served documents: every cleaned article id with the
-/// deduper's content keys of its versions. An article may be missing from the output only
-/// when another article with the same content came through (the deduper drops exact copies).
-#[derive(Debug, Default)]
-pub struct Expected {
-    pub ids: std::collections::HashMap<String, HashSet<u64>>,
-}
+pub use newswire::expect::Expected;
 
 /// The expectation for every served document.
 pub fn expected(server: &FeedServer) -> Expected {
@@ -217,72 +210,13 @@ pub fn expected(server: &FeedServer) -> Expected {
 
 /// The expectation for the first `n` documents.
 pub fn expected_of(server: &FeedServer, n: usize) -> Expected {
-    let mut expected = Expected::default();
-    for ((_, body), url) in server.docs().iter().zip(server.urls()).take(n) {
-        let entry = fetcher::FeedEntry::new(url.clone());
-        let Ok(records) = fetcher::parse_feed(&entry, body, &url, chrono::Utc::now()) else {
-            continue;
-        };
-        for record in records {
-            if let Ok(cleaned) = cleaner::clean(&record, chrono::Utc::now()) {
-                let key = deduper::fingerprint::content_key(&cleaned.article.title, &cleaned.article.text);
-                expected.ids.entry(cleaned.article.id).or_default().insert(key);
-            }
-        }
-    }
-    expected
-}
-
-impl Expected {
-    /// Whether `records` cover every expected article: each id came through, or an article
-    /// with the same content did.
-    pub fn covered_by(&self, records: &[record::EnrichedRecord]) -> bool {
-        self.missing(records).is_empty()
-    }
-
-    /// The expected ids neither received nor covered by a received copy of their content.
-    pub fn missing(&self, records: &[record::EnrichedRecord]) -> Vec<String> {
-        let ids: HashSet<&str> = records.iter().map(|r| r.article.id.as_str()).collect();
-        let keys: HashSet<u64> = records
-            .iter()
-            .map(|r| deduper::fingerprint::content_key(&r.article.title, &r.article.text))
-            .collect();
-        self.ids
-            .iter()
-            .filter(|(id, own)| !ids.contains(id.as_str()) && own.is_disjoint(&keys))
-            .map(|(id, _)| id.clone())
-            .collect()
-    }
-
-    /// Asserts one record per story: no (id, revision) twice, nothing unexpected, nothing
-    /// missing, and no two counted records (first revision, not a duplicate) with the same
-    /// content.
-    pub fn assert_exactly_once(&self, records: &[record::EnrichedRecord]) {
-        let mut seen = HashSet::new();
-        for r in records {
-            assert!(
-                seen.insert((r.article.id.as_str(), r.story.revision)),
-                "{} revision {} twice",
-                r.article.id,
-                r.story.revision
-            );
-            assert!(
-                self.ids.contains_key(&r.article.id),
-                "unexpected article {}",
-                r.article.id
-            );
-        }
-        let missing = self.missing(records);
-        assert!(missing.is_empty(), "{} articles missing: {missing:?}", missing.len());
-        let mut counted = HashSet::new();
-        for r in records
-            .iter()
-            .filter(|r| r.story.revision == 1 && r.story.duplicate_of.is_none())
-        {
-            let key = deduper::fingerprint::content_key(&r.article.title, &r.article.text);
-            assert!(counted.insert(key), "the content of {} was counted twice", r.article.id);
-        }
-    }
+    let docs: Vec<(String, Vec<u8>)> = server
+        .urls()
+        .into_iter()
+        .zip(server.docs().iter().map(|(_, body)| body.clone()))
+        .take(n)
+        .collect();
+    Expected::of_feeds(&docs)
 }
 
 /// The path of a workspace binary (built by `cargo build --workspace` before the tests).
