@@ -278,38 +278,92 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// The text with its XML declaration saying UTF-8 (it is UTF-8 now), so that the XML parser
-/// does not decode it a second time.
+/// The text with every XML declaration in it saying UTF-8 (it is UTF-8 now), so that the XML
+/// parser does not decode it a second time. quick-xml takes `<?xml …?>` for a declaration
+/// wherever it stands, and feed-rs switches its decoder to the charset each one names: that
+/// would decode the text twice, and past the document's first 64 bytes (a declaration after
+/// a long comment, one longer than that, a second one further down) quick-xml panics, as its
+/// decoder can switch only while its prefix buffer lasts. A declaration's `encoding` value
+/// becomes `UTF-8`; one whose `encoding` cannot be read plainly (twice, unquoted, part of
+/// another name) is replaced by a declaration of UTF-8.
 fn declare_utf8(text: &str) -> Cow<'_, str> {
-    let mut cut = text.len().min(1024);
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
+    const UTF8_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+    let mut out = String::new();
+    let mut changed = false;
+    let (mut copied, mut from) = (0, 0);
+    while let Some(found) = text[from..].find("<?xml") {
+        let start = from + found;
+        let body = start + "<?xml".len();
+        let Some(end) = text[body..].find("?>").map(|e| body + e) else {
+            break;
+        };
+        // quick-xml's rule: `xml`, then whitespace or the end. Anything else is another
+        // processing instruction, which may hold the `<?xml` of a declaration.
+        if body != end && !text[body..].starts_with([' ', '\t', '\r', '\n']) {
+            from = body;
+            continue;
+        }
+        match declared(&text[body..end]) {
+            Declared::Nothing | Declared::Utf8 => {}
+            Declared::Value(range) => {
+                out.push_str(&text[copied..body + range.start]);
+                out.push_str("UTF-8");
+                copied = body + range.end;
+                changed = true;
+            }
+            Declared::Unclear => {
+                out.push_str(&text[copied..start]);
+                out.push_str(UTF8_DECLARATION);
+                copied = end + "?>".len();
+                changed = true;
+            }
+        }
+        from = end + "?>".len();
     }
-    let head = &text[..cut];
-    let Some(start) = head.find("<?xml") else {
-        return Cow::Borrowed(text);
-    };
-    let Some(end) = head[start..].find("?>").map(|e| start + e) else {
-        return Cow::Borrowed(text);
-    };
-    let decl = &head[start..end];
-    let Some(at) = decl.find("encoding") else {
-        return Cow::Borrowed(text);
-    };
-    let rest = &decl[at + "encoding".len()..];
-    let Some(open) = rest.find(['"', '\'']) else {
-        return Cow::Borrowed(text);
-    };
-    let quote = rest.as_bytes()[open] as char;
-    let Some(close) = rest[open + 1..].find(quote) else {
-        return Cow::Borrowed(text);
-    };
-    let value_start = start + at + "encoding".len() + open + 1;
-    let value_end = value_start + close;
-    if text[value_start..value_end].eq_ignore_ascii_case("utf-8") {
+    if !changed {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(format!("{}UTF-8{}", &text[..value_start], &text[value_end..]))
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
+/// What the inside of an XML declaration says about its charset.
+enum Declared {
+    /// No `encoding`.
+    Nothing,
+    /// `encoding` names UTF-8.
+    Utf8,
+    /// `encoding="…"` names something else: the value's place.
+    Value(std::ops::Range<usize>),
+    /// `encoding` appears, but not as one plain attribute.
+    Unclear,
+}
+
+fn declared(attributes: &str) -> Declared {
+    let Some(at) = attributes.find("encoding") else {
+        return Declared::Nothing;
+    };
+    let after = at + "encoding".len();
+    if attributes[after..].contains("encoding") || !attributes[..at].ends_with([' ', '\t', '\r', '\n']) {
+        return Declared::Unclear;
+    }
+    let rest = attributes[after..].trim_start();
+    let Some(rest) = rest.strip_prefix('=').map(str::trim_start) else {
+        return Declared::Unclear;
+    };
+    let Some(quote) = rest.chars().next().filter(|q| matches!(q, '"' | '\'')) else {
+        return Declared::Unclear;
+    };
+    let value_start = attributes.len() - rest.len() + 1;
+    let Some(len) = attributes[value_start..].find(quote) else {
+        return Declared::Unclear;
+    };
+    let value = &attributes[value_start..value_start + len];
+    if Encoding::for_label(value.as_bytes()) == Some(UTF_8) {
+        Declared::Utf8
+    } else {
+        Declared::Value(value_start..value_start + len)
+    }
 }
 
 /// A JSON Feed whose `version` is "1", "1.0", "1.1" or the old http URL, with the version
@@ -458,6 +512,68 @@ mod tests {
             declare_utf8("<!-- c --><?xml version='1.0' encoding='koi8-r'?><rss/>"),
             "<!-- c --><?xml version='1.0' encoding='UTF-8'?><rss/>"
         );
+        let utf8 = "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss/>";
+        assert!(matches!(declare_utf8(utf8), Cow::Borrowed(_)), "nothing to change");
+    }
+
+    /// Found by fuzzing (`newswire-fuzz run feed`): a declaration whose end lay past the first
+    /// 1024 bytes was left as it was, and feed-rs asked quick-xml to switch to its charset,
+    /// which panics past the first 64 bytes of a document. So does a second declaration.
+    #[test]
+    fn every_declaration_is_rewritten_wherever_it_is() {
+        let long = format!("<?xml {}version=\"1.0\" encoding=\"ISO-8859-1\" ?>", "#&".repeat(500));
+        assert!(long.len() > 1024);
+        assert_eq!(
+            declare_utf8(&format!("{long}<rss/>")),
+            format!("{}<rss/>", long.replace("ISO-8859-1", "UTF-8"))
+        );
+        let second = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><?xml encoding='koi8-r'?></channel></rss>";
+        assert_eq!(declare_utf8(second), second.replace("koi8-r", "UTF-8"));
+        for unclear in [
+            "<?xml version=\"1.0\" encoding=\"koi8-r\" encoding=\"utf-8\"?><rss/>",
+            "<?xml version=\"1.0\" xencoding=\"utf-8\" encoding=koi8-r?><rss/>",
+            "<?xml version=\"1.0\" encoding=koi8-r?><rss/>",
+        ] {
+            assert_eq!(
+                declare_utf8(unclear),
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss/>",
+                "{unclear}"
+            );
+        }
+        // A processing instruction that only starts like one holds a declaration.
+        assert_eq!(
+            declare_utf8("<?xmlish <?xml encoding='koi8-r'?><rss/>"),
+            "<?xmlish <?xml encoding='UTF-8'?><rss/>"
+        );
+        assert_eq!(
+            declare_utf8("<?xml-stylesheet href='a'?><rss/>"),
+            "<?xml-stylesheet href='a'?><rss/>"
+        );
+    }
+
+    /// The fuzzer's input itself: parsing it fails cleanly (it is no feed) instead of
+    /// panicking.
+    #[test]
+    fn a_long_declaration_naming_another_charset_does_not_panic() {
+        let input = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/fuzz/seeds/feed/crash-long-declaration.xml"
+        ))
+        .unwrap();
+        let feed = FeedEntry::new("https://fuzz.example/feed");
+        assert!(parse_document(&feed, &input, None, "https://fuzz.example/feed", chrono::Utc::now()).is_err());
+        let mut with_items = input.clone();
+        with_items.extend_from_slice(b"<rss version=\"2.0\"><channel><title>T\xe9</title><item><title>A</title><link>https://a.example/1</link></item></channel></rss>");
+        let parsed = parse_document(
+            &feed,
+            &with_items,
+            None,
+            "https://fuzz.example/feed",
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(parsed.records.len(), 1);
+        assert_eq!(parsed.title.as_deref(), Some("Té"));
     }
 
     #[test]
