@@ -140,6 +140,12 @@ pub struct QueryError {
 /// The largest `NEAR/n` distance accepted.
 pub const MAX_NEAR: u32 = 100;
 
+/// The deepest nesting accepted: parentheses, `NOT`s and field scopes inside one another.
+/// The parser and everything that walks a query recurse once per level, so a query nested
+/// thousands deep (a typo, or a generated file) would overflow the stack and abort the
+/// tagger; this refuses it with an error instead. Real queries nest a few levels.
+pub const MAX_DEPTH: usize = 100;
+
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     LParen,
@@ -249,6 +255,7 @@ pub fn parse(query: &str) -> Result<Expr, QueryError> {
         tokens,
         at: 0,
         end: query.chars().count(),
+        depth: 0,
     };
     let expr = parser.or(None)?;
     if let Some((pos, tok)) = parser.peek() {
@@ -266,9 +273,29 @@ struct Parser {
     tokens: Vec<(usize, Tok)>,
     at: usize,
     end: usize,
+    /// How many levels the parser is inside (see [`MAX_DEPTH`]).
+    depth: usize,
 }
 
 impl Parser {
+    /// `parse` one level deeper, at query position `pos`.
+    fn nested(
+        &mut self,
+        pos: usize,
+        parse: impl FnOnce(&mut Self) -> Result<Expr, QueryError>,
+    ) -> Result<Expr, QueryError> {
+        if self.depth == MAX_DEPTH {
+            return err(
+                pos,
+                format!("the query nests more than {MAX_DEPTH} levels deep (parentheses, NOT, field scopes)"),
+            );
+        }
+        self.depth += 1;
+        let result = parse(self);
+        self.depth -= 1;
+        result
+    }
+
     fn peek(&self) -> Option<&(usize, Tok)> {
         self.tokens.get(self.at)
     }
@@ -313,9 +340,9 @@ impl Parser {
     }
 
     fn unary(&mut self, field: Option<Field>) -> Result<Expr, QueryError> {
-        if matches!(self.peek(), Some((_, Tok::Not))) {
+        if let Some(&(pos, Tok::Not)) = self.peek() {
             self.next();
-            return Ok(Expr::Not(Box::new(self.unary(field)?)));
+            return Ok(Expr::Not(Box::new(self.nested(pos, |p| p.unary(field))?)));
         }
         self.near(field)
     }
@@ -382,7 +409,7 @@ impl Parser {
                 if matches!(self.peek(), Some((_, Tok::RParen))) {
                     return err(pos, "empty parentheses");
                 }
-                let inner = self.or(field)?;
+                let inner = self.nested(pos, |p| p.or(field))?;
                 match self.next() {
                     Some((_, Tok::RParen)) => Ok(inner),
                     Some((p, t)) => err(p, format!("expected ')' or an operator, found {t}")),
@@ -405,7 +432,7 @@ impl Parser {
                     if field.is_some_and(|f| f != scope) {
                         return err(pos, format!("'{name}:' inside a scope on another field"));
                     }
-                    self.primary(Some(scope))
+                    self.nested(pos, |p| p.primary(Some(scope)))
                 } else if let Some(kind) = EntityRef::parse(&name) {
                     match self.next() {
                         Some((_, Tok::Word(key) | Tok::Phrase(key))) if !key.trim().is_empty() => Ok(Expr::Entity {
@@ -669,5 +696,40 @@ mod tests {
             "(a) (b)",
             "error at column 5: expected AND, OR, NOT or NEAR/n before '('",
         );
+    }
+
+    /// Found by fuzzing (`newswire-fuzz run query`): 7,831 nested parentheses overflowed the
+    /// parser's stack and aborted the process; so would long chains of NOT or of one field
+    /// scope. Such a query is now an error at the level that is too deep.
+    #[test]
+    fn nesting_is_limited_instead_of_overflowing_the_stack() {
+        let parens = |n: usize| format!("{}putin{}", "(".repeat(n), ")".repeat(n));
+        check(&parens(MAX_DEPTH), "[putin]");
+        check(
+            &parens(MAX_DEPTH + 1),
+            "error at column 101: the query nests more than 100 levels deep (parentheses, NOT, field scopes)",
+        );
+        check(
+            &format!("a AND {}b", "NOT ".repeat(MAX_DEPTH + 1)),
+            "error at column 407: the query nests more than 100 levels deep (parentheses, NOT, field scopes)",
+        );
+        check(
+            &format!("{}putin", "title:".repeat(MAX_DEPTH + 1)),
+            "error at column 601: the query nests more than 100 levels deep (parentheses, NOT, field scopes)",
+        );
+        let input = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/fuzz/seeds/query/crash-deep-parentheses.txt"
+        ))
+        .unwrap();
+        let input = String::from_utf8_lossy(&input).into_owned();
+        // On a thread with the 2 MiB stack the services run stages on.
+        let result = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || parse(&input).map(|_| ()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(result.unwrap_err().message.contains("levels deep"));
     }
 }

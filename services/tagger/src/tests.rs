@@ -574,3 +574,23 @@ fn a_child_topic_also_counts_for_its_parent_and_parents_may_not_loop() {
     .to_string();
     assert!(err.contains("loop"), "{err}");
 }
+
+/// The deepest query the parser accepts compiles, matches and explains on the 2 MiB stack
+/// the services run stages on (see `query::MAX_DEPTH`, found by fuzzing).
+#[test]
+fn the_deepest_query_compiles_and_matches_on_a_small_stack() {
+    let depth = crate::query::MAX_DEPTH;
+    let query = format!("{}putin AND NOT xi{}", "(".repeat(depth - 1), ")".repeat(depth - 1));
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            check(&query, "Putin speaks", "", true);
+            let taxonomy = one_topic(&query).unwrap();
+            assert!(!taxonomy.explain(&[(Field::Title, "Putin speaks")]).is_empty());
+            let nots = format!("putin AND {}xi", "NOT ".repeat(depth - 1));
+            check(&nots, "Putin speaks", "", true);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
