@@ -15,6 +15,8 @@
 //! 6. AMP versions are mapped to the article: an `amp.` host prefix is dropped, and a last
 //!    path segment `amp` or `amp.html` (`/story/amp`, `/story.amp.html`), and the query
 //!    parameters `amp`, `outputType=amp` and `_amp` are removed.
+//! 7. The rules repeat until they change nothing (wrappers nest; an AMP rule may uncover a
+//!    wrapper), so normalising is idempotent; a URL still changing after 8 rounds is none.
 //!
 //! The id is the first 128 bits (32 hex digits) of SHA-256 over an *identity key* of the
 //! canonical URL that also ignores the scheme, a leading `www.`, a trailing slash and the
@@ -123,16 +125,33 @@ fn is_amp_param(name: &str, value: &str) -> bool {
     matches!(name, "amp" | "_amp" | "amp_js_v" | "usqp") || (name == "outputType" && value == "amp")
 }
 
-/// The canonical form of an article URL, or `None` when it is not an http(s) URL.
+/// Rounds of the rules tried before a URL is given up on (see [`normalize_url`]).
+const MAX_ROUNDS: usize = 8;
+
+/// The canonical form of an article URL, or `None` when it is not an http(s) URL (or is
+/// wrapped in more than a few redirects and AMP caches).
+///
+/// The rules are applied in rounds until a round changes nothing, because one round can
+/// uncover work for the next: a redirect wrapper inside another, an AMP cache URL behind a
+/// redirect, an `amp.` host or `/amp` path that was hiding a wrapper, `/amp/amp`. So the
+/// canonical form of a canonical URL is itself, and one article has one id whether its URL
+/// arrives normalised or not. A URL still changing after [`MAX_ROUNDS`] rounds is no article
+/// link.
 pub fn normalize_url(raw: &str) -> Option<String> {
     let mut url = Url::parse(raw.trim()).ok()?;
-    // Wrappers may nest (an AMP cache URL behind a redirect); a few rounds are enough.
-    for _ in 0..3 {
-        match unwrap_redirect(&url) {
-            Some(inner) => url = inner,
-            None => break,
+    for _ in 0..MAX_ROUNDS {
+        let next = normalize_once(&url)?;
+        if next == url {
+            return Some(next.into());
         }
+        url = next;
     }
+    None
+}
+
+/// One round of the rules.
+fn normalize_once(url: &Url) -> Option<Url> {
+    let mut url = unwrap_redirect(url).unwrap_or_else(|| url.clone());
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return None;
     }
@@ -149,7 +168,7 @@ pub fn normalize_url(raw: &str) -> Option<String> {
     } else {
         url.query_pairs_mut().clear().extend_pairs(kept);
     }
-    Some(url.into())
+    Some(url)
 }
 
 /// The identity key of a canonical URL: what two URLs of one article have in common.
@@ -272,5 +291,37 @@ mod tests {
         assert_ne!(a, c);
         let d = article_id(&normalize_url("https://example.com/a?a=3&b=1").unwrap());
         assert_ne!(a, d, "a different query value is a different article");
+    }
+
+    /// Found by fuzzing (`newswire-fuzz run url`): the rules ran once (three unwrappings,
+    /// then the AMP rules), so the canonical form of some canonical URLs was another URL, and
+    /// one article could get two ids. The rules now repeat until nothing changes.
+    #[test]
+    fn the_canonical_form_of_a_canonical_url_is_itself() {
+        let story = Some("http://www.example.com/world/story");
+        for url in [
+            // Four AMP caches inside one another (the fuzzer's input had hundreds).
+            "https://x.cdn.ampproject.org/v/x.cdn.ampproject.org/v/x.cdn.ampproject.org/v/x.cdn.ampproject.org/v/www.example.com/world/story",
+            // Four redirects.
+            "https://www.google.com/url?q=https%3A%2F%2Fwww.google.com%2Furl%3Fq%3Dhttps%253A%252F%252Fwww.google.com%252Furl%253Fq%253Dhttps%25253A%25252F%25252Fwww.google.com%25252Furl%25253Fq%25253Dhttp%2525253A%2525252F%2525252Fwww.example.com%2525252Fworld%2525252Fstory",
+            // An AMP path hiding a redirect, and AMP twice.
+            "https://www.google.com/url/amp?q=http://www.example.com/world/story",
+            "http://www.example.com/world/story/amp/amp",
+            "http://amp.amp.www.example.com/world/story",
+        ] {
+            let canonical = normalize_url(url);
+            assert_eq!(canonical.as_deref(), story, "{url}");
+            assert_eq!(normalize_url(story.unwrap()).as_deref(), story);
+        }
+        let input = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fuzz/seeds/url/idempotence-nested-amp-caches.txt"
+        ))
+        .unwrap();
+        let canonical = normalize_url(&String::from_utf8_lossy(&input)).unwrap();
+        assert_eq!(normalize_url(&canonical).as_deref(), Some(canonical.as_str()));
+        // Wrapped beyond reason: no article link.
+        let deep = format!("https://{}www.example.com/a", "x.cdn.ampproject.org/v/".repeat(20));
+        assert_eq!(normalize_url(&deep), None);
     }
 }
