@@ -418,6 +418,27 @@ fn explain_shows_each_node() {
     assert!(out.contains("+ NOT"), "{out}");
 }
 
+/// Found by fuzzing (`newswire-fuzz run query`): a 64 KB query of 8,000 phrases "or", explained
+/// on its own text (16,000 words "or"), listed every place of every phrase: 5 GB of output
+/// after 90 s. Each term now lists its first eight places.
+#[test]
+fn explain_lists_a_few_places_per_term() {
+    let t = one_topic("putin OR \"or\"").unwrap();
+    let text = "Putin or ".repeat(20);
+    let out = t.explain(&[(Field::Text, &text)]);
+    assert!(out.contains("+ putin  at text[0..5] text[9..14]"), "{out}");
+    assert!(out.contains("text[63..68] and more"), "{out}");
+    let input = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/fuzz/seeds/query/hang-explain-many-phrases.txt"
+    ))
+    .unwrap();
+    let query = String::from_utf8_lossy(&input);
+    let t = one_topic(&query).unwrap();
+    let out = t.explain(&[(Field::Title, &query), (Field::Text, &query)]);
+    assert!(out.len() < 4 << 20, "{} bytes", out.len());
+}
+
 fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }

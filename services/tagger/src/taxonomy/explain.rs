@@ -1,5 +1,8 @@
 use super::*;
 
+/// The places of a term's occurrences `explain` lists, at most.
+const EXPLAIN_PLACES: usize = 8;
+
 impl Taxonomy {
     /// How each candidate topic's query evaluates on the fields, node by node, for `--explain`.
     pub fn explain(&self, fields: &[(Field, &str)]) -> String {
@@ -35,10 +38,17 @@ impl Topic {
         match node {
             Node::Leaf(l) => {
                 let leaf = &self.leaves[*l as usize];
-                let found: Vec<String> = hits
+                // The first few places: a word that occurs thousands of times (and a query
+                // that names it thousands of times) would make the output quadratic.
+                let mut found: Vec<String> = hits
                     .of(leaf)
+                    .take(EXPLAIN_PLACES + 1)
                     .map(|h| format!("{}[{}..{}]", h.field.as_str(), h.start, h.end))
                     .collect();
+                if found.len() > EXPLAIN_PLACES {
+                    found.truncate(EXPLAIN_PLACES);
+                    found.push("and more".into());
+                }
                 if found.is_empty() {
                     let _ = writeln!(out, "{indent}{mark} {}", leaf.display);
                 } else {
