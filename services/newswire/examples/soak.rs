@@ -10,8 +10,9 @@
 //! directory, so that it can run beside the tests' broker) and serves the corpus's real
 //! feeds on loopback. Each run (seeded: run `r` of seed `s` uses seed `s * 1000 + r`) has
 //! topics of its own; it starts the fetcher, cleaner, deduper, tagger and alerter, SIGKILLs
-//! random services at random moments and restarts them, stops the broker (SIGKILL or SIGTERM,
-//! at random) and starts it again on the same data, then waits, bounded, for every expected
+//! random services at random moments while the work is in flight (within the time the first,
+//! fault-free run took) and restarts them, stops the broker (SIGKILL or SIGTERM, at random) at
+//! a random moment and starts it again on the same data, then waits, bounded, for every expected
 //! article on `news.enriched`: a run that does not complete in time is a stall, a failure.
 //! It then reads `news.enriched`, every `news.topic.<slug>` and `news.alerts` with
 //! read_committed consumers and counts lost articles, duplicated (id, revision) pairs,
@@ -28,6 +29,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::Path as UrlPath;
@@ -39,6 +41,8 @@ use rdkafka::Message;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use record::EnrichedRecord;
 
+/// One more feed document is served every this long in a run.
+const RELEASE_EVERY: Duration = Duration::from_millis(400);
 const SERVICES: [&str; 5] = ["fetcher", "cleaner", "deduper", "tagger", "alerter"];
 const PORT: &str = "19192";
 const CONTROLLER_PORT: &str = "19193";
@@ -195,14 +199,18 @@ fn corpus_docs(limit: Option<usize>) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-async fn serve(docs: Arc<Vec<(String, Vec<u8>)>>) -> String {
+/// Serves the documents under `/feeds/<name>`; only the first `released` are there, the
+/// others answer 503 (a feed that is down for a while), so that a run's work arrives over
+/// time and the faults hit it in flight.
+async fn serve(docs: Arc<Vec<(String, Vec<u8>)>>, released: Arc<AtomicUsize>) -> String {
     let app = axum::Router::new().route(
         "/feeds/{name}",
         axum::routing::get(move |UrlPath(name): UrlPath<String>| {
-            let docs = docs.clone();
+            let (docs, released) = (docs.clone(), released.clone());
             async move {
-                match docs.iter().find(|(n, _)| *n == name) {
-                    Some((_, body)) => (axum::http::StatusCode::OK, body.clone()),
+                match docs.iter().position(|(n, _)| *n == name) {
+                    Some(i) if i < released.load(Ordering::SeqCst) => (axum::http::StatusCode::OK, docs[i].1.clone()),
+                    Some(_) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, Vec::new()),
                     None => (axum::http::StatusCode::NOT_FOUND, Vec::new()),
                 }
             }
@@ -268,7 +276,9 @@ fn env_for(service: &str, prefix: &str, bootstrap: &str, feeds: &Path) -> Vec<(S
     env
 }
 
-/// Reads `topic` from the beginning to its end (read_committed), bounded by `limit`.
+/// Reads `topic` from the beginning to its end (read_committed), bounded by `limit`: done
+/// when every assigned partition has reached its end, or when nothing is assigned (a topic
+/// nothing was routed to) for a few seconds.
 fn read_all(bootstrap: &str, topic: &str, limit: Duration) -> Vec<(Vec<u8>, Vec<u8>)> {
     let consumer: BaseConsumer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
@@ -280,22 +290,29 @@ fn read_all(bootstrap: &str, topic: &str, limit: Duration) -> Vec<(Vec<u8>, Vec<
         .create()
         .unwrap();
     consumer.subscribe(&[topic]).unwrap();
-    let deadline = Instant::now() + limit;
+    let started = Instant::now();
     let mut records = Vec::new();
-    let mut idle_since = Instant::now();
-    while Instant::now() < deadline {
+    let mut at_end: HashSet<i32> = HashSet::new();
+    while started.elapsed() < limit {
         match consumer.poll(Duration::from_millis(200)) {
             Some(Ok(message)) => {
+                at_end.remove(&message.partition());
                 records.push((
                     message.key().unwrap_or_default().to_vec(),
                     message.payload().unwrap_or_default().to_vec(),
                 ));
-                idle_since = Instant::now();
             }
-            // An end of partition, an unknown topic (nothing was routed to it) or nothing
-            // new: done once it has been quiet for a while.
-            _ if idle_since.elapsed() > Duration::from_secs(3) => break,
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(partition))) => {
+                at_end.insert(partition);
+            }
             _ => {}
+        }
+        let assigned = consumer.assignment().map(|a| a.count()).unwrap_or(0);
+        if assigned > 0 && at_end.len() >= assigned {
+            break;
+        }
+        if assigned == 0 && started.elapsed() > Duration::from_secs(5) {
+            break;
         }
     }
     records
@@ -356,9 +373,11 @@ async fn run_once(
     run: u32,
     seed: u64,
     faults: bool,
+    window: Duration,
     options: &Options,
     broker: &Broker,
     base: &str,
+    released: &AtomicUsize,
     docs: &[(String, Vec<u8>)],
     expected: &newswire::expect::Expected,
     slugs: &[String],
@@ -386,19 +405,22 @@ async fn run_once(
         .iter()
         .map(|s| (*s, env_for(s, &prefix, &broker.bootstrap, &feeds)))
         .collect();
+    released.store(0, Ordering::SeqCst);
     let started = Instant::now();
     let mut generation: HashMap<&str, u32> = HashMap::new();
     let mut services: Vec<Service> = SERVICES.iter().map(|s| Service::start(s, &env[s], &dir, 0)).collect();
 
-    // The plan: kills at random moments in the first 30 s, and one broker restart.
+    // The plan: kills at random moments while the work is in flight (within the time the
+    // fault-free run took), and one broker restart.
     let mut plan: Vec<(Duration, Option<&'static str>)> = Vec::new();
     let mut story = Vec::new();
     if faults {
+        let window = window.as_millis().max(2_000) as u64;
         for _ in 0..options.kills {
-            let at = Duration::from_millis(rng.random_range(1_000..30_000));
+            let at = Duration::from_millis(rng.random_range(500..window));
             plan.push((at, Some(SERVICES[rng.random_range(0..SERVICES.len())])));
         }
-        plan.push((Duration::from_millis(rng.random_range(3_000..30_000)), None));
+        plan.push((Duration::from_millis(rng.random_range(500..window)), None));
         plan.sort_by_key(|(at, _)| *at);
     }
     let hard_broker_stop = rng.random_bool(0.5);
@@ -416,6 +438,8 @@ async fn run_once(
     let mut outcome = Outcome::default();
     let deadline = started + options.stall + plan.last().map_or(Duration::ZERO, |(at, _)| *at);
     loop {
+        let due = (started.elapsed().as_millis() / RELEASE_EVERY.as_millis()) as usize + 1;
+        released.store(due.min(docs.len()), Ordering::SeqCst);
         while let Some((at, _)) = plan.first() {
             if started.elapsed() < *at {
                 break;
@@ -479,7 +503,17 @@ async fn run_once(
         let bootstrap = bootstrap.clone();
         tokio::task::spawn_blocking(move || read_all(&bootstrap, &topic, Duration::from_secs(60)))
     };
-    let enriched: Vec<EnrichedRecord> = read(kafka.topics.enriched.clone())
+    // Every topic at once.
+    let (enriched_read, dlq_read, alerts_read) = (
+        read(kafka.topics.enriched.clone()),
+        read(kafka.topics.dlq.clone()),
+        read(kafka.topics.alerts.clone()),
+    );
+    let topic_reads: Vec<_> = slugs
+        .iter()
+        .map(|slug| (slug.clone(), read(format!("{prefix}news.topic.{slug}"))))
+        .collect();
+    let enriched: Vec<EnrichedRecord> = enriched_read
         .await
         .unwrap()
         .iter()
@@ -491,10 +525,10 @@ async fn run_once(
     outcome.duplicated = comparison.duplicated.iter().map(|(_, _, n)| n).sum();
     outcome.unexpected = comparison.unexpected.len();
     outcome.counted_twice = comparison.counted_twice.len();
-    outcome.dead_letters = read(kafka.topics.dlq.clone()).await.unwrap().len();
+    outcome.dead_letters = dlq_read.await.unwrap().len();
     let mut topic_ids: HashMap<String, HashSet<String>> = HashMap::new();
-    for slug in slugs {
-        let records = read(format!("{prefix}news.topic.{slug}")).await.unwrap();
+    for (slug, records) in topic_reads {
+        let records = records.await.unwrap();
         let mut seen = HashSet::new();
         for (_, payload) in &records {
             if let Ok(record) = serde_json::from_slice::<EnrichedRecord>(payload) {
@@ -510,7 +544,7 @@ async fn run_once(
         outcome.topic_records += records.len();
         outcome.topic_counts.insert(slug.clone(), records.len());
     }
-    let alerts = read(kafka.topics.alerts.clone()).await.unwrap();
+    let alerts = alerts_read.await.unwrap();
     let mut alert_ids = HashSet::new();
     for (_, payload) in &alerts {
         if let Ok(alert) = serde_json::from_slice::<record::AlertEvent>(payload)
@@ -538,7 +572,8 @@ async fn run_once(
 async fn main() {
     let options = options();
     let docs = Arc::new(corpus_docs(options.feeds));
-    let base = serve(docs.clone()).await;
+    let released = Arc::new(AtomicUsize::new(0));
+    let base = serve(docs.clone(), released.clone()).await;
     let served: Vec<(String, Vec<u8>)> = docs.iter().map(|(n, b)| (format!("{base}/feeds/{n}"), b.clone())).collect();
     let expected = newswire::expect::Expected::of_feeds(&served);
     let slugs = topic_slugs();
@@ -560,9 +595,11 @@ async fn main() {
         0,
         options.seed * 1000,
         false,
+        Duration::ZERO,
         &options,
         &broker,
         &base,
+        &released,
         &docs,
         &expected,
         &slugs,
@@ -584,7 +621,18 @@ async fn main() {
     for run in 1..=options.runs {
         let seed = options.seed * 1000 + u64::from(run);
         let (outcome, topics, story) = run_once(
-            run, seed, true, &options, &broker, &base, &docs, &expected, &slugs, work.path(),
+            run,
+            seed,
+            true,
+            Duration::from_secs_f64(reference.seconds),
+            &options,
+            &broker,
+            &base,
+            &released,
+            &docs,
+            &expected,
+            &slugs,
+            work.path(),
         )
         .await;
         done += 1;
