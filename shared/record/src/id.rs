@@ -140,8 +140,10 @@ const MAX_ROUNDS: usize = 8;
 pub fn normalize_url(raw: &str) -> Option<String> {
     let mut url = Url::parse(raw.trim()).ok()?;
     for _ in 0..MAX_ROUNDS {
-        let next = normalize_once(&url)?;
-        if next == url {
+        let (next, uncovered) = normalize_once(&url)?;
+        // Only unwrapping a redirect or an AMP form can uncover work for another round
+        // (dropping parameters and the fragment cannot), so most URLs take one round.
+        if !uncovered || next == url {
             return Some(next.into());
         }
         url = next;
@@ -149,14 +151,18 @@ pub fn normalize_url(raw: &str) -> Option<String> {
     None
 }
 
-/// One round of the rules.
-fn normalize_once(url: &Url) -> Option<Url> {
-    let mut url = unwrap_redirect(url).unwrap_or_else(|| url.clone());
+/// One round of the rules; says whether it unwrapped a redirect or an AMP form.
+fn normalize_once(url: &Url) -> Option<(Url, bool)> {
+    let unwrapped = unwrap_redirect(url);
+    let mut uncovered = unwrapped.is_some();
+    let mut url = unwrapped.unwrap_or_else(|| url.clone());
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return None;
     }
     url.set_fragment(None);
+    let before = (url.host_str().map(str::len), url.path().len());
     strip_amp(&mut url);
+    uncovered |= before != (url.host_str().map(str::len), url.path().len());
     // `Url` already lower-cases the scheme and host and drops the scheme's default port.
     let kept: Vec<(String, String)> = url
         .query_pairs()
@@ -168,7 +174,7 @@ fn normalize_once(url: &Url) -> Option<Url> {
     } else {
         url.query_pairs_mut().clear().extend_pairs(kept);
     }
-    Some(url)
+    Some((url, uncovered))
 }
 
 /// The identity key of a canonical URL: what two URLs of one article have in common.
