@@ -128,8 +128,13 @@ impl Taxonomy {
             }
         }
         atom_entities.resize(builder.atoms.len(), Vec::new());
+        // Always the contiguous NFA, which the crate picks anyway past 100 patterns (the
+        // shipped taxonomy has over a thousand). For fewer it would build a DFA, whose construction
+        // is quadratic in a long pattern of repeated words: one query term of 20,000 words
+        // took 9 s to compile (found by fuzzing).
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(&builder.patterns)
             .map_err(|e| TaxonomyError::Automaton(e.to_string()))?;
         let uses_focus = topics.iter().any(|t| t.root.uses_focus());
