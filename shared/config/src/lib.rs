@@ -187,6 +187,10 @@ pub struct RuntimeConfig {
     /// `drain_timeout_secs`: on SIGTERM, how long the batch in flight may take to commit.
     /// Keep it below the consumer session timeout and the pod's termination grace period.
     pub drain_timeout_secs: u64,
+    /// `exactly_once`: `false` makes a stage commit its outputs and its input offsets
+    /// separately (outputs flushed, then offsets committed: at least once, a crash may
+    /// repeat a batch). For measuring what transactions cost only; never in production.
+    pub exactly_once: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -199,6 +203,7 @@ impl Default for RuntimeConfig {
             batch_max_wait_ms: 200,
             transaction_timeout_ms: 30_000,
             drain_timeout_secs: 20,
+            exactly_once: true,
         }
     }
 }

@@ -68,6 +68,27 @@ pub(crate) fn transactional_producer_config(
     Ok(config)
 }
 
+/// The producer of a stage that runs without transactions (`runtime.exactly_once: false`,
+/// for measurements): idempotent, otherwise the same settings.
+pub(crate) fn plain_producer_config(kafka: &KafkaConfig) -> anyhow::Result<ClientConfig> {
+    let mut config = client_config(kafka)?;
+    let defaults = [
+        ("enable.idempotence", "true".to_string()),
+        ("compression.type", "zstd".to_string()),
+        ("linger.ms", "5".to_string()),
+        (
+            "statistics.interval.ms",
+            crate::observe::STATISTICS_INTERVAL_MS.to_string(),
+        ),
+    ];
+    for (key, value) in defaults {
+        if !kafka.librdkafka.contains_key(key) {
+            config.set(key, value);
+        }
+    }
+    Ok(config)
+}
+
 /// A `read_committed` consumer configuration that never commits on its own.
 ///
 /// The consumer is a static group member (`group.instance.id`): a replica restarted with the

@@ -16,7 +16,7 @@ use telemetry::{Health, KafkaMetrics, StageMetrics};
 use tokio_util::sync::CancellationToken;
 
 use crate::batch::{Input, Message, Topics, apply_batch, max_record_bytes};
-use crate::kafka::{consumer_config, transactional_producer_config};
+use crate::kafka::{consumer_config, plain_producer_config, transactional_producer_config};
 use crate::observe::{ProducerObserver, TRACEPARENT, consumer_lags};
 use crate::stage::Stage;
 use crate::state::restore_state;
@@ -121,15 +121,23 @@ fn stage_loop<S: Stage>(
             metrics: kafka_metrics.clone(),
         })
         .context("creating the Kafka consumer")?;
-    let producer: BaseProducer<ProducerObserver> =
+    let exactly_once = run.runtime.exactly_once;
+    let producer_config = if exactly_once {
         transactional_producer_config(&run.kafka, &transactional_id, run.runtime.transaction_timeout_ms)?
-            .create_with_context(ProducerObserver { metrics: kafka_metrics })
-            .context("creating the Kafka producer")?;
+    } else {
+        tracing::warn!(stage = name, "runtime.exactly_once is false: at least once, for measurements only.");
+        plain_producer_config(&run.kafka)?
+    };
+    let producer: BaseProducer<ProducerObserver> = producer_config
+        .create_with_context(ProducerObserver { metrics: kafka_metrics })
+        .context("creating the Kafka producer")?;
     // Fences any earlier incarnation with the same transactional id and aborts its open
     // transaction, so downstream consumers do not wait for it to time out.
-    producer
-        .init_transactions(KAFKA_CALL_TIMEOUT)
-        .with_context(|| format!("initialising transactions for {transactional_id}"))?;
+    if exactly_once {
+        producer
+            .init_transactions(KAFKA_CALL_TIMEOUT)
+            .with_context(|| format!("initialising transactions for {transactional_id}"))?;
+    }
     consumer
         .subscribe(&[&run.input_topic])
         .context("subscribing to the input topic")?;
@@ -305,7 +313,10 @@ fn process_batch<S: Stage>(
     consumer: &BaseConsumer<RebalanceFlag>,
     batch: &[OwnedMessage],
 ) -> Result<Vec<S::Output>, KafkaError> {
-    producer.begin_transaction()?;
+    let exactly_once = run.runtime.exactly_once;
+    if exactly_once {
+        producer.begin_transaction()?;
+    }
     let mut next_offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
     for message in batch {
         next_offsets.insert((message.topic().to_string(), message.partition()), message.offset() + 1);
@@ -334,6 +345,12 @@ fn process_batch<S: Stage>(
     let mut offsets = TopicPartitionList::new();
     for ((topic, partition), offset) in &next_offsets {
         offsets.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+    }
+    if !exactly_once {
+        // At least once: the outputs are delivered, then the offsets committed.
+        producer.flush(KAFKA_CALL_TIMEOUT)?;
+        consumer.commit(&offsets, rdkafka::consumer::CommitMode::Sync)?;
+        return Ok(applied.committed);
     }
     let metadata = consumer
         .group_metadata()

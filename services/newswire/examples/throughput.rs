@@ -1,0 +1,340 @@
+//! End-to-end throughput through the broker: how fast the cleaner, deduper and tagger, as
+//! services with exactly-once on, turn a backlog of raw records into enriched ones; side by
+//! side, in the same run and on the same broker, a plain copy of the same bytes with `kcat`
+//! (produce, then consume), and the same stages with exactly-once off.
+//!
+//! ```sh
+//! cargo build --release --workspace --bins --examples
+//! eval "$(deploy/kafka.sh start)"
+//! target/release/examples/throughput [--records 20000] [--runs 3]
+//! ```
+//!
+//! The records are real articles (the article-extraction benchmark's bodies, each copy with
+//! a URL and a dateline of its own, so that no two are exact copies and every one reaches
+//! `news.enriched`), as a feed with full text would deliver them. Each run: the records are
+//! produced to a fresh `news.raw`, then the three services start, and the clock runs until
+//! the last record is on `news.enriched` (read_committed). Reported per mode, as medians of
+//! the runs: records/s and MB/s (raw bytes) end to end, records per CPU-second of the three
+//! services together (per core), and each stage's CPU seconds. The plain copy:
+//! `kcat -P -l` of the same payloads, then `kcat -C -e` of them back; its records/s is the
+//! count over both times. Prints JSON.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdkafka::Message;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use record::{FeedRef, RawRecord, Record};
+
+const STAGES: [&str; 3] = ["cleaner", "deduper", "tagger"];
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map_or(default, |v| v.parse().unwrap_or_else(|_| panic!("{name} takes a number")))
+}
+
+/// `n` raw records made of the benchmark's article bodies, each copy distinct.
+fn records(n: usize) -> Vec<(String, Vec<u8>)> {
+    let path = repo().join("../shared/corpus/articles/scrapinghub-aeb/ground-truth.json");
+    let truth: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap();
+    let mut articles: Vec<(String, String, String)> = truth
+        .values()
+        .filter_map(|v| {
+            let body = v["articleBody"].as_str()?;
+            (body.split_whitespace().count() >= 150).then(|| {
+                (
+                    v["url"].as_str().unwrap_or("https://example.com/").to_string(),
+                    v["headline"].as_str().unwrap_or("Story").to_string(),
+                    body.to_string(),
+                )
+            })
+        })
+        .collect();
+    articles.sort();
+    let now = chrono::Utc::now();
+    (0..n)
+        .map(|i| {
+            let (url, headline, body) = &articles[i % articles.len()];
+            let copy = i / articles.len();
+            let link = format!("https://bench{copy}.example/{i}/{}", url.rsplit('/').next().unwrap_or("story"));
+            let paragraphs: String = body
+                .split('\n')
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| format!("<p>{}</p>", p.replace('&', "&amp;").replace('<', "&lt;")))
+                .collect();
+            let record = RawRecord {
+                schema_version: RawRecord::SCHEMA_VERSION,
+                id: record::article_id(&record::normalize_url(&link).unwrap()),
+                feed: FeedRef {
+                    url: format!("https://bench{copy}.example/feed"),
+                    name: Some(format!("Bench desk {copy}")),
+                    tags: Vec::new(),
+                },
+                guid: None,
+                url: Some(link),
+                title: Some(format!("{headline} ({i})")),
+                summary: None,
+                content: Some(format!("<p>BENCH DESK {copy}, item {i} —</p>{paragraphs}")),
+                authors: Vec::new(),
+                categories: Vec::new(),
+                published_at: Some(now),
+                updated_at: None,
+                language: Some("en".into()),
+                lead_image: None,
+                page: None,
+                article_fetch: None,
+                fetched_at: now,
+            };
+            (record.id.clone(), serde_json::to_vec(&record).unwrap())
+        })
+        .collect()
+}
+
+fn produce(bootstrap: &str, topic: &str, records: &[(String, Vec<u8>)]) {
+    let producer: BaseProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "5")
+        .set("compression.type", "zstd")
+        .create()
+        .unwrap();
+    for (key, payload) in records {
+        let mut record = BaseRecord::to(topic).key(key.as_str()).payload(payload.as_slice());
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((_, back)) => {
+                    producer.poll(Duration::from_millis(10));
+                    record = back;
+                }
+            }
+        }
+        producer.poll(Duration::ZERO);
+    }
+    producer.flush(Duration::from_secs(60)).unwrap();
+}
+
+/// Waits until `n` records are on `topic` (read_committed), at most `limit`, or until none
+/// came for 60 s; returns how many came and when the last one did.
+fn consume(bootstrap: &str, topic: &str, n: usize, limit: Duration) -> (usize, Instant) {
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("{topic}-throughput"))
+        .set("isolation.level", "read_committed")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let started = Instant::now();
+    let (mut count, mut last) = (0, Instant::now());
+    while count < n && started.elapsed() < limit && last.elapsed() < Duration::from_secs(60) {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100))
+            && message.payload().is_some()
+        {
+            count += 1;
+            last = Instant::now();
+        }
+    }
+    (count, last)
+}
+
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn env_for(stage: &str, prefix: &str, bootstrap: &str, exactly_once: bool) -> Vec<(String, String)> {
+    let names = config::TopicNames::with_prefix(prefix);
+    let mut env: Vec<(String, String)> = [
+        ("RAW", names.raw),
+        ("CLEANED", names.cleaned),
+        ("UNIQUE", names.unique),
+        ("ENRICHED", names.enriched),
+        ("DLQ", names.dlq),
+        ("DEDUPER_STATE", names.deduper_state),
+    ]
+    .into_iter()
+    .map(|(key, value)| (format!("NEWSWIRE__KAFKA__TOPICS__{key}"), value))
+    .collect();
+    env.extend(
+        [
+            ("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS", bootstrap.to_string()),
+            ("NEWSWIRE__RUNTIME__LISTEN_ADDR", "127.0.0.1:0".into()),
+            ("NEWSWIRE__RUNTIME__INSTANCE_ID", format!("throughput-{stage}")),
+            ("NEWSWIRE__RUNTIME__GROUP_ID", format!("{prefix}{stage}")),
+            ("NEWSWIRE__RUNTIME__EXACTLY_ONCE", exactly_once.to_string()),
+            ("NEWSWIRE__TOPIC_PREFIX", format!("{prefix}news.topic.")),
+            ("NEWSWIRE_LOG", "warn".into()),
+        ]
+        .map(|(k, v)| (k.to_string(), v)),
+    );
+    if stage == "tagger" {
+        env.push((
+            "NEWSWIRE__TAXONOMY_FILE".into(),
+            repo().join("deploy/taxonomy.yaml").display().to_string(),
+        ));
+    }
+    env
+}
+
+struct Measured {
+    seconds: f64,
+    cpu: Vec<f64>,
+    delivered: usize,
+}
+
+async fn pipeline_run(bootstrap: &str, records: &[(String, Vec<u8>)], exactly_once: bool, run: u64) -> Measured {
+    let prefix = format!("tp{}-{run}-{}-", std::process::id(), if exactly_once { "eo" } else { "alo" });
+    let kafka = config::KafkaConfig {
+        bootstrap_servers: bootstrap.to_string(),
+        topics: config::TopicNames::with_prefix(&prefix),
+        ..Default::default()
+    };
+    runtime::create_topics(&kafka, &runtime::pipeline_topics(&kafka.topics, 1, 1))
+        .await
+        .expect("topics");
+    produce(bootstrap, &kafka.topics.raw, records);
+    let bin = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
+    let logs = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let mut children: Vec<Child> = STAGES
+        .iter()
+        .map(|stage| {
+            Command::new(bin.join(stage))
+                .envs(env_for(stage, &prefix, bootstrap, exactly_once))
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(logs.path().join(format!("{stage}.log"))).unwrap())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{stage}: {e} (cargo build --release --workspace --bins)"))
+        })
+        .collect();
+    let (delivered, last) = consume(bootstrap, &kafka.topics.enriched, records.len(), Duration::from_secs(900));
+    let cpu = children.iter().map(|c| cpu_seconds(c.id())).collect();
+    for child in &mut children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    if delivered < records.len() {
+        eprintln!(
+            "throughput: only {delivered} of {} records arrived; logs in {}",
+            records.len(),
+            logs.keep().display()
+        );
+    }
+    Measured {
+        seconds: (last - started).as_secs_f64(),
+        cpu,
+        delivered,
+    }
+}
+
+/// The plain copy: the payloads produced with `kcat -P`, then consumed back with `kcat -C`.
+fn plain_copy(bootstrap: &str, records: &[(String, Vec<u8>)], run: u64) -> (f64, f64) {
+    let topic = format!("tp{}-{run}-plain", std::process::id());
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let mut lines = Vec::new();
+    for (_, payload) in records {
+        lines.extend_from_slice(payload);
+        lines.push(b'\n');
+    }
+    std::fs::write(file.path(), &lines).unwrap();
+    let started = Instant::now();
+    let status = Command::new("kcat")
+        .args(["-P", "-b", bootstrap, "-t", &topic, "-z", "zstd", "-X", "linger.ms=5", "-l"])
+        .arg(file.path())
+        .status()
+        .expect("kcat");
+    assert!(status.success(), "kcat -P failed");
+    let produced = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let count = records.len().to_string();
+    let output = Command::new("kcat")
+        .args(["-C", "-b", bootstrap, "-t", &topic, "-o", "beginning", "-e", "-q", "-c", &count])
+        .stdout(Stdio::piped())
+        .output()
+        .expect("kcat");
+    assert!(output.status.success(), "kcat -C failed");
+    let consumed = started.elapsed().as_secs_f64();
+    let got = output.stdout.iter().filter(|b| **b == b'\n').count();
+    assert_eq!(got, records.len(), "kcat read back every record");
+    (produced, consumed)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let n = arg("--records", 20_000) as usize;
+    let runs = arg("--runs", 3);
+    let bootstrap = std::env::var("NEWSWIRE_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:19092".into());
+    let records = records(n);
+    let bytes: usize = records.iter().map(|(_, p)| p.len()).sum();
+    eprintln!("throughput: {n} records, {:.1} MB, {runs} runs, broker {bootstrap}", bytes as f64 / 1e6);
+    let mut report = serde_json::Map::new();
+    let mut plain_rates = Vec::new();
+    let (mut produce_rates, mut consume_rates) = (Vec::new(), Vec::new());
+    let mut modes: Vec<(&str, Vec<Measured>)> = vec![("exactly_once", Vec::new()), ("at_least_once", Vec::new())];
+    for run in 0..runs {
+        let (produced, consumed) = plain_copy(&bootstrap, &records, run);
+        plain_rates.push(n as f64 / (produced + consumed));
+        produce_rates.push(n as f64 / produced);
+        consume_rates.push(n as f64 / consumed);
+        for (mode, measured) in &mut modes {
+            let m = pipeline_run(&bootstrap, &records, *mode == "exactly_once", run).await;
+            eprintln!(
+                "throughput: run {run} {mode}: {} records in {:.1} s, cpu {:?}",
+                m.delivered, m.seconds, m.cpu
+            );
+            measured.push(m);
+        }
+    }
+    let plain = median(plain_rates);
+    report.insert("records".into(), n.into());
+    report.insert("megabytes".into(), (bytes as f64 / 1e6).into());
+    report.insert(
+        "plain_copy".into(),
+        serde_json::json!({
+            "records_per_sec": plain,
+            "produce_records_per_sec": median(produce_rates),
+            "consume_records_per_sec": median(consume_rates),
+        }),
+    );
+    for (mode, measured) in &modes {
+        let rate = median(measured.iter().map(|m| m.delivered as f64 / m.seconds).collect());
+        let cpu_total = median(measured.iter().map(|m| m.cpu.iter().sum::<f64>()).collect());
+        let stages: serde_json::Map<String, serde_json::Value> = STAGES
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.to_string(), median(measured.iter().map(|m| m.cpu[i]).collect()).into()))
+            .collect();
+        report.insert(
+            mode.to_string(),
+            serde_json::json!({
+                "records_per_sec": rate,
+                "mb_per_sec": rate * bytes as f64 / n as f64 / 1e6,
+                "records_per_cpu_second": n as f64 / cpu_total,
+                "mb_per_cpu_second": bytes as f64 / 1e6 / cpu_total,
+                "cpu_seconds": stages,
+                "delivered": measured.iter().map(|m| m.delivered).min(),
+                "share_of_plain_copy": rate / plain,
+            }),
+        );
+    }
+    println!("{}", serde_json::Value::Object(report));
+}
