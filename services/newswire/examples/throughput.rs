@@ -176,12 +176,12 @@ fn env_for(stage: &str, prefix: &str, bootstrap: &str, exactly_once: bool) -> Ve
             ("NEWSWIRE__RUNTIME__INSTANCE_ID", format!("throughput-{stage}")),
             ("NEWSWIRE__RUNTIME__GROUP_ID", format!("{prefix}{stage}")),
             ("NEWSWIRE__RUNTIME__EXACTLY_ONCE", exactly_once.to_string()),
-            ("NEWSWIRE__TOPIC_PREFIX", format!("{prefix}news.topic.")),
             ("NEWSWIRE_LOG", "warn".into()),
         ]
         .map(|(k, v)| (k.to_string(), v)),
     );
     if stage == "tagger" {
+        env.push(("NEWSWIRE__TOPIC_PREFIX".into(), format!("{prefix}news.topic.")));
         env.push((
             "NEWSWIRE__TAXONOMY_FILE".into(),
             repo().join("deploy/taxonomy.yaml").display().to_string(),
@@ -242,8 +242,19 @@ async fn pipeline_run(bootstrap: &str, records: &[(String, Vec<u8>)], exactly_on
 }
 
 /// The plain copy: the payloads produced with `kcat -P`, then consumed back with `kcat -C`.
-fn plain_copy(bootstrap: &str, records: &[(String, Vec<u8>)], run: u64) -> (f64, f64) {
+async fn plain_copy(bootstrap: &str, records: &[(String, Vec<u8>)], run: u64) -> (f64, f64) {
     let topic = format!("tp{}-{run}-plain", std::process::id());
+    let kafka = config::KafkaConfig {
+        bootstrap_servers: bootstrap.to_string(),
+        ..Default::default()
+    };
+    let spec = runtime::TopicSpec {
+        name: topic.clone(),
+        partitions: 1,
+        replication: 1,
+        compacted: false,
+    };
+    runtime::create_topics(&kafka, &[spec]).await.expect("topic");
     let file = tempfile::NamedTempFile::new().unwrap();
     let mut lines = Vec::new();
     for (_, payload) in records {
@@ -291,7 +302,7 @@ async fn main() {
     let (mut produce_rates, mut consume_rates) = (Vec::new(), Vec::new());
     let mut modes: Vec<(&str, Vec<Measured>)> = vec![("exactly_once", Vec::new()), ("at_least_once", Vec::new())];
     for run in 0..runs {
-        let (produced, consumed) = plain_copy(&bootstrap, &records, run);
+        let (produced, consumed) = plain_copy(&bootstrap, &records, run).await;
         plain_rates.push(n as f64 / (produced + consumed));
         produce_rates.push(n as f64 / produced);
         consume_rates.push(n as f64 / consumed);
