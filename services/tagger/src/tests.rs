@@ -633,3 +633,34 @@ fn a_very_long_term_compiles_quickly() {
     let took = started.elapsed();
     assert!(took < std::time::Duration::from_secs(3), "{took:?}");
 }
+
+/// Found by fuzzing (`newswire-fuzz run query`): matching cost the square of a term's
+/// occurrences (the longest-occurrence check of the score, NEAR's pairs, EXCEPT's overlaps),
+/// so one article repeating a word 20,000 times took over a second per topic, and a 1 MB page
+/// of it minutes. Each is a sort and a search now.
+#[test]
+fn matching_a_word_repeated_many_times_is_not_quadratic() {
+    let text = format!("{} {}", "putin xi nato ".repeat(30_000), "biden ".repeat(10_000));
+    let started = std::time::Instant::now();
+    for (query, expected) in [
+        ("putin OR \"putin xi\"", true),
+        ("putin NEAR/2 biden", false),
+        ("(putin OR xi) NEAR/2 biden", true),
+        ("biden NEAR/3 putin", true),
+        ("putin EXCEPT \"putin xi\"", false),
+        ("nato EXCEPT \"putin xi\"", true),
+    ] {
+        let matched = !one_topic(query).unwrap().matches(&[(Field::Text, &text)]).is_empty();
+        assert_eq!(matched, expected, "{query}");
+    }
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+    let t = one_topic("putin OR \"putin xi\" OR xi").unwrap();
+    let found = t.matches(&[(Field::Text, &text)]);
+    let counts: Vec<(String, u32)> = found[0].matches.iter().map(|m| (m.term.clone(), m.count)).collect();
+    assert_eq!(
+        counts,
+        [("\"putin xi\"".to_string(), 30_000)],
+        "each occurrence once, as the longer term"
+    );
+}

@@ -22,16 +22,22 @@ impl Hits {
             .filter(move |h| !self.excluded(h, &leaf.except))
     }
 
-    /// Whether an occurrence overlaps an occurrence of one of the `EXCEPT` atoms.
+    /// Whether an occurrence overlaps an occurrence of one of the `EXCEPT` atoms. An atom's
+    /// occurrences are sorted by field and word and all have its length, so the only
+    /// candidate is the first one that ends after the occurrence starts.
     pub(super) fn excluded(&self, hit: &Hit, except: &[(u32, Option<Field>)]) -> bool {
         except.iter().any(|(atom, field)| {
-            field.is_none_or(|f| f == hit.field)
-                && self
-                    .by_atom
-                    .get(atom)
-                    .into_iter()
-                    .flatten()
-                    .any(|x| x.field == hit.field && x.tok < hit.tok + hit.len && hit.tok < x.tok + x.len)
+            if field.is_some_and(|f| f != hit.field) {
+                return false;
+            }
+            let Some(list) = self.by_atom.get(atom).filter(|l| !l.is_empty()) else {
+                return false;
+            };
+            let len = list[0].len;
+            // The first occurrence in the field that ends after `hit` starts.
+            let first = list.partition_point(|x| (x.field, x.tok + len) <= (hit.field, hit.tok));
+            list.get(first)
+                .is_some_and(|x| x.field == hit.field && x.tok < hit.tok + hit.len)
         })
     }
 }
@@ -68,6 +74,10 @@ impl Taxonomy {
                     end: tokens.tokens[last].end,
                 });
             }
+        }
+        // By field and word (the fields may come in any order): `Hits::excluded` searches them.
+        for list in hits.by_atom.values_mut() {
+            list.sort_by_key(|h| (h.field, h.tok));
         }
         if self.uses_focus {
             hits.focus = focus(self.country_weights(&self.entity_hits(&hits)));
@@ -160,7 +170,8 @@ impl Topic {
         }
     }
 
-    /// The first pair of occurrences within `distance` words of each other in one field.
+    /// The first pair of occurrences within `distance` words of each other in one field (the
+    /// first left occurrence that has a partner, with its first partner).
     pub(super) fn near(&self, left: &[u32], right: &[u32], distance: u32, hits: &Hits) -> Option<(Hit, Hit)> {
         let side = |leaves: &[u32]| -> Vec<Hit> {
             leaves
@@ -168,27 +179,7 @@ impl Topic {
                 .flat_map(|l| hits.of(&self.leaves[*l as usize]).copied())
                 .collect()
         };
-        let (a, b) = (side(left), side(right));
-        for x in &a {
-            for y in &b {
-                if x.field != y.field {
-                    continue;
-                }
-                // Words from the end of the first occurrence to the start of the second:
-                // adjacent words are 1 apart. Overlapping occurrences do not count.
-                let gap = if x.tok + x.len <= y.tok {
-                    y.tok - (x.tok + x.len - 1)
-                } else if y.tok + y.len <= x.tok {
-                    x.tok - (y.tok + y.len - 1)
-                } else {
-                    continue;
-                };
-                if gap <= distance {
-                    return Some((*x, *y));
-                }
-            }
-        }
-        None
+        near_pair(&side(left), &side(right), distance)
     }
 
     /// The score and the highlights: every occurrence of a positive term, once.
@@ -203,13 +194,10 @@ impl Topic {
         }
         // An occurrence inside a longer one of another term counts once, as the longer one:
         // "Jens Stoltenberg" is one mention, not also one of "Stoltenberg".
-        let inside_longer = |h: &Hit| {
-            all.iter()
-                .any(|(_, x)| x.field == h.field && x.len > h.len && x.tok <= h.tok && h.tok + h.len <= x.tok + x.len)
-        };
-        for &(l, hit) in &all {
+        let inside_longer = inside_longer(&all);
+        for (&(l, hit), inside) in all.iter().zip(inside_longer) {
             let leaf = &self.leaves[l as usize];
-            if inside_longer(&hit) || !seen.insert((leaf.atom, hit.field, hit.tok)) {
+            if inside || !seen.insert((leaf.atom, hit.field, hit.tok)) {
                 continue;
             }
             score += hit.weight();
@@ -237,5 +225,188 @@ impl Topic {
             )
         });
         (score, matches)
+    }
+}
+
+/// For each occurrence, whether another one covers its words and is longer: one that starts
+/// at an earlier word of the field and ends at or after its end, or starts at the same word
+/// and ends later. One sort and one sweep, however many occurrences there are.
+fn inside_longer(all: &[(u32, Hit)]) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.sort_unstable_by_key(|&i| {
+        let h = &all[i].1;
+        (h.field, h.tok, std::cmp::Reverse(h.len))
+    });
+    let mut inside = vec![false; all.len()];
+    // The furthest end among the field's occurrences that start before the current word, and
+    // the furthest among those that start at it (the first of them, the longest).
+    let mut field = None;
+    let (mut before, mut at): (Option<u32>, Option<(u32, u32)>) = (None, None);
+    for i in order {
+        let h = &all[i].1;
+        let end = h.tok + h.len;
+        if field != Some(h.field) {
+            (field, before, at) = (Some(h.field), None, None);
+        }
+        match at {
+            Some((tok, _)) if tok == h.tok => {}
+            _ => {
+                before = before.max(at.map(|(_, e)| e));
+                at = Some((h.tok, end));
+            }
+        }
+        inside[i] = before.is_some_and(|e| e >= end) || at.is_some_and(|(_, e)| e > end);
+    }
+    inside
+}
+
+/// The first occurrence of `a` that has one of `b` within `distance` words in its field, with
+/// the first such occurrence of `b` (see [`Topic::near`]).
+fn near_pair(a: &[Hit], b: &[Hit], distance: u32) -> Option<(Hit, Hit)> {
+    // Words from the end of the first occurrence to the start of the second: adjacent words
+    // are 1 apart. Overlapping occurrences do not count.
+    let gap = |x: &Hit, y: &Hit| {
+        if x.field != y.field {
+            None
+        } else if x.tok + x.len <= y.tok {
+            Some(y.tok - (x.tok + x.len - 1))
+        } else if y.tok + y.len <= x.tok {
+            Some(x.tok - (y.tok + y.len - 1))
+        } else {
+            None
+        }
+    };
+    // Whether an x has a partner is found by binary search, so that thousands of occurrences
+    // on each side cost no more than sorting them: the nearest occurrence of `b` starting
+    // after x ends, and the nearest ending before x starts.
+    let mut by_start: Vec<(Field, u32)> = b.iter().map(|y| (y.field, y.tok)).collect();
+    let mut by_end: Vec<(Field, u32)> = b.iter().map(|y| (y.field, y.tok + y.len)).collect();
+    by_start.sort_unstable();
+    by_end.sort_unstable();
+    let has_partner = |x: &Hit| {
+        let end = x.tok + x.len;
+        let after = by_start.partition_point(|k| *k < (x.field, end));
+        let before = by_end.partition_point(|k| *k <= (x.field, x.tok));
+        by_start
+            .get(after)
+            .is_some_and(|&(f, tok)| f == x.field && tok - (end - 1) <= distance)
+            || before
+                .checked_sub(1)
+                .and_then(|i| by_end.get(i))
+                .is_some_and(|&(f, y_end)| f == x.field && x.tok - (y_end - 1) <= distance)
+    };
+    let x = a.iter().find(|x| has_partner(x))?;
+    let y = b.iter().find(|y| gap(x, y).is_some_and(|g| g <= distance))?;
+    Some((*x, *y))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quadratic forms these replaced, as the reference.
+    fn near_reference(a: &[Hit], b: &[Hit], distance: u32) -> Option<(Hit, Hit)> {
+        for x in a {
+            for y in b {
+                if x.field != y.field {
+                    continue;
+                }
+                let gap = if x.tok + x.len <= y.tok {
+                    y.tok - (x.tok + x.len - 1)
+                } else if y.tok + y.len <= x.tok {
+                    x.tok - (y.tok + y.len - 1)
+                } else {
+                    continue;
+                };
+                if gap <= distance {
+                    return Some((*x, *y));
+                }
+            }
+        }
+        None
+    }
+
+    fn inside_reference(all: &[(u32, Hit)]) -> Vec<bool> {
+        all.iter()
+            .map(|(_, h)| {
+                all.iter().any(|(_, x)| {
+                    x.field == h.field && x.len > h.len && x.tok <= h.tok && h.tok + h.len <= x.tok + x.len
+                })
+            })
+            .collect()
+    }
+
+    fn excluded_reference(hits: &Hits, hit: &Hit, except: &[(u32, Option<Field>)]) -> bool {
+        except.iter().any(|(atom, field)| {
+            field.is_none_or(|f| f == hit.field)
+                && hits
+                    .by_atom
+                    .get(atom)
+                    .into_iter()
+                    .flatten()
+                    .any(|x| x.field == hit.field && x.tok < hit.tok + hit.len && hit.tok < x.tok + x.len)
+        })
+    }
+
+    /// Random occurrences of `atoms` atoms (atom `i` is `1 + i % 3` words long), in fields in
+    /// any order, sorted by field and word per atom as `scan` leaves them.
+    fn random_hits(seed: u64, atoms: u32, count: usize) -> Hits {
+        let mut state = seed;
+        let mut next = move |n: u32| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 33) % u64::from(n)) as u32
+        };
+        let mut hits = Hits::default();
+        for _ in 0..count {
+            let atom = next(atoms);
+            let field = Field::ALL[next(3) as usize];
+            let tok = next(40);
+            hits.by_atom.entry(atom).or_default().push(Hit {
+                field,
+                tok,
+                len: 1 + atom % 3,
+                start: tok,
+                end: tok + 1,
+            });
+        }
+        for list in hits.by_atom.values_mut() {
+            list.sort_by_key(|h| (h.field, h.tok));
+            list.dedup_by_key(|h| (h.field, h.tok));
+        }
+        hits
+    }
+
+    #[test]
+    fn the_fast_forms_agree_with_the_quadratic_ones() {
+        for seed in 0..400 {
+            let hits = random_hits(seed, 5, 1 + (seed as usize % 60));
+            let list = |atom: u32| hits.by_atom.get(&atom).cloned().unwrap_or_default();
+            let all: Vec<(u32, Hit)> = (0..5).flat_map(|a| list(a).into_iter().map(move |h| (a, h))).collect();
+            assert_eq!(inside_longer(&all), inside_reference(&all), "seed {seed}");
+            for distance in [1, 2, 5, 30] {
+                for (x, y) in [(0, 1), (1, 0), (2, 2), (3, 4)] {
+                    assert_eq!(
+                        near_pair(&list(x), &list(y), distance),
+                        near_reference(&list(x), &list(y), distance),
+                        "seed {seed}, atoms {x} {y}, distance {distance}"
+                    );
+                }
+            }
+            for except in [
+                vec![(1, None)],
+                vec![(2, Some(Field::Text)), (4, None)],
+                vec![(0, Some(Field::Title))],
+            ] {
+                for (_, hit) in &all {
+                    assert_eq!(
+                        hits.excluded(hit, &except),
+                        excluded_reference(&hits, hit, &except),
+                        "seed {seed}, {hit:?}, {except:?}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -116,7 +116,7 @@ struct Topic {
 }
 
 /// One occurrence of an atom.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Hit {
     field: Field,
     /// First word, and number of words.
