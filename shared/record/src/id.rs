@@ -304,9 +304,9 @@ mod tests {
     /// one article could get two ids. The rules now repeat until nothing changes.
     #[test]
     fn the_canonical_form_of_a_canonical_url_is_itself() {
-        let story = Some("http://www.example.com/world/story");
+        let story = "http://www.example.com/world/story";
         for url in [
-            // Four AMP caches inside one another (the fuzzer's input had hundreds).
+            // Four AMP caches inside one another (the fuzzer's input had thousands).
             "https://x.cdn.ampproject.org/v/x.cdn.ampproject.org/v/x.cdn.ampproject.org/v/x.cdn.ampproject.org/v/www.example.com/world/story",
             // Four redirects.
             "https://www.google.com/url?q=https%3A%2F%2Fwww.google.com%2Furl%3Fq%3Dhttps%253A%252F%252Fwww.google.com%252Furl%253Fq%253Dhttps%25253A%25252F%25252Fwww.google.com%25252Furl%25253Fq%25253Dhttp%2525253A%2525252F%2525252Fwww.example.com%2525252Fworld%2525252Fstory",
@@ -315,9 +315,8 @@ mod tests {
             "http://www.example.com/world/story/amp/amp",
             "http://amp.amp.www.example.com/world/story",
         ] {
-            let canonical = normalize_url(url);
-            assert_eq!(canonical.as_deref(), story, "{url}");
-            assert_eq!(normalize_url(story.unwrap()).as_deref(), story);
+            assert_eq!(normalize_url(url).as_deref(), Some(story), "{url}");
+            assert_eq!(normalize_url(story).as_deref(), Some(story));
         }
         let input = std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
