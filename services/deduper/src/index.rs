@@ -377,7 +377,9 @@ impl Index {
                 return Verdict::ExactUrl { story: old.story };
             }
             if old.revision > 0 {
-                let revision = old.revision + 1;
+                // A persisted entry may say anything (a damaged changelog): at the top, the
+                // revision stays there.
+                let revision = old.revision.saturating_add(1);
                 let entry = Entry {
                     revision,
                     content,
@@ -674,6 +676,33 @@ mod tests {
             }
             assert_eq!(self.ids.len() + self.free.len(), self.slots.len());
         }
+    }
+
+    /// Found by fuzzing (`newswire-fuzz run dedup_state`, debug build): a restored entry at
+    /// revision `u32::MAX` overflowed on the next revision (a panic with overflow checks, a
+    /// wrap to revision 0, "dropped as a copy", without).
+    #[test]
+    fn a_restored_entry_at_the_last_revision_stays_there() {
+        let input = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/fuzz/seeds/dedup_state/crash-revision-overflow.bin"
+        ))
+        .unwrap();
+        let id = "0123456789abcdef0123456789abcdef";
+        let entry = Entry::decode(id_number(id), &input).unwrap();
+        assert_eq!(entry.revision, u32::MAX);
+        let mut index = Index::new(Settings::default());
+        index.restore(id, Some(&input));
+        let verdict = index.decide(Input {
+            id,
+            title: "Putin and Xi exchange warm words",
+            text: "an entirely new text of the article, which is a material revision of it",
+            now: entry.seen,
+        });
+        assert!(
+            matches!(verdict, Verdict::Revision { revision: u32::MAX, .. }),
+            "{verdict:?}"
+        );
     }
 
     #[test]
