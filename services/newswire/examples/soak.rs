@@ -68,8 +68,14 @@ fn options() -> Options {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
-        let value = || args.get(i + 1).unwrap_or_else(|| usage(&format!("{} needs a value", args[i])));
-        let number = |v: &String| v.parse::<u64>().unwrap_or_else(|_| usage(&format!("{} is not a number", v)));
+        let value = || {
+            args.get(i + 1)
+                .unwrap_or_else(|| usage(&format!("{} needs a value", args[i])))
+        };
+        let number = |v: &String| {
+            v.parse::<u64>()
+                .unwrap_or_else(|_| usage(&format!("{} is not a number", v)))
+        };
         match args[i].as_str() {
             "--runs" => options.runs = number(value()) as u32,
             "--seed" => options.seed = number(value()),
@@ -128,7 +134,10 @@ impl Broker {
         };
         let line = broker.script("start");
         broker.bootstrap = line.trim().rsplit('=').next().unwrap_or_default().to_string();
-        assert!(!broker.bootstrap.is_empty(), "no bootstrap address from deploy/kafka.sh start");
+        assert!(
+            !broker.bootstrap.is_empty(),
+            "no bootstrap address from deploy/kafka.sh start"
+        );
         broker
     }
 }
@@ -148,13 +157,24 @@ struct Service {
 impl Service {
     fn start(name: &'static str, env: &[(String, String)], logs: &Path, generation: u32) -> Service {
         let log = std::fs::File::create(logs.join(format!("{name}-{generation}.log"))).unwrap();
-        let binary = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join(name);
+        let binary = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join(name);
         let child = Command::new(&binary)
             .envs(env.iter().cloned())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e} (cargo build --release --workspace --bins)", binary.display()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {}: {e} (cargo build --release --workspace --bins)",
+                    binary.display()
+                )
+            });
         Service { name, child }
     }
 
@@ -268,7 +288,10 @@ fn env_for(service: &str, prefix: &str, bootstrap: &str, feeds: &Path) -> Vec<(S
             set("NEWSWIRE__NETWORK__ALLOW", "[\"127.0.0.1/32\"]".into());
         }
         "tagger" => {
-            set("NEWSWIRE__TAXONOMY_FILE", repo().join("deploy/taxonomy.yaml").display().to_string());
+            set(
+                "NEWSWIRE__TAXONOMY_FILE",
+                repo().join("deploy/taxonomy.yaml").display().to_string(),
+            );
             set("NEWSWIRE__TOPIC_PREFIX", format!("{prefix}news.topic."));
         }
         _ => {}
@@ -338,7 +361,11 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn failed(&self, reference: Option<&HashMap<String, HashSet<String>>>, topics: &HashMap<String, HashSet<String>>) -> Vec<String> {
+    fn failed(
+        &self,
+        reference: Option<&HashMap<String, HashSet<String>>>,
+        topics: &HashMap<String, HashSet<String>>,
+    ) -> Vec<String> {
         let mut why = Vec::new();
         if !self.complete {
             why.push("stalled".to_string());
@@ -360,7 +387,10 @@ impl Outcome {
             for (slug, ids) in reference {
                 let got = topics.get(slug).map_or(0, HashSet::len);
                 if got != ids.len() {
-                    why.push(format!("topic {slug}: {got} articles, the fault-free run had {}", ids.len()));
+                    why.push(format!(
+                        "topic {slug}: {got} articles, the fault-free run had {}",
+                        ids.len()
+                    ));
                 }
             }
         }
@@ -473,7 +503,9 @@ async fn run_once(
         for service in services.iter_mut() {
             if service.exited() {
                 let name = service.name;
-                outcome.exits.push(format!("{name} exited at {:.1}s", started.elapsed().as_secs_f64()));
+                outcome
+                    .exits
+                    .push(format!("{name} exited at {:.1}s", started.elapsed().as_secs_f64()));
                 let g = generation.entry(name).or_default();
                 *g += 1;
                 *service = Service::start(name, &env[name], &dir, *g);
@@ -537,7 +569,10 @@ async fn run_once(
                 }
                 // Per topic, the stories counted: first revisions of originals.
                 if record.story.revision == 1 && record.story.duplicate_of.is_none() {
-                    topic_ids.entry(slug.clone()).or_default().insert(record.article.id.clone());
+                    topic_ids
+                        .entry(slug.clone())
+                        .or_default()
+                        .insert(record.article.id.clone());
                 }
             }
         }
@@ -562,7 +597,10 @@ async fn run_once(
     } else {
         eprintln!("soak: run {run}: logs kept in {}", dir.display());
         if !comparison.lost.is_empty() {
-            eprintln!("soak: run {run}: lost {:?}", &comparison.lost[..comparison.lost.len().min(10)]);
+            eprintln!(
+                "soak: run {run}: lost {:?}",
+                &comparison.lost[..comparison.lost.len().min(10)]
+            );
         }
     }
     (outcome, topic_ids, story.join(", "))
@@ -574,7 +612,10 @@ async fn main() {
     let docs = Arc::new(corpus_docs(options.feeds));
     let released = Arc::new(AtomicUsize::new(0));
     let base = serve(docs.clone(), released.clone()).await;
-    let served: Vec<(String, Vec<u8>)> = docs.iter().map(|(n, b)| (format!("{base}/feeds/{n}"), b.clone())).collect();
+    let served: Vec<(String, Vec<u8>)> = docs
+        .iter()
+        .map(|(n, b)| (format!("{base}/feeds/{n}"), b.clone()))
+        .collect();
     let expected = newswire::expect::Expected::of_feeds(&served);
     let slugs = topic_slugs();
     let work = tempfile::tempdir().unwrap();
@@ -613,7 +654,11 @@ async fn main() {
         reference.topic_records,
         reference.alerts,
         reference.seconds,
-        if why.is_empty() { String::new() } else { format!(": FAILED ({})", why.join(", ")) }
+        if why.is_empty() {
+            String::new()
+        } else {
+            format!(": FAILED ({})", why.join(", "))
+        }
     );
     if !why.is_empty() {
         std::process::exit(1);
@@ -645,7 +690,11 @@ async fn main() {
         println!(
             "run {run} (seed {seed}): {story}{}; {} enriched, lost {}, duplicated {}, unexpected {}, dead letters {}, \
              topic records {} (duplicated {}), alerts {} (duplicated {}), {:.1} s{}",
-            if outcome.exits.is_empty() { String::new() } else { format!("; {}", outcome.exits.join(", ")) },
+            if outcome.exits.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", outcome.exits.join(", "))
+            },
             outcome.enriched,
             outcome.lost,
             outcome.duplicated,
@@ -656,7 +705,11 @@ async fn main() {
             outcome.alerts,
             outcome.alert_duplicated,
             outcome.seconds,
-            if why.is_empty() { String::new() } else { format!(": FAILED ({})", why.join(", ")) }
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(": FAILED ({})", why.join(", "))
+            }
         );
         totals.lost += outcome.lost;
         totals.duplicated += outcome.duplicated + outcome.topic_duplicated + outcome.alert_duplicated;
@@ -671,10 +724,7 @@ async fn main() {
     }
     println!(
         "soak: {done} runs after the fault-free one, {failed} failed ({stalls} stalls); {kills} SIGKILLs of services, {done} broker restarts ({broker_kills} by SIGKILL); lost {}, duplicated {}, unexpected {}, dead letters {}",
-        totals.lost,
-        totals.duplicated,
-        totals.unexpected,
-        totals.dead_letters
+        totals.lost, totals.duplicated, totals.unexpected, totals.dead_letters
     );
     drop(broker);
     if failed > 0 {

@@ -79,7 +79,13 @@ fn paragraphs() -> Vec<String> {
     truth
         .values()
         .filter_map(|v| v["articleBody"].as_str())
-        .flat_map(|body| body.split('\n').map(str::trim).filter(|p| p.split_whitespace().count() >= 20).map(str::to_string).collect::<Vec<_>>())
+        .flat_map(|body| {
+            body.split('\n')
+                .map(str::trim)
+                .filter(|p| p.split_whitespace().count() >= 20)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -126,7 +132,9 @@ impl Newsroom {
                 )
             })
             .collect();
-        format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Desk {feed}</title>{items}</channel></rss>")
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Desk {feed}</title>{items}</channel></rss>"
+        )
     }
 }
 
@@ -138,7 +146,10 @@ fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0)))
+        .find_map(|l| {
+            l.strip_prefix("VmRSS:")
+                .map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0))
+        })
         .unwrap_or(0)
 }
 
@@ -212,10 +223,23 @@ async fn main() {
     }
     std::fs::write(&feeds, yaml).unwrap();
     let out = dir.path().join("enriched.jsonl");
-    let binary = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("newswire");
+    let binary = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("newswire");
     let log = std::fs::File::create(dir.path().join("newswire.log")).unwrap();
     let mut child = Command::new(&binary)
-        .args(["run", "--interval-secs", "30", "--allow-network", "127.0.0.1/32", "--feeds"])
+        .args([
+            "run",
+            "--interval-secs",
+            "30",
+            "--allow-network",
+            "127.0.0.1/32",
+            "--feeds",
+        ])
         .arg(&feeds)
         .arg("--taxonomy")
         .arg(repo().join("deploy/taxonomy.yaml"))
@@ -239,12 +263,18 @@ async fn main() {
     for minute in 1..=options.minutes {
         tokio::time::sleep_until((started + Duration::from_secs(60 * minute)).into()).await;
         if let Ok(Some(status)) = child.try_wait() {
-            eprintln!("standalone_soak: newswire exited early ({status}); logs in {}", dir.path().display());
+            eprintln!(
+                "standalone_soak: newswire exited early ({status}); logs in {}",
+                dir.path().display()
+            );
             let _ = dir.keep();
             std::process::exit(1);
         }
         let pids = tree(pid);
-        let (rss, fds) = (pids.iter().map(|p| rss_kib(*p)).sum::<u64>(), pids.iter().map(|p| open_fds(*p)).sum::<usize>());
+        let (rss, fds) = (
+            pids.iter().map(|p| rss_kib(*p)).sum::<u64>(),
+            pids.iter().map(|p| open_fds(*p)).sum::<usize>(),
+        );
         let records = read_output(&out).len();
         samples.push((minute, rss, fds));
         println!(
@@ -292,7 +322,13 @@ async fn main() {
             }
         }
     }
-    let at = |m: u64| samples.iter().find(|(minute, _, _)| *minute >= m).or(samples.last()).copied();
+    let at = |m: u64| {
+        samples
+            .iter()
+            .find(|(minute, _, _)| *minute >= m)
+            .or(samples.last())
+            .copied()
+    };
     let (early, last) = (at(10.min(options.minutes)), samples.last().copied());
     let grew = match (early, last) {
         (Some((_, a, _)), Some((_, b, _))) if a > 0 => b as f64 / a as f64,

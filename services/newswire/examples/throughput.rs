@@ -39,7 +39,9 @@ fn arg(name: &str, default: u64) -> u64 {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
-        .map_or(default, |v| v.parse().unwrap_or_else(|_| panic!("{name} takes a number")))
+        .map_or(default, |v| {
+            v.parse().unwrap_or_else(|_| panic!("{name} takes a number"))
+        })
 }
 
 /// `n` raw records made of the benchmark's article bodies, each copy distinct.
@@ -66,7 +68,10 @@ fn records(n: usize) -> Vec<(String, Vec<u8>)> {
         .map(|i| {
             let (url, headline, body) = &articles[i % articles.len()];
             let copy = i / articles.len();
-            let link = format!("https://bench{copy}.example/{i}/{}", url.rsplit('/').next().unwrap_or("story"));
+            let link = format!(
+                "https://bench{copy}.example/{i}/{}",
+                url.rsplit('/').next().unwrap_or("story")
+            );
             let paragraphs: String = body
                 .split('\n')
                 .filter(|p| !p.trim().is_empty())
@@ -197,7 +202,11 @@ struct Measured {
 }
 
 async fn pipeline_run(bootstrap: &str, records: &[(String, Vec<u8>)], exactly_once: bool, run: u64) -> Measured {
-    let prefix = format!("tp{}-{run}-{}-", std::process::id(), if exactly_once { "eo" } else { "alo" });
+    let prefix = format!(
+        "tp{}-{run}-{}-",
+        std::process::id(),
+        if exactly_once { "eo" } else { "alo" }
+    );
     let kafka = config::KafkaConfig {
         bootstrap_servers: bootstrap.to_string(),
         topics: config::TopicNames::with_prefix(&prefix),
@@ -207,7 +216,13 @@ async fn pipeline_run(bootstrap: &str, records: &[(String, Vec<u8>)], exactly_on
         .await
         .expect("topics");
     produce(bootstrap, &kafka.topics.raw, records);
-    let bin = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
+    let bin = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let logs = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let mut children: Vec<Child> = STAGES
@@ -221,7 +236,12 @@ async fn pipeline_run(bootstrap: &str, records: &[(String, Vec<u8>)], exactly_on
                 .unwrap_or_else(|e| panic!("{stage}: {e} (cargo build --release --workspace --bins)"))
         })
         .collect();
-    let (delivered, last) = consume(bootstrap, &kafka.topics.enriched, records.len(), Duration::from_secs(900));
+    let (delivered, last) = consume(
+        bootstrap,
+        &kafka.topics.enriched,
+        records.len(),
+        Duration::from_secs(900),
+    );
     let cpu = children.iter().map(|c| cpu_seconds(c.id())).collect();
     for child in &mut children {
         let _ = child.kill();
@@ -264,7 +284,18 @@ async fn plain_copy(bootstrap: &str, records: &[(String, Vec<u8>)], run: u64) ->
     std::fs::write(file.path(), &lines).unwrap();
     let started = Instant::now();
     let status = Command::new("kcat")
-        .args(["-P", "-b", bootstrap, "-t", &topic, "-z", "zstd", "-X", "linger.ms=5", "-l"])
+        .args([
+            "-P",
+            "-b",
+            bootstrap,
+            "-t",
+            &topic,
+            "-z",
+            "zstd",
+            "-X",
+            "linger.ms=5",
+            "-l",
+        ])
         .arg(file.path())
         .status()
         .expect("kcat");
@@ -273,7 +304,19 @@ async fn plain_copy(bootstrap: &str, records: &[(String, Vec<u8>)], run: u64) ->
     let started = Instant::now();
     let count = records.len().to_string();
     let output = Command::new("kcat")
-        .args(["-C", "-b", bootstrap, "-t", &topic, "-o", "beginning", "-e", "-q", "-c", &count])
+        .args([
+            "-C",
+            "-b",
+            bootstrap,
+            "-t",
+            &topic,
+            "-o",
+            "beginning",
+            "-e",
+            "-q",
+            "-c",
+            &count,
+        ])
         .stdout(Stdio::piped())
         .output()
         .expect("kcat");
@@ -296,7 +339,10 @@ async fn main() {
     let bootstrap = std::env::var("NEWSWIRE_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:19092".into());
     let records = records(n);
     let bytes: usize = records.iter().map(|(_, p)| p.len()).sum();
-    eprintln!("throughput: {n} records, {:.1} MB, {runs} runs, broker {bootstrap}", bytes as f64 / 1e6);
+    eprintln!(
+        "throughput: {n} records, {:.1} MB, {runs} runs, broker {bootstrap}",
+        bytes as f64 / 1e6
+    );
     let mut report = serde_json::Map::new();
     let mut plain_rates = Vec::new();
     let (mut produce_rates, mut consume_rates) = (Vec::new(), Vec::new());
@@ -332,7 +378,12 @@ async fn main() {
         let stages: serde_json::Map<String, serde_json::Value> = STAGES
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.to_string(), median(measured.iter().map(|m| m.cpu[i]).collect()).into()))
+            .map(|(i, s)| {
+                (
+                    s.to_string(),
+                    median(measured.iter().map(|m| m.cpu[i]).collect()).into(),
+                )
+            })
             .collect();
         report.insert(
             mode.to_string(),

@@ -29,7 +29,10 @@ pub struct Comparison {
 
 impl Comparison {
     pub fn is_exactly_once(&self) -> bool {
-        self.lost.is_empty() && self.duplicated.is_empty() && self.unexpected.is_empty() && self.counted_twice.is_empty()
+        self.lost.is_empty()
+            && self.duplicated.is_empty()
+            && self.unexpected.is_empty()
+            && self.counted_twice.is_empty()
     }
 }
 

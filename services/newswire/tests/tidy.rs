@@ -83,7 +83,10 @@ fn shared_crates_never_depend_on_services() {
         .filter(|(_, _, deps)| deps.iter().any(|d| d == "fuzz"))
         .map(|(name, _, _)| name.as_str())
         .collect();
-    assert!(fuzz_users.is_empty(), "crates that depend on shared/fuzz: {fuzz_users:?}");
+    assert!(
+        fuzz_users.is_empty(),
+        "crates that depend on shared/fuzz: {fuzz_users:?}"
+    );
 }
 
 #[test]

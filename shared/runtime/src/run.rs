@@ -125,7 +125,10 @@ fn stage_loop<S: Stage>(
     let producer_config = if exactly_once {
         transactional_producer_config(&run.kafka, &transactional_id, run.runtime.transaction_timeout_ms)?
     } else {
-        tracing::warn!(stage = name, "runtime.exactly_once is false: at least once, for measurements only.");
+        tracing::warn!(
+            stage = name,
+            "runtime.exactly_once is false: at least once, for measurements only."
+        );
         plain_producer_config(&run.kafka)?
     };
     let producer: BaseProducer<ProducerObserver> = producer_config
