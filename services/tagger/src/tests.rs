@@ -663,4 +663,19 @@ fn matching_a_word_repeated_many_times_is_not_quadratic() {
         [("\"putin xi\"".to_string(), 30_000)],
         "each occurrence once, as the longer term"
     );
+    // The fuzzer's input: a query of 21,839 words "f", matched on its own text.
+    let input = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/fuzz/seeds/query/hang-match-repeated-word.txt"
+    ))
+    .unwrap();
+    let query = String::from_utf8_lossy(&input);
+    let started = std::time::Instant::now();
+    let t = one_topic(&query).unwrap();
+    assert!(!t.matches(&[(Field::Title, &query), (Field::Text, &query)]).is_empty());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
 }
