@@ -329,6 +329,42 @@ mod tests {
         assert_eq!(strip_inert(page), page);
     }
 
+    /// Found by fuzzing (`newswire-fuzz run page`): each unclosed `<style>` (or `<!--`, or `<`
+    /// without a `>`) searched the rest of the page, so a 2 MB page of 261,122 `<style>`s took
+    /// 469 s (the worker sandbox kills it at 5 s; the threads extractor cannot). Linear now, with
+    /// the same result.
+    #[test]
+    fn unclosed_inert_elements_are_linear() {
+        for unit in ["<style>", "<!--", "<a ", "<script x", "<svg><p>"] {
+            let page = format!("<p>head</p><style>p {{}}</style>{}<p>tail", unit.repeat(200_000));
+            let started = std::time::Instant::now();
+            let stripped = strip_inert(&page);
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "{unit}: {:?}",
+                started.elapsed()
+            );
+            assert_eq!(stripped, page.replacen("<style>p {}</style>", "", 1), "{unit}");
+        }
+        // Repeated searches give what a fresh search gives.
+        let page = "<style>a</style><style>b<!-- c --><style>d</style> <style>e";
+        assert_eq!(strip_inert(page), " <style>e");
+        let page = "<!-- a --><!-- b <script>c</script> --><script>d</script ><svg/><svg>x";
+        assert_eq!(strip_inert(page), "<svg>x");
+        let page = "<script type=\"application/ld+json\" <script x <script y>{}</script>";
+        // Only the tag that says ld+json is kept (the scan reads each `<script` as a tag).
+        assert_eq!(strip_inert(page), "<script type=\"application/ld+json\" ");
+        // The fuzzer's page (its 261,122 `<style>`s cut to 20,000), within the page budget.
+        let input = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/fuzz/seeds/page/hang-unclosed-styles.html"
+        ))
+        .unwrap();
+        let html = String::from_utf8_lossy(&input);
+        let result = extract_page(&html, None, Utc::now(), &Budget::default());
+        assert!(!matches!(result, Err(Failure::Timeout)), "{:?}", result.err());
+    }
+
     #[test]
     fn budget_failures_are_clean_errors() {
         let now = Utc::now();

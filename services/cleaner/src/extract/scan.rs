@@ -57,31 +57,59 @@ pub fn strip_inert(html: &str) -> std::borrow::Cow<'_, str> {
     let bytes = html.as_bytes();
     let mut out = String::new();
     let (mut kept_to, mut i) = (0, 0);
+    // Each search remembers what it found, so that no stretch of the page is searched twice
+    // for the same thing: a page of many `<style>`s or `<!--`s that never close, or of `<`s
+    // without a `>`, searched to its end from each of them (a 2 MB page took minutes; found
+    // by fuzzing).
+    let (mut comment_end, mut tag_end_at) = (Next::default(), Next::default());
+    let mut closing = [Next::default(), Next::default(), Next::default()];
+    // Open tags that end at one `>` (when it is far) share their end, and the last
+    // `ld+json` before it: (the tag's end, where the search began, the last one found).
+    let mut json_ld_before: Option<(usize, usize, Option<usize>)> = None;
     while let Some(off) = memchr(b'<', &bytes[i..]) {
         let start = i + off;
         let rest = &bytes[start + 1..];
         let cut_to = if rest.starts_with(b"!--") {
-            memchr::memmem::find(&rest[3..], b"-->").map(|e| start + 4 + e + 3)
+            let end = comment_end.find(start + 4, |from| {
+                memchr::memmem::find(&bytes[from..], b"-->").map_or(bytes.len(), |e| from + e)
+            });
+            (end < bytes.len()).then_some(end + 3)
         } else {
             let name_len = rest.iter().take_while(|b| b.is_ascii_alphanumeric()).count();
             let name = &rest[..name_len];
             let after = rest.get(name_len).copied();
-            let inert = INERT.iter().any(|n| name.eq_ignore_ascii_case(n))
-                && after.is_some_and(|b| b.is_ascii_whitespace() || b == b'>' || b == b'/');
-            match memchr(b'>', rest).map(|o| start + 1 + o) {
-                Some(tag_end) if inert => {
+            let inert = INERT
+                .iter()
+                .position(|n| name.eq_ignore_ascii_case(n))
+                .filter(|_| after.is_some_and(|b| b.is_ascii_whitespace() || b == b'>' || b == b'/'));
+            let gt = |from: usize| memchr(b'>', &bytes[from..]).map_or(bytes.len(), |o| from + o);
+            match inert.map(|k| (k, tag_end_at.find(start + 1, gt))) {
+                Some((k, tag_end)) if tag_end < bytes.len() => {
                     let open = &bytes[start..tag_end];
-                    let json_ld = name.eq_ignore_ascii_case(b"script")
-                        && open.windows(7).any(|w| w.eq_ignore_ascii_case(b"ld+json"));
+                    let json_ld = name.eq_ignore_ascii_case(b"script") && {
+                        let last = match json_ld_before {
+                            Some((end, from, last)) if end == tag_end && from <= start => last,
+                            _ => {
+                                let last = open
+                                    .windows(7)
+                                    .rposition(|w| w.eq_ignore_ascii_case(b"ld+json"))
+                                    .map(|p| start + p);
+                                json_ld_before = Some((tag_end, start, last));
+                                last
+                            }
+                        };
+                        last.is_some_and(|p| p >= start)
+                    };
                     if json_ld {
                         None
                     } else if name.eq_ignore_ascii_case(b"svg") && open.ends_with(b"/") {
                         Some(tag_end + 1)
                     } else {
-                        let close = find_closing(bytes, tag_end + 1, name);
+                        let close = closing[k].find(tag_end + 1, |from| find_closing(bytes, from, name));
                         (close < bytes.len())
-                            .then(|| memchr(b'>', &bytes[close..]).map(|o| close + o + 1))
-                            .flatten()
+                            .then(|| tag_end_at.find(close, gt))
+                            .filter(|end| *end < bytes.len())
+                            .map(|end| end + 1)
                     }
                 }
                 _ => None,
@@ -101,6 +129,32 @@ pub fn strip_inert(html: &str) -> std::borrow::Cow<'_, str> {
     }
     out.push_str(&html[kept_to..]);
     std::borrow::Cow::Owned(out)
+}
+
+/// The last answer of one kind of search ("the next X at or after `from`, or the end"): it is
+/// also the answer for any `from` between that search's start and what it found.
+struct Next {
+    from: usize,
+    found: usize,
+}
+
+impl Default for Next {
+    fn default() -> Self {
+        Next {
+            from: usize::MAX,
+            found: 0,
+        }
+    }
+}
+
+impl Next {
+    fn find(&mut self, from: usize, search: impl FnOnce(usize) -> usize) -> usize {
+        if !(self.from <= from && from <= self.found) {
+            self.found = search(from);
+            self.from = from;
+        }
+        self.found
+    }
 }
 
 /// Where `</name` (any case) starts at or after `from`, or the end of the input.
