@@ -47,6 +47,12 @@ const TAG: &str = "@@fuzz";
 /// stages and the fetcher's parsing run on.
 pub const STACK: usize = 2 << 20;
 
+/// The time an input of `target` may take: its limit, four times that in a debug build (which
+/// runs the targets several times slower, and is what CI fuzzes with, for its overflow checks).
+pub fn limit(target: &Target) -> Duration {
+    target.limit * if cfg!(debug_assertions) { 4 } else { 1 }
+}
+
 /// Exit code of a worker that found something and reported it.
 const FOUND: i32 = 3;
 
@@ -369,7 +375,7 @@ pub fn worker(args: WorkerArgs) -> i32 {
     // reported by the loop, with its measured time) is a hang.
     {
         let (generator, running, artifacts) = (generator.clone(), running.clone(), artifacts.clone());
-        let limit_ms = u64::try_from(target.limit.as_millis()).unwrap_or(u64::MAX / 2) + 1000;
+        let limit_ms = u64::try_from(limit(target).as_millis()).unwrap_or(u64::MAX / 2) + 1000;
         std::thread::Builder::new()
             .name("watchdog".into())
             .spawn(move || {
@@ -391,7 +397,7 @@ pub fn worker(args: WorkerArgs) -> i32 {
                             &format!(
                                 "input {index} ({} bytes) still running after {elapsed} ms (limit {} ms)",
                                 input.len(),
-                                target.limit.as_millis()
+                                limit(target).as_millis()
                             ),
                         );
                     }
@@ -439,7 +445,7 @@ pub fn worker(args: WorkerArgs) -> i32 {
                     caught += 1;
                     caught_first.get_or_insert(message);
                 }
-                if took > target.limit {
+                if took > limit(target) {
                     report(
                         Kind::Hang,
                         index,
@@ -449,7 +455,7 @@ pub fn worker(args: WorkerArgs) -> i32 {
                             "input {index} ({} bytes) took {} ms (limit {} ms)",
                             input.len(),
                             took.as_millis(),
-                            target.limit.as_millis()
+                            limit(target).as_millis()
                         ),
                     );
                 }
@@ -632,7 +638,7 @@ pub fn run(target: &'static Target, options: &Options) -> std::io::Result<Summar
         trace: false,
     };
     // Seed loading, then at most the limit per input and the watchdog's slack.
-    let silence = target.limit + Duration::from_secs(120);
+    let silence = limit(target) + Duration::from_secs(120);
     let report = run_worker(&exe, &args, silence)?;
     let elapsed = report.loop_ms.map_or_else(|| began.elapsed(), Duration::from_millis);
     let mut summary = Summary {
@@ -677,7 +683,7 @@ fn locate(
         start: from,
         trace: true,
     };
-    let report = run_worker(exe, &replay, target.limit + Duration::from_secs(120))?;
+    let report = run_worker(exe, &replay, limit(target) + Duration::from_secs(120))?;
     if let Some(found) = report.found {
         return Ok(found);
     }
@@ -726,11 +732,11 @@ pub fn replay(target: &Target, inputs: &[(String, Vec<u8>)]) -> Vec<(String, Kin
         let took = started.elapsed();
         if result.is_err() {
             failed.push((name.clone(), Kind::Crash, last_panic().unwrap_or_default()));
-        } else if took > target.limit {
+        } else if took > limit(target) {
             failed.push((
                 name.clone(),
                 Kind::Hang,
-                format!("took {} ms (limit {} ms)", took.as_millis(), target.limit.as_millis()),
+                format!("took {} ms (limit {} ms)", took.as_millis(), limit(target).as_millis()),
             ));
         }
     }

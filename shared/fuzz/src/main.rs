@@ -175,7 +175,7 @@ fn main() -> ExitCode {
                     "{:<12} {} (limit {} ms per input)",
                     t.name,
                     t.about,
-                    t.limit.as_millis()
+                    harness::limit(t).as_millis()
                 );
             }
             Ok(true)

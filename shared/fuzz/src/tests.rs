@@ -106,7 +106,7 @@ fn a_panic_is_a_crash_and_a_slow_input_a_hang() {
     }
     fn slow(data: &[u8]) {
         if !data.is_empty() {
-            std::thread::sleep(std::time::Duration::from_millis(30));
+            std::thread::sleep(std::time::Duration::from_millis(100));
         }
     }
     let mut t = *target("url").unwrap();
