@@ -73,6 +73,9 @@ pub struct Options {
     pub artifacts: PathBuf,
     /// The worker's address-space limit, in MiB.
     pub memory_mb: u64,
+    /// Go on after a finding (with the next input, in a new worker) until the time or the
+    /// runs are used up, instead of stopping at the first.
+    pub keep_going: bool,
 }
 
 /// What kind of failure an input caused.
@@ -117,7 +120,8 @@ pub struct Summary {
     pub executions: u64,
     pub elapsed: Duration,
     pub seeds: usize,
-    pub finding: Option<Finding>,
+    /// What was found: one at most, unless the run went on after findings.
+    pub findings: Vec<Finding>,
     /// Panics that the code under test caught itself (a finding only where the target says
     /// so, as `page` does), and the first one's message.
     pub caught: u64,
@@ -126,7 +130,7 @@ pub struct Summary {
 
 impl Summary {
     fn count(&self, kind: Kind) -> usize {
-        usize::from(self.finding.as_ref().is_some_and(|f| f.kind == kind))
+        self.findings.iter().filter(|f| f.kind == kind).count()
     }
 
     /// The summary line.
@@ -238,6 +242,7 @@ impl WorkerArgs {
                 shared_corpus: None,
                 artifacts: PathBuf::new(),
                 memory_mb: 0,
+                keep_going: false,
             },
             start: 0,
             trace: false,
@@ -627,33 +632,66 @@ fn death(report: &WorkerReport) -> (Kind, String) {
     (kind, format!("the worker {how}: {stderr}"))
 }
 
-/// Runs `target` as `options` says: a worker, and a replay when it dies unexplained.
+/// Runs `target` as `options` says: a worker, and a replay when it dies unexplained; with
+/// `keep_going`, a new worker from the input after each finding, while time and runs last.
 pub fn run(target: &'static Target, options: &Options) -> std::io::Result<Summary> {
     let exe = std::env::current_exe()?;
     let began = Instant::now();
-    let args = WorkerArgs {
-        target,
-        options: options.clone(),
-        start: 0,
-        trace: false,
-    };
-    // Seed loading, then at most the limit per input and the watchdog's slack.
-    let silence = limit(target) + Duration::from_secs(120);
-    let report = run_worker(&exe, &args, silence)?;
-    let elapsed = report.loop_ms.map_or_else(|| began.elapsed(), Duration::from_millis);
     let mut summary = Summary {
         target: target.name,
-        executions: report.executions,
-        elapsed,
-        seeds: report.seeds,
-        finding: report.found.clone(),
-        caught: report.caught,
-        caught_first: report.caught_first.clone(),
+        executions: 0,
+        elapsed: Duration::ZERO,
+        seeds: 0,
+        findings: Vec::new(),
+        caught: 0,
+        caught_first: None,
     };
-    if summary.finding.is_none() && !(report.done && report.status.is_some_and(|s| s.success())) {
-        let (kind, message) = death(&report);
-        summary.finding = Some(locate(&exe, target, options, report.next, kind, message)?);
+    let (mut start, mut looped) = (0, Duration::ZERO);
+    loop {
+        let seconds = options.seconds.map(|s| s.saturating_sub(looped.as_secs()));
+        let runs = options.runs.map(|r| r.saturating_sub(summary.executions));
+        if seconds == Some(0) || runs == Some(0) {
+            break;
+        }
+        let args = WorkerArgs {
+            target,
+            options: Options {
+                seconds,
+                runs,
+                ..options.clone()
+            },
+            start,
+            trace: false,
+        };
+        let worker_began = Instant::now();
+        // Seed loading, then at most the limit per input and the watchdog's slack.
+        let report = run_worker(&exe, &args, limit(target) + Duration::from_secs(120))?;
+        looped += report
+            .loop_ms
+            .map_or_else(|| worker_began.elapsed(), Duration::from_millis);
+        summary.executions += report.executions;
+        summary.seeds = report.seeds;
+        summary.caught += report.caught;
+        if summary.caught_first.is_none() {
+            summary.caught_first = report.caught_first.clone();
+        }
+        let finding = match report.found.clone() {
+            Some(found) => Some(found),
+            None if report.done && report.status.is_some_and(|s| s.success()) => None,
+            None => {
+                let (kind, message) = death(&report);
+                Some(locate(&exe, target, options, report.next, kind, message)?)
+            }
+        };
+        let Some(finding) = finding else { break };
+        let next = finding.index.map(|i| i + 1);
+        summary.findings.push(finding);
+        match next {
+            Some(next) if options.keep_going => start = next,
+            _ => break,
+        }
     }
+    summary.elapsed = if options.keep_going { began.elapsed() } else { looped };
     Ok(summary)
 }
 

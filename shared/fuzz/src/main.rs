@@ -74,6 +74,9 @@ struct RunArgs {
     /// The worker's address-space limit, in MiB.
     #[arg(long, default_value_t = 2048)]
     memory_mb: u64,
+    /// Go on after a finding, with the next input, until the time or the runs are used up.
+    #[arg(long)]
+    keep_going: bool,
 }
 
 impl RunArgs {
@@ -97,6 +100,7 @@ impl RunArgs {
                 .or_else(|| fuzz::seeds::Sources::default_for_repo().corpus),
             artifacts,
             memory_mb: self.memory_mb,
+            keep_going: self.keep_going,
         }
     }
 }
@@ -108,7 +112,7 @@ fn find(name: &str) -> Result<&'static Target, String> {
     })
 }
 
-/// Prints a summary (and its finding); true when nothing was found.
+/// Prints a summary (and its findings); true when nothing was found.
 fn print(summary: &Summary) -> bool {
     println!("{}", summary.line());
     if let Some(first) = &summary.caught_first {
@@ -117,33 +121,32 @@ fn print(summary: &Summary) -> bool {
             summary.target, summary.caught
         );
     }
-    let Some(finding) = &summary.finding else {
-        return true;
-    };
+    for finding in &summary.findings {
+        print_finding(summary.target, finding);
+    }
+    summary.findings.is_empty()
+}
+
+fn print_finding(target: &str, finding: &harness::Finding) {
     let at = finding.index.map_or_else(String::new, |i| format!(" at input {i}"));
     match &finding.file {
         Some(file) => {
             println!(
                 "fuzz {}: {}{at}: {}: {}",
-                summary.target,
+                target,
                 finding.kind.as_str().to_uppercase(),
                 file.display(),
                 finding.message
             );
-            println!(
-                "  reproduce: newswire-fuzz replay {} {}",
-                summary.target,
-                file.display()
-            );
+            println!("  reproduce: newswire-fuzz replay {} {}", target, file.display());
         }
         None => println!(
             "fuzz {}: {}{at}: {}",
-            summary.target,
+            target,
             finding.kind.as_str().to_uppercase(),
             finding.message
         ),
     }
-    false
 }
 
 fn run(target: &'static Target, options: &Options) -> Result<bool, String> {
