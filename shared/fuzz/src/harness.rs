@@ -635,7 +635,13 @@ fn death(report: &WorkerReport) -> (Kind, String) {
 /// Runs `target` as `options` says: a worker, and a replay when it dies unexplained; with
 /// `keep_going`, a new worker from the input after each finding, while time and runs last.
 pub fn run(target: &'static Target, options: &Options) -> std::io::Result<Summary> {
-    let exe = std::env::current_exe()?;
+    // This very executable, even if the file was rebuilt since it started.
+    let proc_exe = Path::new("/proc/self/exe");
+    let exe = if proc_exe.exists() {
+        proc_exe.to_path_buf()
+    } else {
+        std::env::current_exe()?
+    };
     let began = Instant::now();
     let mut summary = Summary {
         target: target.name,
