@@ -1,7 +1,7 @@
 //! HTML to clean plain text.
 
 use scraper::{ElementRef, Html, Node, Selector};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// A `<br>` inside a paragraph, kept as a line break while other whitespace is folded.
 const LINE_BREAK: char = '\u{2028}';
@@ -141,9 +141,19 @@ fn finish(raw: &str) -> String {
 /// folded to one space, trimmed. Quotes and dashes are kept as they are.
 pub fn normalize_text(text: &str) -> String {
     let text = repair_mojibake(text);
-    let mut out = String::with_capacity(text.len());
+    // Most text is already in NFC (all of it when it is ASCII): the quick check says so
+    // without composing, which costs several times more than the rest of this function.
+    if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        normalize_chars(text.chars(), text.len())
+    } else {
+        normalize_chars(text.nfc(), text.len())
+    }
+}
+
+fn normalize_chars(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
     let mut pending_space = false;
-    for c in text.nfc() {
+    for c in chars {
         match c {
             LINE_BREAK => {
                 if !out.is_empty() && !out.ends_with('\n') {

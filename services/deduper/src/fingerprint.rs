@@ -6,32 +6,117 @@
 
 /// Words of the text: lower-cased runs of letters and digits (Unicode-aware). Punctuation,
 /// whitespace and markup left-overs separate words, so that reflowed or re-punctuated copies
-/// give the same words.
+/// give the same words. Digits joined by `:`, `.` or `,` stay one word ("10:32", "1,234",
+/// "3.5"), so that clock times and counts can be recognised as such.
 pub fn words(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            current.extend(c.to_lowercase());
-        } else if (c == ':' || c == '.' || c == ',') && current.chars().last().is_some_and(|l| l.is_ascii_digit()) {
-            // Keep "10:32", "1,234" and "3.5" as one word, so that clock times and counts can
-            // be recognised as such.
-            current.push(c);
-        } else if !current.is_empty() {
-            out.push(finish_word(std::mem::take(&mut current)));
-        }
-    }
-    if !current.is_empty() {
-        out.push(finish_word(current));
-    }
-    out
+    Words::of(text).iter().map(str::to_string).collect()
 }
 
-fn finish_word(mut word: String) -> String {
-    while word.ends_with([':', '.', ',']) {
-        word.pop();
+/// A text's [`words`], tokenised once for every key and feature computed from it: the words
+/// lower-cased into one buffer, and for each whether it came from a link (a
+/// whitespace-separated token that starts with `http://`, `https://` or `www.`, see
+/// [`without_links`]). A record's text is read once this way, not once per fingerprint.
+#[derive(Debug, Default, Clone)]
+pub struct Words {
+    buf: String,
+    /// Where each word ends in `buf` (it starts where the previous one ends).
+    ends: Vec<u32>,
+    /// Whether each word is part of a link.
+    in_link: Vec<bool>,
+}
+
+impl Words {
+    pub fn of(text: &str) -> Words {
+        let mut words = Words {
+            buf: String::with_capacity(text.len()),
+            ends: Vec::with_capacity(text.len() / 5),
+            in_link: Vec::with_capacity(text.len() / 5),
+        };
+        // A word never spans whitespace, so the text can be read token by token, each
+        // knowing whether it is a link.
+        for token in text.split_whitespace() {
+            words.push_token(token, is_link(token));
+        }
+        words
     }
-    word
+
+    fn push_token(&mut self, token: &str, link: bool) {
+        let mut start = self.buf.len();
+        for c in token.chars() {
+            if c.is_ascii() {
+                let b = c as u8;
+                if b.is_ascii_alphanumeric() {
+                    self.buf.push(b.to_ascii_lowercase() as char);
+                } else if (b == b':' || b == b'.' || b == b',')
+                    && self.buf.len() > start
+                    && self.buf.as_bytes()[self.buf.len() - 1].is_ascii_digit()
+                {
+                    self.buf.push(c);
+                } else {
+                    start = self.finish(start, link);
+                }
+            } else if c.is_alphanumeric() {
+                self.buf.extend(c.to_lowercase());
+            } else {
+                start = self.finish(start, link);
+            }
+        }
+        self.finish(start, link);
+    }
+
+    /// Ends the word begun at `start` (if any), without trailing `:`, `.` or `,`; returns
+    /// where the next one starts.
+    fn finish(&mut self, start: usize, link: bool) -> usize {
+        while self.buf.len() > start && matches!(self.buf.as_bytes()[self.buf.len() - 1], b':' | b'.' | b',') {
+            self.buf.pop();
+        }
+        if self.buf.len() > start {
+            self.ends.push(u32::try_from(self.buf.len()).unwrap_or(u32::MAX));
+            self.in_link.push(link);
+        }
+        self.buf.len()
+    }
+
+    /// How many words.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The words, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + Clone + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().map(|&e| e as usize));
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| &self.buf[start..end as usize])
+    }
+
+    /// The words that are not part of a link.
+    pub fn without_links(&self) -> impl Iterator<Item = &str> + Clone + '_ {
+        self.iter()
+            .zip(&self.in_link)
+            .filter(|(_, link)| !**link)
+            .map(|(w, _)| w)
+    }
+
+    /// How many words are not part of a link.
+    pub fn len_without_links(&self) -> usize {
+        self.in_link.iter().filter(|link| !**link).count()
+    }
+}
+
+/// Whether a whitespace-separated token is a link (see [`without_links`]).
+fn is_link(token: &str) -> bool {
+    let starts = |prefix: &str| {
+        token
+            .as_bytes()
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+    };
+    starts("http://") || starts("https://") || starts("www.")
 }
 
 /// FNV-1a over bytes, then the SplitMix64 finaliser for a good bit mix.
@@ -52,13 +137,16 @@ pub fn mix(mut z: u64) -> u64 {
 }
 
 /// Hashes a sequence of words (order matters).
-fn hash_words<'a>(words: impl IntoIterator<Item = &'a String>) -> u64 {
+fn hash_words<'a>(words: impl IntoIterator<Item = &'a str>) -> u64 {
     let mut h: u64 = 0x84222325cbf29ce4;
     for w in words {
         h = mix(h ^ hash_bytes(w.as_bytes()));
     }
     h
 }
+
+/// Separates the fields (title, text) in a hashed word sequence.
+const FIELD_BREAK: &str = "\u{1}";
 
 /// Below this many words of body text, the exact content key also covers the title: short
 /// bodies (a one-line feed summary, a channel's boilerplate description) are shared by
@@ -68,14 +156,15 @@ pub const SHORT_BODY_WORDS: usize = 40;
 /// The exact-duplicate key: a hash of the normalised words of the body (plus the title when
 /// the body is short). Whitespace, case and punctuation do not count.
 pub fn content_key(title: &str, text: &str) -> u64 {
-    let body = words(text);
-    if body.len() >= SHORT_BODY_WORDS {
-        hash_words(&body)
+    content_key_of(&Words::of(title), &Words::of(text))
+}
+
+/// [`content_key`] of words already read.
+pub fn content_key_of(title: &Words, text: &Words) -> u64 {
+    if text.len() >= SHORT_BODY_WORDS {
+        hash_words(text.iter())
     } else {
-        let mut all = words(title);
-        all.push("\u{1}".into());
-        all.extend(body);
-        hash_words(&all)
+        hash_words(title.iter().chain([FIELD_BREAK]).chain(text.iter()))
     }
 }
 
@@ -162,19 +251,24 @@ fn is_number(word: &str) -> bool {
 /// "updated"/"published" (`Updated 12 March 2024 10:32 GMT`). Every other change, including a
 /// changed figure in the story itself ("12 dead" becoming "15 dead"), is material.
 pub fn material_key(title: &str, text: &str) -> u64 {
-    let mut kept: Vec<String> = Vec::new();
-    for field in [title, "\u{1}", text] {
-        let ws = words(field);
+    material_key_of(&Words::of(title), &Words::of(text))
+}
+
+/// [`material_key`] of words already read.
+pub fn material_key_of(title: &Words, text: &Words) -> u64 {
+    let mut kept: Vec<&str> = Vec::with_capacity(title.len() + text.len() + 3);
+    let mut ws: Vec<&str> = Vec::new();
+    for field in [Some(title), None, Some(text)] {
+        ws.clear();
+        ws.extend(field.into_iter().flat_map(Words::iter));
         let mut i = 0;
         while i < ws.len() {
-            let w = ws[i].as_str();
+            let w = ws[i];
             if STAMP_WORDS.contains(&w) {
                 // Keep the stamp word, skip the date/time words after it.
-                kept.push(ws[i].clone());
+                kept.push(w);
                 i += 1;
-                while i < ws.len()
-                    && (is_number(&ws[i]) || MONTHS.contains(&ws[i].as_str()) || ws[i] == "on" || ws[i] == "at")
-                {
+                while i < ws.len() && (is_number(ws[i]) || MONTHS.contains(&ws[i]) || ws[i] == "on" || ws[i] == "at") {
                     i += 1;
                 }
                 continue;
@@ -183,20 +277,16 @@ pub fn material_key(title: &str, text: &str) -> u64 {
                 i += 1;
                 continue;
             }
-            if is_number(w)
-                && ws
-                    .get(i + 1)
-                    .is_some_and(|next| VOLATILE_UNITS.contains(&next.as_str()))
-            {
+            if is_number(w) && ws.get(i + 1).is_some_and(|next| VOLATILE_UNITS.contains(next)) {
                 i += 1;
                 continue;
             }
-            kept.push(ws[i].clone());
+            kept.push(w);
             i += 1;
         }
-        kept.push("\u{1}".into());
+        kept.push(FIELD_BREAK);
     }
-    hash_words(&kept)
+    hash_words(kept)
 }
 
 /// The text without its links: whitespace-separated tokens that start with `http://`,
@@ -225,9 +315,16 @@ pub const SHINGLE_WORDS: usize = 3;
 /// (a text shorter than that gives one shingle of all its words). Links do not count (see
 /// [`without_links`]). Duplicates are removed.
 pub fn shingles(title: &str, text: &str, size: usize) -> Vec<u64> {
-    let mut ws = words(title);
-    ws.extend(words(&without_links(text)));
-    let hashes: Vec<u64> = ws.iter().map(|w| hash_bytes(w.as_bytes())).collect();
+    shingles_of(&Words::of(title), &Words::of(text), size)
+}
+
+/// [`shingles`] of words already read.
+pub fn shingles_of(title: &Words, text: &Words, size: usize) -> Vec<u64> {
+    let hashes: Vec<u64> = title
+        .iter()
+        .chain(text.without_links())
+        .map(|w| hash_bytes(w.as_bytes()))
+        .collect();
     let mut out: Vec<u64> = if hashes.len() <= size {
         if hashes.is_empty() {
             Vec::new()
@@ -318,6 +415,77 @@ pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tokeniser as first written (a `String` per word, links removed by re-joining the
+    /// text), kept to check the one-pass [`Words`] against: the keys are persisted, so the
+    /// same text must give the same words, byte for byte.
+    fn reference_words(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut current = String::new();
+        let finish = |mut word: String| {
+            while word.ends_with([':', '.', ',']) {
+                word.pop();
+            }
+            word
+        };
+        for c in text.chars() {
+            if c.is_alphanumeric() {
+                current.extend(c.to_lowercase());
+            } else if (c == ':' || c == '.' || c == ',') && current.chars().last().is_some_and(|l| l.is_ascii_digit()) {
+                current.push(c);
+            } else if !current.is_empty() {
+                out.push(finish(std::mem::take(&mut current)));
+            }
+        }
+        if !current.is_empty() {
+            out.push(finish(current));
+        }
+        out
+    }
+
+    fn corpus_texts() -> Vec<String> {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+        let mut texts: Vec<String> = [
+            "Putin  and\nXi, at 10:32. 1,234 shares; 3.5% 10:. 7,, x.y,z 2024-03-10T10:32",
+            "Watch: https://youtu.be/x and WWW.Example.com/a, then\nmore http://a.b HTTPS://X.Y www",
+            "İSTANBUL ǅungla ΣΊΣΥΦΟΣ Straße ＦＵＬＬ 中俄签署天然气贸易协议 Зеленського ʼ 𝐁𝐨𝐥𝐝 ١٢٣ ²³",
+            "wwW.é\u{a0}https://é\u{2003}httpé://x hé://",
+        ]
+        .map(String::from)
+        .to_vec();
+        let items = std::fs::read_to_string(corpus.join("news_items.jsonl")).expect("the corpus beside the checkout");
+        for line in items.lines().take(3000) {
+            let item: serde_json::Value = serde_json::from_str(line).unwrap();
+            for field in ["title", "summary"] {
+                if let Some(text) = item[field].as_str() {
+                    texts.push(text.to_string());
+                }
+            }
+        }
+        let truth: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(corpus.join("articles/scrapinghub-aeb/ground-truth.json")).unwrap())
+                .unwrap();
+        for article in truth.as_object().unwrap().values().take(200) {
+            texts.extend(article["articleBody"].as_str().map(String::from));
+        }
+        texts
+    }
+
+    #[test]
+    fn one_pass_words_are_the_words_of_the_first_tokeniser() {
+        let texts = corpus_texts();
+        assert!(texts.len() > 1000, "the corpus was read");
+        for text in &texts {
+            let words = Words::of(text);
+            assert_eq!(words.iter().collect::<Vec<_>>(), reference_words(text), "{text:?}");
+            assert_eq!(
+                words.without_links().collect::<Vec<_>>(),
+                reference_words(&without_links(text)),
+                "without links: {text:?}"
+            );
+            assert_eq!(words.len_without_links(), reference_words(&without_links(text)).len());
+        }
+    }
 
     #[test]
     fn words_ignore_case_punctuation_and_whitespace() {

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Deserialize;
 
-use crate::fingerprint::{self, minhash, minhash_similarity, shingles};
+use crate::fingerprint::{self, Words, minhash, minhash_similarity, shingles_of};
 
 /// The deduper's tuning, from the `deduper:` section of its configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -370,8 +370,10 @@ impl Index {
     pub fn decide(&mut self, input: Input<'_>) -> Verdict {
         self.evict(input.now);
         let id = id_number(input.id);
-        let content = fingerprint::content_key(input.title, input.text);
-        let material = fingerprint::material_key(input.title, input.text);
+        // The text is tokenised once, for every key and feature below.
+        let (title_words, text_words) = (Words::of(input.title), Words::of(input.text));
+        let content = fingerprint::content_key_of(&title_words, &text_words);
+        let material = fingerprint::material_key_of(&title_words, &text_words);
         if let Some(old) = self.entry(id).cloned() {
             if old.revision > 0 && (old.content == content || old.material == material || old.content == 0) {
                 return Verdict::ExactUrl { story: old.story };
@@ -386,7 +388,7 @@ impl Index {
                     material,
                     title: title_bits(input.title),
                     numbers: title_numbers(input.title),
-                    signature: self.signature(input.title, input.text).0,
+                    signature: self.signature(&title_words, &text_words).0,
                     ..old.clone()
                 };
                 self.remember(id, entry);
@@ -419,7 +421,7 @@ impl Index {
             self.remember(id, entry);
             return Verdict::ExactContent { of, story };
         }
-        let (signature, words) = self.signature(input.title, input.text);
+        let (signature, words) = self.signature(&title_words, &text_words);
         let (title, numbers) = (title_bits(input.title), title_numbers(input.title));
         let best = self.nearest(id, &signature, Probe { title, numbers, words });
         let (verdict, story, duplicate_of, similarity) = match best {
@@ -449,13 +451,12 @@ impl Index {
 
     /// The MinHash signature of an article (empty when it is too short to be a near-duplicate
     /// candidate) and its word count (title and text, links left out).
-    fn signature(&self, title: &str, text: &str) -> (Box<[u32]>, usize) {
-        let text = fingerprint::without_links(text);
-        let words = fingerprint::words(title).len() + fingerprint::words(&text).len();
+    fn signature(&self, title: &Words, text: &Words) -> (Box<[u32]>, usize) {
+        let words = title.len() + text.len_without_links();
         if words < self.settings.near_min_words {
             return (Box::new([]), words);
         }
-        let signature = minhash(&shingles(title, &text, fingerprint::SHINGLE_WORDS), PERMUTATIONS);
+        let signature = minhash(&shingles_of(title, text, fingerprint::SHINGLE_WORDS), PERMUTATIONS);
         (signature.into_boxed_slice(), words)
     }
 

@@ -130,27 +130,47 @@ fn produce(bootstrap: &str, topic: &str, records: &[(String, Vec<u8>)]) {
 
 /// Waits until `n` records are on `topic` (read_committed), at most `limit`, or until none
 /// came for 60 s; returns how many came and when the last one did.
-fn consume(bootstrap: &str, topic: &str, n: usize, limit: Duration) -> (usize, Instant) {
-    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", format!("{topic}-throughput"))
-        .set("isolation.level", "read_committed")
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let started = Instant::now();
-    let (mut count, mut last) = (0, Instant::now());
-    while count < n && started.elapsed() < limit && last.elapsed() < Duration::from_secs(60) {
-        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100))
-            && message.payload().is_some()
-        {
-            count += 1;
-            last = Instant::now();
+/// A read_committed reader of `topic` from its beginning, counting the records that came.
+struct Reader {
+    consumer: BaseConsumer,
+    count: usize,
+    last: Instant,
+}
+
+impl Reader {
+    fn new(bootstrap: &str, topic: &str) -> Reader {
+        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("group.id", format!("{topic}-throughput"))
+            .set("isolation.level", "read_committed")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        consumer.subscribe(&[topic]).unwrap();
+        Reader {
+            consumer,
+            count: 0,
+            last: Instant::now(),
         }
     }
-    (count, last)
+
+    /// Reads until `n` records in all have come, at most `limit`, or until none came for
+    /// 60 s; returns whether all came.
+    fn until(&mut self, n: usize, limit: Duration) -> bool {
+        let started = Instant::now();
+        let mut quiet = Instant::now();
+        while self.count < n && started.elapsed() < limit && quiet.elapsed() < Duration::from_secs(60) {
+            if let Some(Ok(message)) = self.consumer.poll(Duration::from_millis(100))
+                && message.payload().is_some()
+            {
+                self.count += 1;
+                self.last = Instant::now();
+                quiet = self.last;
+            }
+        }
+        self.count >= n
+    }
 }
 
 fn cpu_seconds(pid: u32) -> f64 {
@@ -196,12 +216,27 @@ fn env_for(stage: &str, prefix: &str, bootstrap: &str, exactly_once: bool) -> Ve
 }
 
 struct Measured {
+    /// From the first record produced to the last one on `news.enriched`, with the stages
+    /// already running and assigned (steady state).
     seconds: f64,
+    /// From the services' start to the warm-up record on `news.enriched`: process start,
+    /// group join, state restore, first transaction.
+    startup: f64,
+    /// CPU seconds of each stage's process over the whole run, startup included.
     cpu: Vec<f64>,
     delivered: usize,
 }
 
-async fn pipeline_run(bootstrap: &str, records: &[(String, Vec<u8>)], exactly_once: bool, run: u64) -> Measured {
+/// One pipeline run: the three services start on fresh topics; once a warm-up record has
+/// come through (they are running and assigned), the records are produced to `news.raw`
+/// while the clock runs until the last of them is on `news.enriched`.
+async fn pipeline_run(
+    bootstrap: &str,
+    warm_up: &(String, Vec<u8>),
+    records: &[(String, Vec<u8>)],
+    exactly_once: bool,
+    run: u64,
+) -> Measured {
     let prefix = format!(
         "tp{}-{run}-{}-",
         std::process::id(),
@@ -215,7 +250,6 @@ async fn pipeline_run(bootstrap: &str, records: &[(String, Vec<u8>)], exactly_on
     runtime::create_topics(&kafka, &runtime::pipeline_topics(&kafka.topics, 1, 1))
         .await
         .expect("topics");
-    produce(bootstrap, &kafka.topics.raw, records);
     let bin = std::env::current_exe()
         .unwrap()
         .parent()
@@ -224,6 +258,7 @@ async fn pipeline_run(bootstrap: &str, records: &[(String, Vec<u8>)], exactly_on
         .unwrap()
         .to_path_buf();
     let logs = tempfile::tempdir().unwrap();
+    let mut reader = Reader::new(bootstrap, &kafka.topics.enriched);
     let started = Instant::now();
     let mut children: Vec<Child> = STAGES
         .iter()
@@ -236,12 +271,20 @@ async fn pipeline_run(bootstrap: &str, records: &[(String, Vec<u8>)], exactly_on
                 .unwrap_or_else(|e| panic!("{stage}: {e} (cargo build --release --workspace --bins)"))
         })
         .collect();
-    let (delivered, last) = consume(
-        bootstrap,
-        &kafka.topics.enriched,
-        records.len(),
-        Duration::from_secs(900),
-    );
+    produce(bootstrap, &kafka.topics.raw, std::slice::from_ref(warm_up));
+    let warm = reader.until(1, Duration::from_secs(120));
+    let startup = started.elapsed().as_secs_f64();
+    let clock = Instant::now();
+    let delivered = if warm {
+        let (topic, owned) = (kafka.topics.raw.clone(), records.to_vec());
+        let bootstrap_owned = bootstrap.to_string();
+        let producing = std::thread::spawn(move || produce(&bootstrap_owned, &topic, &owned));
+        reader.until(records.len() + 1, Duration::from_secs(900));
+        producing.join().expect("producer");
+        reader.count - 1
+    } else {
+        0
+    };
     let cpu = children.iter().map(|c| cpu_seconds(c.id())).collect();
     for child in &mut children {
         let _ = child.kill();
@@ -255,7 +298,8 @@ async fn pipeline_run(bootstrap: &str, records: &[(String, Vec<u8>)], exactly_on
         );
     }
     Measured {
-        seconds: (last - started).as_secs_f64(),
+        seconds: (reader.last - clock).as_secs_f64(),
+        startup,
         cpu,
         delivered,
     }
@@ -327,6 +371,57 @@ async fn plain_copy(bootstrap: &str, records: &[(String, Vec<u8>)], run: u64) ->
     (produced, consumed)
 }
 
+/// The three stages applied in this process, without Kafka, to the same records: what each
+/// costs per record (decode, process, encode: the runtime's own batch core), in CPU time of
+/// this one thread. Returns seconds per stage.
+fn in_process(records: &[(String, Vec<u8>)]) -> Vec<f64> {
+    use runtime::batch::{Input, Message, Topics, apply_batch};
+    let taxonomy = tagger::Taxonomy::load(&repo().join("deploy/taxonomy.yaml")).expect("taxonomy");
+    let mut cleaner = cleaner::Cleaner::new(cleaner::Budget::default());
+    let mut deduper = deduper::Deduper::new(deduper::Settings::default());
+    let mut tagger = tagger::Tagger::new(taxonomy).with_topic_routing("news.topic.");
+    let limit = 1_000_000;
+    let inputs: Vec<Message> = records
+        .iter()
+        .map(|(key, payload)| Message {
+            topic: "news.raw".into(),
+            key: Some(key.as_bytes().to_vec()),
+            payload: Some(payload.clone()),
+            headers: Vec::new(),
+        })
+        .collect();
+    fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+        let started = thread_cpu();
+        let out = f();
+        (out, thread_cpu() - started)
+    }
+    fn as_inputs(messages: &[Message]) -> impl Iterator<Item = Input<'_>> {
+        messages.iter().enumerate().map(|(i, m)| m.as_input(i as i64))
+    }
+    let topics = |output| Topics {
+        output,
+        dlq: "news.dlq",
+    };
+    let (cleaned, c) = timed(|| apply_batch(&mut cleaner, as_inputs(&inputs), topics("news.cleaned"), limit).outputs);
+    let (unique, d) = timed(|| apply_batch(&mut deduper, as_inputs(&cleaned), topics("news.unique"), limit).outputs);
+    let (enriched, t) = timed(|| apply_batch(&mut tagger, as_inputs(&unique), topics("news.enriched"), limit).outputs);
+    assert_eq!(
+        enriched.len(),
+        records.len(),
+        "every record came through the stages in process"
+    );
+    vec![c, d, t]
+}
+
+/// CPU time of the calling thread, in seconds.
+fn thread_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -337,7 +432,8 @@ async fn main() {
     let n = arg("--records", 20_000) as usize;
     let runs = arg("--runs", 3);
     let bootstrap = std::env::var("NEWSWIRE_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:19092".into());
-    let records = records(n);
+    let mut records = records(n + 1);
+    let warm_up = records.pop().expect("a warm-up record");
     let bytes: usize = records.iter().map(|(_, p)| p.len()).sum();
     eprintln!(
         "throughput: {n} records, {:.1} MB, {runs} runs, broker {bootstrap}",
@@ -347,21 +443,45 @@ async fn main() {
     let mut plain_rates = Vec::new();
     let (mut produce_rates, mut consume_rates) = (Vec::new(), Vec::new());
     let mut modes: Vec<(&str, Vec<Measured>)> = vec![("exactly_once", Vec::new()), ("at_least_once", Vec::new())];
-    for run in 0..runs {
+    // `--in-process` alone: only the stages' own cost, without a broker (for profiling).
+    let only_in_process = std::env::args().any(|a| a == "--in-process");
+    for run in 0..if only_in_process { 0 } else { runs } {
         let (produced, consumed) = plain_copy(&bootstrap, &records, run).await;
         plain_rates.push(n as f64 / (produced + consumed));
         produce_rates.push(n as f64 / produced);
         consume_rates.push(n as f64 / consumed);
         for (mode, measured) in &mut modes {
-            let m = pipeline_run(&bootstrap, &records, *mode == "exactly_once", run).await;
+            let m = pipeline_run(&bootstrap, &warm_up, &records, *mode == "exactly_once", run).await;
             eprintln!(
-                "throughput: run {run} {mode}: {} records in {:.1} s, cpu {:?}",
-                m.delivered, m.seconds, m.cpu
+                "throughput: run {run} {mode}: {} records in {:.2} s after a {:.1} s start, cpu {:?}",
+                m.delivered, m.seconds, m.startup, m.cpu
             );
             measured.push(m);
         }
     }
+    let mut stage_runs: Vec<Vec<f64>> = Vec::new();
+    for _ in 0..runs {
+        stage_runs.push(in_process(&records));
+    }
+    if only_in_process {
+        let stages: Vec<String> = stage_runs[0]
+            .iter()
+            .map(|s| format!("{:.0}", s * 1e6 / n as f64))
+            .collect();
+        println!("in process, CPU microseconds per record (cleaner, deduper, tagger): {stages:?}");
+        return;
+    }
     let plain = median(plain_rates);
+    let in_process_us: serde_json::Map<String, serde_json::Value> = STAGES
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let seconds = median(stage_runs.iter().map(|r| r[i]).collect());
+            (s.to_string(), (seconds * 1e6 / n as f64).into())
+        })
+        .collect();
+    eprintln!("throughput: in process, CPU microseconds per record: {in_process_us:?}");
+    report.insert("in_process_cpu_us_per_record".into(), in_process_us.into());
     report.insert("records".into(), n.into());
     report.insert("megabytes".into(), (bytes as f64 / 1e6).into());
     report.insert(
@@ -394,6 +514,7 @@ async fn main() {
                 "mb_per_cpu_second": bytes as f64 / 1e6 / cpu_total,
                 "cpu_seconds": stages,
                 "delivered": measured.iter().map(|m| m.delivered).min(),
+                "startup_seconds": median(measured.iter().map(|m| m.startup).collect()),
                 "share_of_plain_copy": rate / plain,
             }),
         );

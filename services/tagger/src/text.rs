@@ -105,7 +105,9 @@ fn push_word(out: &mut Tokens, text: &str, start: usize, end: usize, chars: &[(u
     let byte_end = chars.get(end).map_or(text.len(), |(b, _)| *b);
     let norm = out.norm.len();
     for c in text[byte_start..byte_end].chars() {
-        if is_apostrophe(c) {
+        if c.is_ascii() && c != '\'' {
+            out.norm.push(c.to_ascii_lowercase());
+        } else if is_apostrophe(c) {
             out.norm.push('\'');
         } else {
             out.norm.extend(c.to_lowercase());

@@ -145,12 +145,16 @@ pub fn is_boilerplate(p: &str) -> bool {
         "credit:",
         "image 1 of",
     ];
+    let short = p.split_whitespace().nth(40).is_none();
+    if !short {
+        // Every rule below is for a short line (no exact phrase has 40 words).
+        return false;
+    }
     let lower = p.to_lowercase();
     let lower = lower.trim_end_matches(['.', ':', '…']).trim();
     if EXACT.contains(&lower) {
         return true;
     }
-    let short = p.split_whitespace().count() <= 40;
     short
         && (PREFIXES.iter().any(|pre| lower.starts_with(pre))
             || lower.ends_with("by clicking here")
@@ -169,7 +173,7 @@ pub(super) fn is_link_label(p: &str) -> bool {
 /// An image caption: a short paragraph ending with a photo credit — `… (Image: GETTY)`,
 /// `… (AP Photo/Alan Diaz, File)`, `… Credit: ESA`.
 pub(super) fn is_captioned(p: &str) -> bool {
-    if p.split_whitespace().count() > 60 {
+    if p.split_whitespace().nth(60).is_some() {
         return false;
     }
     if let Some(open) = p.trim_end().strip_suffix(')').and_then(|s| s.rfind('('))
@@ -249,6 +253,15 @@ pub(super) fn is_dateline(p: &str) -> bool {
         "sat",
         "sun",
     ];
+    // Neither a stamp nor a date line has more than 20 words: a paragraph of prose is
+    // passed over without lower-casing it (each word of it gives at least one token).
+    if p.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .nth(20)
+        .is_some()
+    {
+        return false;
+    }
     let lower = p.to_lowercase();
     let tokens: Vec<&str> = lower
         .split(|c: char| !c.is_alphanumeric())
