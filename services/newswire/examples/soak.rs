@@ -255,22 +255,7 @@ fn topic_slugs() -> Vec<String> {
 
 /// The environment of `service` in the run whose topics start with `prefix`.
 fn env_for(service: &str, prefix: &str, bootstrap: &str, feeds: &Path) -> Vec<(String, String)> {
-    let names = config::TopicNames::with_prefix(prefix);
-    let mut env: Vec<(String, String)> = [
-        ("RAW", names.raw),
-        ("CLEANED", names.cleaned),
-        ("UNIQUE", names.unique),
-        ("ENRICHED", names.enriched),
-        ("DLQ", names.dlq),
-        ("FETCHER_STATE", names.fetcher_state),
-        ("DEDUPER_STATE", names.deduper_state),
-        ("ALERTS", names.alerts),
-        ("ALERTER_STATE", names.alerter_state),
-        ("FEEDS", names.feeds),
-    ]
-    .into_iter()
-    .map(|(key, value)| (format!("NEWSWIRE__KAFKA__TOPICS__{key}"), value))
-    .collect();
+    let mut env = config::TopicNames::with_prefix(prefix).to_env();
     let mut set = |k: &str, v: String| env.push((k.to_string(), v));
     set("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS", bootstrap.to_string());
     set("NEWSWIRE__RUNTIME__LISTEN_ADDR", "127.0.0.1:0".into());

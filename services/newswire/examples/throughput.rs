@@ -1,24 +1,40 @@
 //! End-to-end throughput through the broker: how fast the cleaner, deduper and tagger, as
-//! services with exactly-once on, turn a backlog of raw records into enriched ones; side by
-//! side, in the same run and on the same broker, a plain copy of the same bytes with `kcat`
-//! (produce, then consume), and the same stages with exactly-once off.
+//! services with exactly-once on, turn raw records into enriched ones; side by side, in the
+//! same run and on the same broker, what the broker alone allows.
 //!
 //! ```sh
 //! cargo build --release --workspace --bins --examples
+//! # A broker of its own, with the JIT's full optimisation (the test broker stops at C1):
+//! export NEWSWIRE_KAFKA_DIR=~/.cache/newswire/kafka-bench NEWSWIRE_KAFKA_PORT=19292 \
+//!        NEWSWIRE_KAFKA_CONTROLLER_PORT=19293 NEWSWIRE_KAFKA_JAVA_OPTS="-Xms512m -Xmx1g"
 //! eval "$(deploy/kafka.sh start)"
 //! target/release/examples/throughput [--records 20000] [--runs 3]
+//! target/release/examples/throughput --records 2000 --in-process   # the stages alone, no broker
 //! ```
 //!
 //! The records are real articles (the article-extraction benchmark's bodies, each copy with
 //! a URL and a dateline of its own, so that no two are exact copies and every one reaches
-//! `news.enriched`), as a feed with full text would deliver them. Each run: the records are
-//! produced to a fresh `news.raw`, then the three services start, and the clock runs until
-//! the last record is on `news.enriched` (read_committed). Reported per mode, as medians of
-//! the runs: records/s and MB/s (raw bytes) end to end, records per CPU-second of the three
-//! services together (per core), and each stage's CPU seconds. The plain copy:
-//! `kcat -P -l` of the same payloads, then `kcat -C -e` of them back; its records/s is the
-//! count over both times. Prints JSON.
+//! `news.enriched`), as a feed with full text would deliver them. Each run, per mode:
+//!
+//! - **the pipeline**: the three services start on fresh topics; once a warm-up record has
+//!   come out of `news.enriched` (they are running and assigned), the records are produced to
+//!   `news.raw` and the clock runs until the last one is on `news.enriched` (read_committed).
+//!   Steady state: process start, group join and state restore are reported apart
+//!   (`startup_seconds`). With exactly-once, then with it off (`runtime.exactly_once: false`,
+//!   for measurements only).
+//! - **the plain copy**: `kcat -P -l` of the same payloads, then `kcat -C -e` of them back;
+//!   its records/s is the count over both times. The broker's limit for one hop.
+//! - **the relay copy**: the pipeline's shape with stages that do nothing: three `kcat`
+//!   relays chained through four topics. The broker's limit for this topology.
+//! - **in process**: the three stages applied to the same records by the runtime's batch core
+//!   in this process, without Kafka: CPU microseconds per record per stage.
+//!
+//! Reported as medians of the runs: records/s and MB/s (raw bytes), records per CPU-second of
+//! the three services together, each stage's and the broker's CPU seconds while the clock
+//! ran, and the shares of the plain and relay copies. The broker's CPU is read from the pid
+//! file in `NEWSWIRE_KAFKA_DIR` (the test broker's directory by default). Prints JSON.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -173,8 +189,28 @@ impl Reader {
     }
 }
 
+/// The broker's pid, from the pid file `deploy/kafka.sh` keeps in its run directory
+/// (`NEWSWIRE_KAFKA_DIR`, as for `deploy/kafka.sh`), so that its CPU time can be read too.
+fn broker_pid() -> Option<u32> {
+    let dir = std::env::var("NEWSWIRE_KAFKA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/newswire/kafka-run"));
+    std::fs::read_to_string(dir.join("kafka.pid")).ok()?.trim().parse().ok()
+}
+
+/// CPU seconds (user and system) of a process, from `/proc/<pid>/stat`.
 fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    cpu_seconds_in(&format!("/proc/{pid}/stat"))
+}
+
+/// CPU seconds of the calling thread.
+fn thread_cpu() -> f64 {
+    cpu_seconds_in("/proc/thread-self/stat")
+}
+
+/// Fields 14 and 15 of a `stat` file (utime, stime), in clock ticks of 1/100 s.
+fn cpu_seconds_in(path: &str) -> f64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
     let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
@@ -182,18 +218,7 @@ fn cpu_seconds(pid: u32) -> f64 {
 }
 
 fn env_for(stage: &str, prefix: &str, bootstrap: &str, exactly_once: bool) -> Vec<(String, String)> {
-    let names = config::TopicNames::with_prefix(prefix);
-    let mut env: Vec<(String, String)> = [
-        ("RAW", names.raw),
-        ("CLEANED", names.cleaned),
-        ("UNIQUE", names.unique),
-        ("ENRICHED", names.enriched),
-        ("DLQ", names.dlq),
-        ("DEDUPER_STATE", names.deduper_state),
-    ]
-    .into_iter()
-    .map(|(key, value)| (format!("NEWSWIRE__KAFKA__TOPICS__{key}"), value))
-    .collect();
+    let mut env = config::TopicNames::with_prefix(prefix).to_env();
     env.extend(
         [
             ("NEWSWIRE__KAFKA__BOOTSTRAP_SERVERS", bootstrap.to_string()),
@@ -222,8 +247,10 @@ struct Measured {
     /// From the services' start to the warm-up record on `news.enriched`: process start,
     /// group join, state restore, first transaction.
     startup: f64,
-    /// CPU seconds of each stage's process over the whole run, startup included.
+    /// CPU seconds of each stage's process while the clock ran.
     cpu: Vec<f64>,
+    /// CPU seconds of the broker while the clock ran.
+    broker_cpu: f64,
     delivered: usize,
 }
 
@@ -274,6 +301,15 @@ async fn pipeline_run(
     produce(bootstrap, &kafka.topics.raw, std::slice::from_ref(warm_up));
     let warm = reader.until(1, Duration::from_secs(120));
     let startup = started.elapsed().as_secs_f64();
+    let broker = broker_pid();
+    let cpu_at = |children: &[Child]| -> Vec<f64> {
+        children
+            .iter()
+            .map(|c| cpu_seconds(c.id()))
+            .chain([broker.map_or(0.0, cpu_seconds)])
+            .collect()
+    };
+    let before = cpu_at(&children);
     let clock = Instant::now();
     let delivered = if warm {
         let (topic, owned) = (kafka.topics.raw.clone(), records.to_vec());
@@ -285,7 +321,8 @@ async fn pipeline_run(
     } else {
         0
     };
-    let cpu = children.iter().map(|c| cpu_seconds(c.id())).collect();
+    let mut cpu: Vec<f64> = cpu_at(&children).iter().zip(&before).map(|(a, b)| a - b).collect();
+    let broker_cpu = cpu.pop().unwrap_or(0.0);
     for child in &mut children {
         let _ = child.kill();
         let _ = child.wait();
@@ -301,6 +338,7 @@ async fn pipeline_run(
         seconds: (reader.last - clock).as_secs_f64(),
         startup,
         cpu,
+        broker_cpu,
         delivered,
     }
 }
@@ -413,13 +451,64 @@ fn in_process(records: &[(String, Vec<u8>)]) -> Vec<f64> {
     vec![c, d, t]
 }
 
-/// CPU time of the calling thread, in seconds.
-fn thread_cpu() -> f64 {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
+/// The pipeline's shape with stages that do nothing: three `kcat` relays (consume one topic,
+/// produce every record unchanged to the next, zstd), so that the records cross the broker as
+/// often as through the three stages (one produce and four hops). Records/s from the first
+/// record produced to the last one on the third relay's topic: what the broker and the
+/// clients alone allow for this topology.
+async fn relay_copy(bootstrap: &str, records: &[(String, Vec<u8>)], run: u64) -> (f64, f64) {
+    let topics: Vec<String> = (0..4)
+        .map(|i| format!("tp{}-{run}-relay{i}", std::process::id()))
+        .collect();
+    let kafka = config::KafkaConfig {
+        bootstrap_servers: bootstrap.to_string(),
+        ..Default::default()
+    };
+    let specs: Vec<runtime::TopicSpec> = topics
+        .iter()
+        .map(|name| runtime::TopicSpec {
+            name: name.clone(),
+            partitions: 1,
+            replication: 1,
+            compacted: false,
+        })
+        .collect();
+    runtime::create_topics(&kafka, &specs).await.expect("topics");
+    let count = records.len().to_string();
+    let mut relays: Vec<Child> = topics
+        .windows(2)
+        .map(|pair| {
+            let script = format!(
+                "kcat -C -b {bootstrap} -t {} -o beginning -c {count} -q -u | kcat -P -b {bootstrap} -t {} -z zstd -X linger.ms=5",
+                pair[0], pair[1]
+            );
+            Command::new("sh")
+                .args(["-c", &script])
+                .process_group(0)
+                .spawn()
+                .expect("sh")
+        })
+        .collect();
+    let mut reader = Reader::new(bootstrap, &topics[3]);
+    // The relays' consumers are assigned (no group) within a moment.
+    std::thread::sleep(Duration::from_secs(1));
+    let broker_before = broker_pid().map_or(0.0, cpu_seconds);
+    let clock = Instant::now();
+    produce(bootstrap, &topics[0], records);
+    let all = reader.until(records.len(), Duration::from_secs(600));
+    let broker_cpu = broker_pid().map_or(0.0, cpu_seconds) - broker_before;
+    for relay in &mut relays {
+        // The relay's own group: both kcat processes.
+        let _ = Command::new("kill").arg("--").arg(format!("-{}", relay.id())).status();
+        let _ = relay.wait();
+    }
+    assert!(
+        all,
+        "the relays carried only {} of {} records",
+        reader.count,
+        records.len()
+    );
+    (records.len() as f64 / (reader.last - clock).as_secs_f64(), broker_cpu)
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -441,20 +530,24 @@ async fn main() {
     );
     let mut report = serde_json::Map::new();
     let mut plain_rates = Vec::new();
+    let (mut relay_rates, mut relay_broker_cpu) = (Vec::new(), Vec::new());
     let (mut produce_rates, mut consume_rates) = (Vec::new(), Vec::new());
     let mut modes: Vec<(&str, Vec<Measured>)> = vec![("exactly_once", Vec::new()), ("at_least_once", Vec::new())];
     // `--in-process` alone: only the stages' own cost, without a broker (for profiling).
     let only_in_process = std::env::args().any(|a| a == "--in-process");
     for run in 0..if only_in_process { 0 } else { runs } {
         let (produced, consumed) = plain_copy(&bootstrap, &records, run).await;
+        let (rate, broker_cpu) = relay_copy(&bootstrap, &records, run).await;
+        relay_rates.push(rate);
+        relay_broker_cpu.push(broker_cpu);
         plain_rates.push(n as f64 / (produced + consumed));
         produce_rates.push(n as f64 / produced);
         consume_rates.push(n as f64 / consumed);
         for (mode, measured) in &mut modes {
             let m = pipeline_run(&bootstrap, &warm_up, &records, *mode == "exactly_once", run).await;
             eprintln!(
-                "throughput: run {run} {mode}: {} records in {:.2} s after a {:.1} s start, cpu {:?}",
-                m.delivered, m.seconds, m.startup, m.cpu
+                "throughput: run {run} {mode}: {} records in {:.2} s after a {:.1} s start, cpu {:?}, broker cpu {:.2}",
+                m.delivered, m.seconds, m.startup, m.cpu, m.broker_cpu
             );
             measured.push(m);
         }
@@ -492,6 +585,15 @@ async fn main() {
             "consume_records_per_sec": median(consume_rates),
         }),
     );
+    let relay = median(relay_rates);
+    report.insert(
+        "relay_copy".into(),
+        serde_json::json!({
+            "records_per_sec": relay,
+            "share_of_plain_copy": relay / plain,
+            "broker_cpu_seconds": median(relay_broker_cpu),
+        }),
+    );
     for (mode, measured) in &modes {
         let rate = median(measured.iter().map(|m| m.delivered as f64 / m.seconds).collect());
         let cpu_total = median(measured.iter().map(|m| m.cpu.iter().sum::<f64>()).collect());
@@ -515,7 +617,9 @@ async fn main() {
                 "cpu_seconds": stages,
                 "delivered": measured.iter().map(|m| m.delivered).min(),
                 "startup_seconds": median(measured.iter().map(|m| m.startup).collect()),
+                "broker_cpu_seconds": median(measured.iter().map(|m| m.broker_cpu).collect()),
                 "share_of_plain_copy": rate / plain,
+                "share_of_relay_copy": rate / relay,
             }),
         );
     }

@@ -146,6 +146,23 @@ impl Default for TopicNames {
 }
 
 impl TopicNames {
+    /// The environment that gives a service these names (`NEWSWIRE__KAFKA__TOPICS__RAW=…` and
+    /// so on, every field), as tests, the soak and benchmarks start services with.
+    pub fn to_env(&self) -> Vec<(String, String)> {
+        let fields = serde_yaml::to_value(self).expect("topic names serialise");
+        fields
+            .as_mapping()
+            .into_iter()
+            .flatten()
+            .filter_map(|(field, name)| {
+                Some((
+                    format!("{ENV_PREFIX}KAFKA__TOPICS__{}", field.as_str()?.to_uppercase()),
+                    name.as_str()?.to_string(),
+                ))
+            })
+            .collect()
+    }
+
     /// The default names with a prefix in front of each (`""` gives the defaults); tests use a
     /// random prefix so that runs never see each other's records.
     pub fn with_prefix(prefix: &str) -> Self {
@@ -265,6 +282,26 @@ mod tests {
         assert_eq!(config.kafka.topics.raw, "custom.raw");
         assert_eq!(config.kafka.topics.enriched, "news.enriched");
         assert_eq!(config.runtime.batch_max_records, 500);
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err, reason = "figment's Jail returns its own error type")]
+    fn topic_names_as_environment_are_read_back() {
+        let names = TopicNames::with_prefix("t-");
+        let env = names.to_env();
+        assert!(env.contains(&(
+            "NEWSWIRE__KAFKA__TOPICS__DEDUPER_STATE".into(),
+            "t-news.deduper.state".into()
+        )));
+        figment::Jail::expect_with(|jail| {
+            for (key, value) in &env {
+                jail.set_env(key, value);
+            }
+            let config: Sample = load(None).map_err(|e| figment::Error::from(e.to_string()))?;
+            assert_eq!(config.kafka.topics, names, "every name came through the environment");
+            assert_ne!(names, TopicNames::default());
+            Ok(())
+        });
     }
 
     #[test]

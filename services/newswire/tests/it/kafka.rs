@@ -158,22 +158,7 @@ pub(crate) fn http_get(addr: &str, path: &str) -> String {
 }
 
 pub(crate) fn topic_env(prefix: &str) -> Vec<(String, String)> {
-    let names = config::TopicNames::with_prefix(prefix);
-    [
-        ("RAW", names.raw),
-        ("CLEANED", names.cleaned),
-        ("UNIQUE", names.unique),
-        ("ENRICHED", names.enriched),
-        ("DLQ", names.dlq),
-        ("FETCHER_STATE", names.fetcher_state),
-        ("DEDUPER_STATE", names.deduper_state),
-        ("ALERTS", names.alerts),
-        ("ALERTER_STATE", names.alerter_state),
-        ("FEEDS", names.feeds),
-    ]
-    .into_iter()
-    .map(|(key, value)| (format!("NEWSWIRE__KAFKA__TOPICS__{key}"), value))
-    .collect()
+    config::TopicNames::with_prefix(prefix).to_env()
 }
 
 #[tokio::test(flavor = "multi_thread")]
