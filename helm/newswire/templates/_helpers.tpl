@@ -184,7 +184,7 @@ component's `config` map merged over it (it wins).
 {{- $paths := include "newswire.paths" $root | fromYaml }}
 {{- $runtime := $root.Values.runtime }}
 {{- $config := dict "kafka" (include "newswire.kafkaConfig" $root | fromYaml) }}
-{{- $_ := set $config "runtime" (dict "listen_addr" (printf "0.0.0.0:%d" (int $root.Values.service.port)) "batch_max_records" $runtime.batchMaxRecords "batch_max_wait_ms" $runtime.batchMaxWaitMs "transaction_timeout_ms" $runtime.transactionTimeoutMs "drain_timeout_secs" $runtime.drainTimeoutSecs) }}
+{{- $_ := set $config "runtime" (dict "listen_addr" (printf "0.0.0.0:%d" (int $root.Values.service.port)) "batch_max_records" $runtime.batchMaxRecords "batch_max_wait_ms" $runtime.batchMaxWaitMs "transaction_timeout_ms" $runtime.transactionTimeoutMs "hanging_transaction_secs" $runtime.hangingTransactionSecs "stall_timeout_secs" $runtime.stallTimeoutSecs "drain_timeout_secs" $runtime.drainTimeoutSecs) }}
 {{- if eq .component "fetcher" }}
 {{- $_ := set $config "feeds_file" (printf "%s/feeds.yaml" $paths.feeds) }}
 {{- if $values.websub.enabled }}

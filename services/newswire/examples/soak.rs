@@ -19,7 +19,12 @@
 //! unexpected ids and dead letters, against the expectation computed offline from the same
 //! documents with the stages' own functions (`newswire::expect`), and the first, fault-free
 //! run's per-topic counts. Every process it started is stopped by pid at the end of a run,
-//! and the broker at the end.
+//! and the broker at the end. A run that passed has its topics deleted (a broker that kept
+//! every run's partitions would restart slower each run); a failed run keeps its topics and
+//! logs. The services run with `hanging_transaction_secs: 60` and `stall_timeout_secs: 90`,
+//! so that what they report within the stall window (a partition blocked behind a transaction
+//! whose marker the broker lost; a Kafka call that never came back, after which the service
+//! exits and is restarted) is named in the run's line.
 //!
 //! Options: `--runs N` (100), `--seed S` (1), `--kills K` per run (3), `--feeds N` corpus
 //! documents (all), `--stall-secs S` (180), `--keep-going` (do not stop at the first failed
@@ -263,6 +268,10 @@ fn env_for(service: &str, prefix: &str, bootstrap: &str, feeds: &Path) -> Vec<(S
     set("NEWSWIRE__RUNTIME__GROUP_ID", format!("{prefix}{service}"));
     set("NEWSWIRE__RUNTIME__BATCH_MAX_RECORDS", "50".into());
     set("NEWSWIRE__RUNTIME__TRANSACTION_TIMEOUT_MS", "15000".into());
+    // Reported within the stall window (the default, 300 s, is longer than a run may wait).
+    set("NEWSWIRE__RUNTIME__HANGING_TRANSACTION_SECS", "60".into());
+    // A stuck client ends its process within the stall window, and the soak restarts it.
+    set("NEWSWIRE__RUNTIME__STALL_TIMEOUT_SECS", "90".into());
     set("NEWSWIRE_LOG", "info".into());
     match service {
         "fetcher" => {
@@ -282,6 +291,77 @@ fn env_for(service: &str, prefix: &str, bootstrap: &str, feeds: &Path) -> Vec<(S
         _ => {}
     }
     env
+}
+
+/// What the services of a run logged about partitions they could not read past (see the
+/// runtime's hanging-transaction watch): one `stage: partition P of T at offset O` each.
+fn hanging_reports(dir: &Path) -> Vec<String> {
+    let mut found = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        for line in text.lines().filter(|l| l.contains("Stage blocked on a partition")) {
+            let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            found.insert(format!(
+                "{}: partition {} of {} at offset {} (high watermark {})",
+                event["stage"].as_str().unwrap_or("?"),
+                event["partition"],
+                event["topic"].as_str().unwrap_or("?"),
+                event["last_stable_offset"],
+                event["high_watermark"]
+            ));
+        }
+    }
+    found.into_iter().collect()
+}
+
+/// What the watchdogs of a run's services reported: `stage: stuck <step> for N s`.
+fn stuck_reports(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        for line in text.lines().filter(|l| l.contains("Stage stuck:")) {
+            if let Ok(event) = serde_json::from_str::<serde_json::Value>(line) {
+                found.push(format!(
+                    "{}: stuck {} for {} s",
+                    event["stage"].as_str().unwrap_or("?"),
+                    event["step"].as_str().unwrap_or("?"),
+                    event["seconds"]
+                ));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Deletes every topic whose name starts with `prefix` (a finished run's topics).
+async fn delete_topics_with_prefix(bootstrap: &str, prefix: &str) {
+    use rdkafka::admin::{AdminClient, AdminOptions};
+    use rdkafka::client::DefaultClientContext;
+    let Ok(admin) = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create::<AdminClient<DefaultClientContext>>()
+    else {
+        return;
+    };
+    let names: Vec<String> = match admin.inner().fetch_metadata(None, Duration::from_secs(30)) {
+        Ok(metadata) => metadata
+            .topics()
+            .iter()
+            .map(|t| t.name().to_string())
+            .filter(|name| name.starts_with(prefix))
+            .collect(),
+        Err(err) => {
+            eprintln!("soak: listing topics to delete: {err}");
+            return;
+        }
+    };
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    if let Err(err) = admin.delete_topics(&refs, &AdminOptions::new()).await {
+        eprintln!("soak: deleting the topics of {prefix}*: {err}");
+    }
 }
 
 /// Reads `topic` from the beginning to its end (read_committed), bounded by `limit`: done
@@ -343,6 +423,11 @@ struct Outcome {
     alerts: usize,
     alert_duplicated: usize,
     exits: Vec<String>,
+    /// Partitions the services reported blocked behind a transaction that never ended (the
+    /// broker lost its marker): `stage: partition P of T at offset O`.
+    hanging: Vec<String>,
+    /// Services whose watchdog found them stuck in a Kafka call (and ended them).
+    stuck: Vec<String>,
 }
 
 impl Outcome {
@@ -354,6 +439,12 @@ impl Outcome {
         let mut why = Vec::new();
         if !self.complete {
             why.push("stalled".to_string());
+        }
+        if !self.hanging.is_empty() {
+            why.push(format!(
+                "blocked by a hanging transaction, as the services reported: {}",
+                self.hanging.join("; ")
+            ));
         }
         for (what, n) in [
             ("lost", self.lost),
@@ -577,8 +668,13 @@ async fn run_once(
     for service in &mut services {
         service.stop(Duration::from_secs(10));
     }
+    outcome.hanging = hanging_reports(&dir);
+    outcome.stuck = stuck_reports(&dir);
     if outcome.complete && comparison.is_exactly_once() {
         let _ = std::fs::remove_dir_all(&dir);
+        // The broker loads every partition it has on each restart: a soak that kept every
+        // run's topics would make each restart slower than the last. A failed run's stay.
+        delete_topics_with_prefix(&broker.bootstrap, &prefix).await;
     } else {
         eprintln!("soak: run {run}: logs kept in {}", dir.display());
         if !comparison.lost.is_empty() {
@@ -615,6 +711,7 @@ async fn main() {
         broker.bootstrap
     );
     let (mut done, mut failed, mut stalls, mut kills, mut broker_kills) = (0u32, 0, 0, 0u32, 0u32);
+    let (mut hanging_stalls, mut stuck_total) = (0usize, 0usize);
     let mut totals = Outcome::default();
     // Run 0 is fault-free: the reference for the per-topic counts.
     let (reference, reference_topics, _) = run_once(
@@ -669,16 +766,27 @@ async fn main() {
         kills += options.kills;
         broker_kills += u32::from(story.contains("broker SIGKILL"));
         let why = outcome.failed(Some(&reference_topics), &topics);
+        stuck_total += outcome.stuck.len();
         if !outcome.complete {
             stalls += 1;
+            hanging_stalls += usize::from(!outcome.hanging.is_empty());
         }
         println!(
             "run {run} (seed {seed}): {story}{}; {} enriched, lost {}, duplicated {}, unexpected {}, dead letters {}, \
              topic records {} (duplicated {}), alerts {} (duplicated {}), {:.1} s{}",
-            if outcome.exits.is_empty() {
+            if outcome.exits.is_empty() && outcome.stuck.is_empty() {
                 String::new()
             } else {
-                format!("; {}", outcome.exits.join(", "))
+                format!(
+                    "; {}",
+                    outcome
+                        .exits
+                        .iter()
+                        .chain(&outcome.stuck)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             },
             outcome.enriched,
             outcome.lost,
@@ -708,7 +816,7 @@ async fn main() {
         }
     }
     println!(
-        "soak: {done} runs after the fault-free one, {failed} failed ({stalls} stalls); {kills} SIGKILLs of services, {done} broker restarts ({broker_kills} by SIGKILL); lost {}, duplicated {}, unexpected {}, dead letters {}",
+        "soak: {done} runs after the fault-free one, {failed} failed ({stalls} stalls, {hanging_stalls} of them behind a hanging transaction); {stuck_total} stuck clients ended by their watchdog; {kills} SIGKILLs of services, {done} broker restarts ({broker_kills} by SIGKILL); lost {}, duplicated {}, unexpected {}, dead letters {}",
         totals.lost, totals.duplicated, totals.unexpected, totals.dead_letters
     );
     drop(broker);

@@ -201,6 +201,17 @@ pub struct RuntimeConfig {
     /// `transaction_timeout_ms`: the broker aborts a transaction left open this long (a
     /// replica that died mid-batch); downstream read_committed consumers wait at most this.
     pub transaction_timeout_ms: u64,
+    /// `hanging_transaction_secs`: a partition of the stage's input whose last stable offset
+    /// stays this long below its high watermark, with everything before it read, is reported
+    /// as blocked by a transaction that never ended (the broker lost its marker): `/healthz`
+    /// fails and names it, and `newswire_<stage>_kafka_hanging_partitions` counts it. The
+    /// broker aborts newswire's own transactions after `transaction_timeout_ms`, so nothing
+    /// that is still going to end stays open this long.
+    pub hanging_transaction_secs: u64,
+    /// `stall_timeout_secs`: every Kafka call of a stage's loop has a timeout (30 s, retried
+    /// at most three times); a call that has not come back after this long is a stuck client:
+    /// `/healthz` fails, the log says which step, and the process exits 1 to be restarted.
+    pub stall_timeout_secs: u64,
     /// `drain_timeout_secs`: on SIGTERM, how long the batch in flight may take to commit.
     /// Keep it below the consumer session timeout and the pod's termination grace period.
     pub drain_timeout_secs: u64,
@@ -219,6 +230,8 @@ impl Default for RuntimeConfig {
             batch_max_records: 500,
             batch_max_wait_ms: 200,
             transaction_timeout_ms: 30_000,
+            hanging_transaction_secs: 300,
+            stall_timeout_secs: 300,
             drain_timeout_secs: 20,
             exactly_once: true,
         }

@@ -19,11 +19,12 @@ mod run;
 mod service;
 mod stage;
 mod state;
+mod watchdog;
 
 pub use admin::{TopicSpec, create_topics, partition_count, pipeline_topics};
 pub use kafka::client_config;
 pub use membership::{Membership, partition_for, publish_keyed};
-pub use observe::{TRACEPARENT, TraceContext};
+pub use observe::{Hanging, TRACEPARENT, TraceContext};
 pub use publisher::{OutgoingRecord, PublishError, Publisher};
 pub use run::{StageRun, run_stage, serve_stage};
 pub use service::service_main;

@@ -77,6 +77,137 @@ pub(crate) fn consumer_lags(statistics: &Statistics) -> Vec<(String, i32, i64)> 
     lags
 }
 
+/// Watches a consumer's partitions for a transaction that never ends.
+///
+/// A read_committed consumer stops at a partition's last stable offset (LSO) until the open
+/// transaction there is committed or aborted. The broker aborts a transaction left open past
+/// its producer's `transaction.timeout.ms`, so the LSO of a healthy partition never stays
+/// behind its high watermark for long. When it does, the broker has lost the transaction's
+/// marker (a *hanging transaction*; Kafka has been seen to skip the markers of a transaction
+/// it completes while restarting, before it knows the partitions' leaders), and the consumer
+/// waits forever: no error, no progress. The watch reports such a partition once the
+/// consumer has read everything before the LSO and the LSO has not moved for `after`.
+#[derive(Debug)]
+pub(crate) struct HangingWatch {
+    after: std::time::Duration,
+    /// Per partition: the LSO it is blocked at, and since when.
+    blocked: std::sync::Mutex<std::collections::HashMap<(String, i32), (i64, std::time::Instant)>>,
+}
+
+/// A partition blocked behind a hanging transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hanging {
+    pub topic: String,
+    pub partition: i32,
+    /// The last stable offset the consumer cannot pass.
+    pub stable_offset: i64,
+    /// The partition's high watermark.
+    pub high_watermark: i64,
+    pub for_secs: u64,
+}
+
+impl std::fmt::Display for Hanging {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "partition {} of {} is blocked by a transaction that never ended: its last stable offset has stayed at \
+             {} for {} s, below its high watermark {}, so read_committed consumers cannot pass it (a hanging \
+             transaction: the broker lost its commit or abort marker). Find and abort it with Kafka's tool: \
+             kafka-transactions.sh --bootstrap-server <broker> find-hanging --broker-id <leader of the partition>, \
+             then kafka-transactions.sh --bootstrap-server <broker> abort --topic {} --partition {} --start-offset \
+             <its start offset>",
+            self.partition,
+            self.topic,
+            self.stable_offset,
+            self.for_secs,
+            self.high_watermark,
+            self.topic,
+            self.partition
+        )
+    }
+}
+
+impl HangingWatch {
+    pub(crate) fn new(after: std::time::Duration) -> HangingWatch {
+        HangingWatch {
+            after,
+            blocked: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Takes in a statistics report; returns the partitions blocked for at least `after`.
+    pub(crate) fn observe(&self, statistics: &Statistics) -> Vec<Hanging> {
+        let partitions = statistics.topics.iter().flat_map(|(topic, stats)| {
+            stats
+                .partitions
+                .iter()
+                .filter(|(partition, p)| **partition >= 0 && p.desired)
+                .map(move |(partition, p)| PartitionView {
+                    topic,
+                    partition: *partition,
+                    stable_offset: p.ls_offset,
+                    high_watermark: p.hi_offset,
+                    next_offset: p.next_offset,
+                    queued: p.fetchq_cnt,
+                })
+        });
+        self.observe_at(partitions, std::time::Instant::now())
+    }
+
+    fn observe_at<'a>(
+        &self,
+        partitions: impl Iterator<Item = PartitionView<'a>>,
+        now: std::time::Instant,
+    ) -> Vec<Hanging> {
+        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for p in partitions {
+            let key = (p.topic.to_string(), p.partition);
+            // Everything before the LSO is read, and there is more after it.
+            let waiting = p.stable_offset >= 0
+                && p.high_watermark > p.stable_offset
+                && p.next_offset >= p.stable_offset
+                && p.queued == 0;
+            if !waiting {
+                blocked.remove(&key);
+                continue;
+            }
+            seen.insert(key.clone());
+            let since = match blocked.get(&key) {
+                Some(&(offset, since)) if offset == p.stable_offset => since,
+                _ => {
+                    blocked.insert(key, (p.stable_offset, now));
+                    now
+                }
+            };
+            let waited = now.saturating_duration_since(since);
+            if waited >= self.after {
+                out.push(Hanging {
+                    topic: p.topic.to_string(),
+                    partition: p.partition,
+                    stable_offset: p.stable_offset,
+                    high_watermark: p.high_watermark,
+                    for_secs: waited.as_secs(),
+                });
+            }
+        }
+        // Partitions no longer reported (revoked) are forgotten.
+        blocked.retain(|key, _| seen.contains(key));
+        out
+    }
+}
+
+/// What the watch needs of one partition's statistics.
+struct PartitionView<'a> {
+    topic: &'a str,
+    partition: i32,
+    stable_offset: i64,
+    high_watermark: i64,
+    next_offset: i64,
+    queued: i64,
+}
+
 /// A W3C trace context (`traceparent: 00-<trace id>-<parent id>-<flags>`).
 ///
 /// The fetcher starts a trace for each item it publishes; every stage copies the trace id to
@@ -162,6 +293,51 @@ fn nonzero<const N: usize>(draw: impl Fn() -> [u8; N]) -> [u8; N] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stable_offset_stuck_below_the_high_watermark_is_reported_after_the_wait() {
+        let watch = HangingWatch::new(std::time::Duration::from_secs(60));
+        let t0 = std::time::Instant::now();
+        let at = |secs: u64| t0 + std::time::Duration::from_secs(secs);
+        let view = |partition: i32, stable: i64, high: i64, next: i64, queued: i64| PartitionView {
+            topic: "news.unique",
+            partition,
+            stable_offset: stable,
+            high_watermark: high,
+            next_offset: next,
+            queued,
+        };
+        // Partition 0 waits at its LSO 27 (high watermark 77); partition 1 is at its end;
+        // partition 2 still has records queued before its LSO.
+        let report = |secs, stable0| {
+            watch.observe_at(
+                [
+                    view(0, stable0, 77, stable0, 0),
+                    view(1, 10, 10, 10, 0),
+                    view(2, 5, 9, 5, 3),
+                ]
+                .into_iter(),
+                at(secs),
+            )
+        };
+        assert!(report(0, 27).is_empty());
+        assert!(report(59, 27).is_empty(), "not before the wait");
+        let found = report(61, 27);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].partition, found[0].stable_offset, found[0].for_secs),
+            (0, 27, 61)
+        );
+        assert!(found[0].to_string().contains("kafka-transactions.sh"));
+        // The LSO moves (an open transaction ended): the clock starts again.
+        assert!(report(62, 30).is_empty());
+        assert!(report(100, 30).is_empty());
+        assert_eq!(report(123, 30).len(), 1);
+        // A consumer that has not read up to the LSO yet is not blocked by it.
+        let watch = HangingWatch::new(std::time::Duration::ZERO);
+        assert!(watch.observe_at([view(0, 27, 77, 20, 0)].into_iter(), at(0)).is_empty());
+        assert!(watch.observe_at([view(0, -1, 77, 20, 0)].into_iter(), at(0)).is_empty());
+    }
 
     #[test]
     fn traceparent_round_trips_and_children_keep_the_trace() {

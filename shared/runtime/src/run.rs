@@ -17,9 +17,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::batch::{Input, Message, Topics, apply_batch, max_record_bytes};
 use crate::kafka::{consumer_config, plain_producer_config, transactional_producer_config};
-use crate::observe::{ProducerObserver, TRACEPARENT, consumer_lags};
+use crate::observe::{Hanging, HangingWatch, ProducerObserver, TRACEPARENT, consumer_lags};
 use crate::stage::Stage;
 use crate::state::restore_state;
+use crate::watchdog::{STUCK_EXIT_CODE, Steps};
 
 /// Where a stage reads and writes, and how it runs.
 #[derive(Debug, Clone)]
@@ -40,11 +41,19 @@ pub struct StageRun {
 struct RebalanceFlag {
     assigned: Arc<AtomicBool>,
     metrics: KafkaMetrics,
+    /// Partitions blocked by a transaction that never ends, as of the latest statistics.
+    hanging: HangingWatch,
+    found: std::sync::Mutex<Vec<Hanging>>,
 }
 
 impl ClientContext for RebalanceFlag {
     fn stats(&self, statistics: rdkafka::statistics::Statistics) {
         self.metrics.set_consumer_lags(&consumer_lags(&statistics));
+        let found = self.hanging.observe(&statistics);
+        self.metrics
+            .hanging_partitions
+            .set(i64::try_from(found.len()).unwrap_or(i64::MAX));
+        *self.found.lock().unwrap_or_else(|e| e.into_inner()) = found;
     }
 }
 
@@ -61,6 +70,40 @@ impl ConsumerContext for RebalanceFlag {
             }
             Rebalance::Error(err) => tracing::warn!(error = %err, "Rebalance failed."),
         }
+    }
+}
+
+/// Fails `health` (with the reason) for the partitions the consumer cannot read past, and logs
+/// each once. The stage goes on: its other partitions still flow, and an operator who aborts
+/// the transaction unblocks this one; but `/healthz` stays failed, so that the orchestrator
+/// restarts the stage and an operator is told. Restarting does not unblock the partition.
+fn report_hanging(
+    consumer: &BaseConsumer<RebalanceFlag>,
+    health: &Health,
+    stage: &str,
+    reported: &mut Vec<(String, i32)>,
+) {
+    let found = consumer
+        .context()
+        .found
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    for hanging in found {
+        let key = (hanging.topic.clone(), hanging.partition);
+        if reported.contains(&key) {
+            continue;
+        }
+        tracing::error!(
+            stage,
+            topic = %hanging.topic,
+            partition = hanging.partition,
+            last_stable_offset = hanging.stable_offset,
+            high_watermark = hanging.high_watermark,
+            "Stage blocked on a partition: {hanging}."
+        );
+        health.set_failed(format!("the stage can make no progress: {hanging}"));
+        reported.push(key);
     }
 }
 
@@ -119,6 +162,8 @@ fn stage_loop<S: Stage>(
         .create_with_context(RebalanceFlag {
             assigned: assigned.clone(),
             metrics: kafka_metrics.clone(),
+            hanging: HangingWatch::new(Duration::from_secs(run.runtime.hanging_transaction_secs)),
+            found: std::sync::Mutex::default(),
         })
         .context("creating the Kafka consumer")?;
     let exactly_once = run.runtime.exactly_once;
@@ -134,9 +179,19 @@ fn stage_loop<S: Stage>(
     let producer: BaseProducer<ProducerObserver> = producer_config
         .create_with_context(ProducerObserver { metrics: kafka_metrics })
         .context("creating the Kafka producer")?;
+    // Every Kafka call below has a timeout; one that does not come back within
+    // `stall_timeout_secs` is a stuck client, and the process ends (see `watchdog`).
+    let steps = Steps::new();
+    let _watching = steps.watch(
+        name,
+        Duration::from_secs(run.runtime.stall_timeout_secs),
+        health.clone(),
+        |_| std::process::exit(STUCK_EXIT_CODE),
+    );
     // Fences any earlier incarnation with the same transactional id and aborts its open
     // transaction, so downstream consumers do not wait for it to time out.
     if exactly_once {
+        steps.enter("initialising transactions");
         producer
             .init_transactions(KAFKA_CALL_TIMEOUT)
             .with_context(|| format!("initialising transactions for {transactional_id}"))?;
@@ -160,6 +215,7 @@ fn stage_loop<S: Stage>(
 
     let batch_wait = Duration::from_millis(run.runtime.batch_max_wait_ms);
     let mut batch: Vec<OwnedMessage> = Vec::with_capacity(run.runtime.batch_max_records);
+    let mut reported_hanging: Vec<(String, i32)> = Vec::new();
     loop {
         if shutdown.is_cancelled() {
             break;
@@ -174,6 +230,7 @@ fn stage_loop<S: Stage>(
                     None => break,
                 },
             };
+            steps.enter("waiting for records");
             match consumer.poll(timeout) {
                 Some(Ok(message)) => {
                     first_at.get_or_insert_with(Instant::now);
@@ -196,6 +253,9 @@ fn stage_loop<S: Stage>(
                 // so that its gauges are current and not those of the last transaction.
                 None => {
                     producer.poll(Duration::ZERO);
+                    // A partition blocked behind a transaction that never ends brings no
+                    // records and no error: it is only seen in the statistics.
+                    report_hanging(&consumer, health, name, &mut reported_hanging);
                 }
             }
         }
@@ -204,13 +264,16 @@ fn stage_loop<S: Stage>(
         if let Some(fatal) = fatal_error(&consumer, &producer) {
             anyhow::bail!("{fatal}");
         }
+        report_hanging(&consumer, health, name, &mut reported_hanging);
         if assigned.swap(false, Ordering::SeqCst) {
             // Under the eager rebalance protocol every partition was revoked and assigned
             // again; fetching restarts from the committed offsets, so the records collected
             // before the rebalance will come again. Drop them, rewind, and rebuild the state
             // as of the committed offsets.
             batch.clear();
+            steps.enter("reading committed offsets");
             rewind_to_committed(&consumer)?;
+            steps.leave();
             if stage.is_stateful() {
                 health.set_ready(false);
                 restore(&mut stage, &run)?;
@@ -222,7 +285,9 @@ fn stage_loop<S: Stage>(
             continue;
         }
         let started = first_at.unwrap_or_else(Instant::now);
-        match process_batch(&mut stage, &run, &producer, &consumer, &batch) {
+        let processed = process_batch(&mut stage, &run, &producer, &consumer, &batch, &steps);
+        steps.leave();
+        match processed {
             Ok(outputs) => {
                 stage.committed(&outputs);
                 metrics.transactions.with_label_values(&["committed"]).inc();
@@ -241,8 +306,11 @@ fn stage_loop<S: Stage>(
             Err(err) if is_abortable(&err) => {
                 metrics.transactions.with_label_values(&["aborted"]).inc();
                 tracing::warn!(stage = name, error = %err, "Batch aborted; retrying it.");
+                steps.enter("aborting a transaction");
                 abort(&producer).context("aborting a failed transaction")?;
+                steps.enter("reading committed offsets");
                 rewind_to_committed(&consumer)?;
+                steps.leave();
                 if stage.is_stateful() {
                     restore(&mut stage, &run)?;
                 } else {
@@ -315,11 +383,14 @@ fn process_batch<S: Stage>(
     producer: &BaseProducer<ProducerObserver>,
     consumer: &BaseConsumer<RebalanceFlag>,
     batch: &[OwnedMessage],
+    steps: &Steps,
 ) -> Result<Vec<S::Output>, KafkaError> {
     let exactly_once = run.runtime.exactly_once;
     if exactly_once {
+        steps.enter("beginning a transaction");
         producer.begin_transaction()?;
     }
+    steps.leave();
     let mut next_offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
     for message in batch {
         next_offsets.insert((message.topic().to_string(), message.partition()), message.offset() + 1);
@@ -337,6 +408,7 @@ fn process_batch<S: Stage>(
         dlq: &run.kafka.topics.dlq,
     };
     let applied = apply_batch(stage, inputs, topics, max_record_bytes(&run.kafka));
+    steps.enter("sending the batch's records");
     for message in applied.messages() {
         send_message(producer, message)?;
     }
@@ -349,6 +421,7 @@ fn process_batch<S: Stage>(
     for ((topic, partition), offset) in &next_offsets {
         offsets.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
     }
+    steps.enter("committing the batch");
     if !exactly_once {
         // At least once: the outputs are delivered, then the offsets committed.
         producer.flush(KAFKA_CALL_TIMEOUT)?;

@@ -70,10 +70,38 @@ pub fn restore_state(
             None => {}
         }
         if last_progress.elapsed() > RESTORE_STALL_TIMEOUT {
-            anyhow::bail!("restoring {topic} made no progress for {RESTORE_STALL_TIMEOUT:?}");
+            anyhow::bail!(
+                "restoring {topic} made no progress for {RESTORE_STALL_TIMEOUT:?}{}",
+                stuck_partitions(&consumer, topic, &pending)
+            );
         }
     }
     Ok(entries)
+}
+
+/// Where the restore stands on each partition it has not finished: a position below the high
+/// watermark that does not move is a partition blocked by a transaction that never ended (the
+/// broker lost its marker), which only aborting that transaction cures.
+fn stuck_partitions(consumer: &BaseConsumer, topic: &str, pending: &HashSet<i32>) -> String {
+    let positions = consumer.position().unwrap_or_default();
+    let mut parts: Vec<String> = Vec::new();
+    let mut sorted: Vec<i32> = pending.iter().copied().collect();
+    sorted.sort_unstable();
+    for partition in sorted {
+        let position = positions
+            .find_partition(topic, partition)
+            .and_then(|p| p.offset().to_raw())
+            .unwrap_or(-1);
+        let high = consumer
+            .fetch_watermarks(topic, partition, Duration::from_secs(5))
+            .map_or(-1, |(_, high)| high);
+        parts.push(format!("partition {partition} at offset {position} of {high}"));
+    }
+    format!(
+        " ({}); a read_committed position that stays below the high watermark is blocked by a transaction \
+         that never ended (a hanging transaction): see `kafka-transactions.sh find-hanging` and `abort`",
+        parts.join(", ")
+    )
 }
 
 /// How long a partition may have no leader before a restore gives up on it.

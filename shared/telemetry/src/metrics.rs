@@ -172,6 +172,10 @@ pub struct KafkaMetrics {
     /// Consumer lag per assigned partition (librdkafka `consumer_lag`: high watermark less the
     /// consumer's position). Only partitions currently assigned to this replica are present.
     pub consumer_lag: IntGaugeVec,
+    /// Partitions the consumer cannot read past because a transaction there never ended (a
+    /// hanging transaction; see `runtime`'s `HangingWatch`). The consumer lag of such a
+    /// partition reads 0, as it counts up to the last stable offset.
+    pub hanging_partitions: IntGauge,
     /// The (topic, partition) label pairs currently set in `consumer_lag`.
     lag_labels: std::sync::Arc<Mutex<Vec<(String, String)>>>,
 }
@@ -214,10 +218,17 @@ impl KafkaMetrics {
                 )
                 .expect("valid metric");
                 register(lag.clone());
+                let hanging = IntGauge::new(
+                    name("hanging_partitions"),
+                    "Partitions the consumer cannot read past: a transaction there never ended.",
+                )
+                .expect("valid metric");
+                register(hanging.clone());
                 KafkaMetrics {
                     producer_queue_messages: queue,
                     delivery_errors: errors,
                     consumer_lag: lag,
+                    hanging_partitions: hanging,
                     lag_labels: Default::default(),
                 }
             })

@@ -230,3 +230,120 @@ async fn outputs_and_dead_letters_commit_once_and_shutdown_is_graceful() {
     shutdown.cancel();
     thread.join().unwrap().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partition_behind_a_transaction_that_never_ends_fails_health_and_names_it() {
+    let bootstrap = bootstrap();
+    let prefix = prefix();
+    let mut kafka = KafkaConfig {
+        bootstrap_servers: bootstrap.clone(),
+        topics: TopicNames::with_prefix(&prefix),
+        ..Default::default()
+    };
+    kafka.librdkafka.insert("statistics.interval.ms".into(), "500".into());
+    let (input, output) = (format!("{prefix}in"), format!("{prefix}out"));
+    let specs: Vec<TopicSpec> = [&input, &output, &kafka.topics.dlq]
+        .iter()
+        .map(|name| TopicSpec {
+            name: name.to_string(),
+            partitions: 2,
+            replication: 1,
+            compacted: false,
+        })
+        .collect();
+    runtime::create_topics(&kafka, &specs).await.unwrap();
+
+    // A transaction opened on partition 0 and left open: until it ends, no read_committed
+    // consumer passes it. (A hanging transaction, whose marker the broker lost, looks exactly
+    // like this to a consumer, except that it never ends.)
+    let open: BaseProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("transactional.id", format!("{prefix}left-open"))
+        .set("transaction.timeout.ms", "120000")
+        .create()
+        .unwrap();
+    open.init_transactions(Duration::from_secs(30)).unwrap();
+    open.begin_transaction().unwrap();
+    let num = |id: &str, n: i64| format!(r#"{{"schema_version":1,"id":"{id}","n":{n}}}"#);
+    open.send(BaseRecord::to(&input).partition(0).key("t").payload(&num("t", 100)))
+        .unwrap();
+    open.flush(Duration::from_secs(10)).unwrap();
+    let plain: BaseProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .unwrap();
+    for (partition, id, n) in [(0, "behind", 1), (1, "free", 2)] {
+        plain
+            .send(BaseRecord::to(&input).partition(partition).key(id).payload(&num(id, n)))
+            .unwrap();
+    }
+    plain.flush(Duration::from_secs(10)).unwrap();
+
+    let run = StageRun {
+        kafka: kafka.clone(),
+        runtime: RuntimeConfig {
+            instance_id: Some("rt-hanging".into()),
+            group_id: Some(format!("{prefix}doubler")),
+            hanging_transaction_secs: 3,
+            ..Default::default()
+        },
+        input_topic: input.clone(),
+        output_topic: output.clone(),
+        state_topic: None,
+    };
+    let (shutdown, health) = (CancellationToken::new(), Health::default());
+    let thread = std::thread::spawn({
+        let (s, h) = (shutdown.clone(), health.clone());
+        move || runtime::run_stage(Doubler, run, h, s)
+    });
+
+    // The other partition flows; the blocked one is reported once it has stayed blocked.
+    let first = tokio::task::spawn_blocking({
+        let (b, o) = (bootstrap.clone(), output.clone());
+        move || read_all(&b, &o, 1, Duration::from_secs(60))
+    })
+    .await
+    .unwrap();
+    let keys = |messages: &[rdkafka::message::OwnedMessage]| -> Vec<String> {
+        messages
+            .iter()
+            .map(|m| String::from_utf8_lossy(m.key().unwrap()).to_string())
+            .collect()
+    };
+    assert_eq!(
+        keys(&first),
+        ["free"],
+        "the partition without an open transaction flows"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while health.failure().is_none() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let why = health.failure().expect("the blocked partition fails /healthz");
+    eprintln!("health: {why}");
+    assert!(
+        why.contains(&format!("partition 0 of {input}"))
+            && why.contains("never ended")
+            && why.contains("kafka-transactions.sh"),
+        "and names the partition and the remedy: {why}"
+    );
+    assert!(!health.is_alive());
+
+    // Once the transaction ends, the records behind it come through; the stage never stopped.
+    open.abort_transaction(Duration::from_secs(30)).unwrap();
+    let all = tokio::task::spawn_blocking({
+        let (b, o) = (bootstrap.clone(), output.clone());
+        move || read_all(&b, &o, 2, Duration::from_secs(60))
+    })
+    .await
+    .unwrap();
+    let mut got = keys(&all);
+    got.sort();
+    assert_eq!(
+        got,
+        ["behind", "free"],
+        "the aborted record is not there, the one behind it is"
+    );
+    shutdown.cancel();
+    thread.join().unwrap().unwrap();
+}
