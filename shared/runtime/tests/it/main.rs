@@ -89,13 +89,12 @@ fn header(message: &rdkafka::message::OwnedMessage, key: &str) -> Option<String>
         .map(|v| String::from_utf8_lossy(v).to_string())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn outputs_and_dead_letters_commit_once_and_shutdown_is_graceful() {
-    let bootstrap = bootstrap();
-    let prefix = prefix();
+/// The Kafka settings of a test under `prefix`, with its input, output and DLQ topics created
+/// (two partitions each); returns the settings and the input and output topics.
+async fn stage_topics(bootstrap: &str, prefix: &str) -> (KafkaConfig, String, String) {
     let kafka = KafkaConfig {
-        bootstrap_servers: bootstrap.clone(),
-        topics: TopicNames::with_prefix(&prefix),
+        bootstrap_servers: bootstrap.to_string(),
+        topics: TopicNames::with_prefix(prefix),
         ..Default::default()
     };
     let (input, output) = (format!("{prefix}in"), format!("{prefix}out"));
@@ -109,6 +108,14 @@ async fn outputs_and_dead_letters_commit_once_and_shutdown_is_graceful() {
         })
         .collect();
     runtime::create_topics(&kafka, &specs).await.unwrap();
+    (kafka, input, output)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outputs_and_dead_letters_commit_once_and_shutdown_is_graceful() {
+    let bootstrap = bootstrap();
+    let prefix = prefix();
+    let (kafka, input, output) = stage_topics(&bootstrap, &prefix).await;
 
     let producer: BaseProducer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", &bootstrap)
@@ -235,23 +242,8 @@ async fn outputs_and_dead_letters_commit_once_and_shutdown_is_graceful() {
 async fn a_partition_behind_a_transaction_that_never_ends_fails_health_and_names_it() {
     let bootstrap = bootstrap();
     let prefix = prefix();
-    let mut kafka = KafkaConfig {
-        bootstrap_servers: bootstrap.clone(),
-        topics: TopicNames::with_prefix(&prefix),
-        ..Default::default()
-    };
+    let (mut kafka, input, output) = stage_topics(&bootstrap, &prefix).await;
     kafka.librdkafka.insert("statistics.interval.ms".into(), "500".into());
-    let (input, output) = (format!("{prefix}in"), format!("{prefix}out"));
-    let specs: Vec<TopicSpec> = [&input, &output, &kafka.topics.dlq]
-        .iter()
-        .map(|name| TopicSpec {
-            name: name.to_string(),
-            partitions: 2,
-            replication: 1,
-            compacted: false,
-        })
-        .collect();
-    runtime::create_topics(&kafka, &specs).await.unwrap();
 
     // A transaction opened on partition 0 and left open: until it ends, no read_committed
     // consumer passes it. (A hanging transaction, whose marker the broker lost, looks exactly
