@@ -253,12 +253,10 @@ pub fn clean_using(
                 .unwrap_or_default()
         )));
     }
-    let feed_authors: Vec<String> = raw
-        .authors
-        .iter()
-        .map(|a| normalize_text(a))
-        .filter(|a| !a.is_empty())
-        .collect();
+    let feed_authors: Vec<String> = {
+        let raws: Vec<String> = raw.authors.iter().map(|a| normalize_text(a)).collect();
+        meta::byline::merge(raws.iter().map(String::as_str), raw.feed.name.as_deref())
+    };
     let authors = pick(
         "authors",
         meta.authors,

@@ -138,6 +138,36 @@ fn seed_page() -> String {
 }
 
 #[test]
+fn the_seed_byline_is_one_person_without_the_date() {
+    // The byline as the publisher's page prints it: the author's link, then the date, in one
+    // block; no author in the page's metadata.
+    let page = seed_page()
+        .replace(r#"<meta name="author" content="Sravasti Dasgupta">"#, "")
+        .replace(
+            "<p>Sravasti Dasgupta</p>\n<p>Wednesday 15 December 2021 15:19 GMT</p>",
+            r#"<div class="article-byline"><a rel="author" href="/author/sravasti-dasgupta">Sravasti Dasgupta</a> <time>Wednesday 15 December 2021 15:19 GMT</time></div>"#,
+        );
+    assert!(page.contains("article-byline"), "the seed page has its byline block");
+    let mut item = raw();
+    item.page = Some(Page {
+        url: "https://www.independent.co.uk/asia/china/putin-xi-jinping-meeting-b1976462.html".into(),
+        html: page,
+        fetched_at: Utc.with_ymd_and_hms(2021, 12, 15, 16, 0, 0).unwrap(),
+    });
+    item.authors = vec![];
+    let a = clean(&item, Utc::now()).unwrap().article;
+    assert_eq!(a.authors, ["Sravasti Dasgupta"]);
+    assert_eq!(a.extraction.provenance["authors"], "html");
+    // The feed's own forms of the same byline.
+    let mut item = raw();
+    item.authors = vec![
+        "sdasgupta@independent.co.uk (Sravasti Dasgupta)".into(),
+        "By SRAVASTI DASGUPTA".into(),
+    ];
+    assert_eq!(clean(&item, Utc::now()).unwrap().article.authors, ["Sravasti Dasgupta"]);
+}
+
+#[test]
 fn the_seed_article_loses_its_boilerplate_and_keeps_its_text() {
     let mut item = raw();
     item.page = Some(Page {

@@ -20,6 +20,11 @@ fn extraction_quality_on_the_corpus() {
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let report = cleaner::eval::run(&articles(), now).expect("the corpus is readable");
     println!("{}", report.render());
+    if std::env::var_os("NEWSWIRE_BYLINE_TUNE").is_some() {
+        for b in report.bylines.iter().filter(|b| b.part == "tune" && !b.exact()) {
+            println!("TUNE {} [{}] got {:?} want {:?}", b.page, b.source, b.got, b.want);
+        }
+    }
     assert!(report.aeb.len() >= 100, "benchmark pages found: {}", report.aeb.len());
     assert!(
         report.readability.len() >= 40,
@@ -35,6 +40,25 @@ fn extraction_quality_on_the_corpus() {
         "published date {:?}",
         report.published
     );
+    let junk: Vec<_> = report
+        .bylines
+        .iter()
+        .filter(|b| b.junk())
+        .map(|b| (&b.page, &b.got))
+        .collect();
+    assert!(
+        junk.is_empty(),
+        "no digit, address, link or `By` inside a name: {junk:?}"
+    );
+    for (part, floor) in [("tune", BYLINE_TUNE_FLOOR), ("measure", BYLINE_MEASURE_FLOOR)] {
+        let scores: Vec<_> = report.bylines.iter().filter(|b| b.part == part).collect();
+        let within = scores.iter().filter(|b| b.within()).count();
+        assert!(
+            scores.len() >= 20 && within as f64 / scores.len() as f64 >= floor,
+            "bylines ({part}): {within} of {} within Readability's",
+            scores.len()
+        );
+    }
 }
 
 // Measured on the visible corpus: body F1 0.975 (Readability.js pages 0.971), titles 85/87
@@ -44,3 +68,8 @@ fn extraction_quality_on_the_corpus() {
 const F1_FLOOR: f64 = 0.97;
 const TITLE_FLOOR: f64 = 0.95;
 const DATE_FLOOR: f64 = 0.95;
+// Bylines, against Readability.js's on its pages (bench/cleaner/splits.json): measured 20/24
+// (0.83) on the part the rules were tuned on, 24/31 (0.77) on the part only measured; before
+// the byline rules, 13/24 and 19/31, with four names holding a date.
+const BYLINE_TUNE_FLOOR: f64 = 0.80;
+const BYLINE_MEASURE_FLOOR: f64 = 0.74;

@@ -44,8 +44,74 @@ pub struct Report {
     pub published: (usize, usize),
     /// Language correct / pages whose ground truth has one.
     pub language: (usize, usize),
+    /// Bylines of the readability pages whose expected metadata has one.
+    pub bylines: Vec<BylineScore>,
     /// Mismatches, one line each.
     pub misses: Vec<String>,
+}
+
+/// One page's authors against Readability.js's `byline` (its output, not a human ground
+/// truth: it may hold a date or a role itself).
+#[derive(Debug, Clone)]
+pub struct BylineScore {
+    pub page: String,
+    /// `tune` or `measure` (`bench/cleaner/splits.json`).
+    pub part: &'static str,
+    /// Where the authors came from (`json_ld`, `meta`, `html`), or `none`.
+    pub source: String,
+    pub got: Vec<String>,
+    pub want: String,
+}
+
+impl BylineScore {
+    /// Every name found occurs in the expected byline, and there is at least one.
+    pub fn within(&self) -> bool {
+        let want = fold(&self.want).to_lowercase();
+        !self.got.is_empty() && self.got.iter().all(|n| want.contains(&fold(n).to_lowercase()))
+    }
+
+    /// The names, joined by ", ", are the expected byline without a leading "By" and
+    /// trailing punctuation (case and spacing aside).
+    pub fn exact(&self) -> bool {
+        let want = fold(&self.want);
+        let want = want
+            .strip_prefix("By ")
+            .or_else(|| want.strip_prefix("by "))
+            .or_else(|| want.strip_prefix("BY "))
+            .unwrap_or(&want)
+            .trim_end_matches(['.', ',', ';', ':', '|'])
+            .to_lowercase();
+        let got = self.got.join(", ").to_lowercase();
+        got == want || got == want.replace(" and ", ", ")
+    }
+
+    /// A name with what a name never holds: a digit, an address, a link, a leading "By".
+    pub fn junk(&self) -> bool {
+        self.got.iter().any(|n| {
+            n.chars().any(|c| c.is_ascii_digit())
+                || n.contains('@')
+                || n.contains("://")
+                || n.to_lowercase().starts_with("by ")
+        })
+    }
+}
+
+/// The part (`tune` or `measure`) of each page of `benchmark` in `bench/cleaner/splits.json`.
+pub fn split_parts(benchmark: &str) -> std::collections::HashMap<String, &'static str> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/cleaner/splits.json");
+    let splits: serde_json::Value = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let mut parts = std::collections::HashMap::new();
+    for part in ["tune", "measure"] {
+        for name in splits["benchmarks"][benchmark][part].as_array().into_iter().flatten() {
+            if let Some(name) = name.as_str() {
+                parts.insert(name.to_string(), part);
+            }
+        }
+    }
+    parts
 }
 
 impl Report {
@@ -102,6 +168,34 @@ impl Report {
             self.language.1,
             pct(self.language)
         );
+        let _ = writeln!(
+            out,
+            "bylines vs Readability.js's (readability pages with one; within: every name is in it; exact: the same names):"
+        );
+        for part in ["tune", "measure"] {
+            let mut sources: Vec<&str> = self.bylines.iter().map(|b| b.source.as_str()).collect();
+            sources.sort_unstable();
+            sources.dedup();
+            for source in std::iter::once("all").chain(sources) {
+                let scores: Vec<&BylineScore> = self
+                    .bylines
+                    .iter()
+                    .filter(|b| b.part == part && (source == "all" || b.source == source))
+                    .collect();
+                if scores.is_empty() {
+                    continue;
+                }
+                let count = |f: fn(&BylineScore) -> bool| scores.iter().filter(|b| f(b)).count();
+                let _ = writeln!(
+                    out,
+                    "  {part} {source}: {} pages, within {}, exact {}, with junk {}",
+                    scores.len(),
+                    count(BylineScore::within),
+                    count(BylineScore::exact),
+                    count(BylineScore::junk)
+                );
+            }
+        }
         let mut worst: Vec<&PageScore> = self.aeb.iter().collect();
         worst.sort_by(|x, y| x.body.f1().total_cmp(&y.body.f1()));
         let _ = writeln!(
@@ -184,6 +278,7 @@ pub fn run(articles: &Path, now: DateTime<Utc>) -> anyhow::Result<Report> {
         .filter(|p| p.join("source.html").exists())
         .collect();
     names.sort();
+    let parts = split_parts("readability");
     for dir in names {
         let name = dir
             .file_name()
@@ -212,6 +307,18 @@ pub fn run(articles: &Path, now: DateTime<Utc>) -> anyhow::Result<Report> {
             ),
         });
         let article = result.ok().map(|r| r.article);
+        if let Some(want) = expected_meta["byline"].as_str().filter(|t| !t.trim().is_empty()) {
+            report.bylines.push(BylineScore {
+                page: name.clone(),
+                part: parts.get(&name).copied().unwrap_or("tune"),
+                source: article
+                    .as_ref()
+                    .and_then(|a| a.extraction.provenance.get("authors").cloned())
+                    .unwrap_or_else(|| "none".into()),
+                got: article.as_ref().map(|a| a.authors.clone()).unwrap_or_default(),
+                want: want.to_string(),
+            });
+        }
         if let Some(want) = expected_meta["title"].as_str().filter(|t| !t.trim().is_empty()) {
             report.title.1 += 1;
             let got = article.as_ref().map(|a| a.title.as_str()).unwrap_or_default();

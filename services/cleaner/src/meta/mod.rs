@@ -26,6 +26,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use dom_query::{Document, NodeRef};
 use serde_json::Value;
 
+pub mod byline;
 mod dates;
 mod language;
 
@@ -248,26 +249,6 @@ fn ld_names(v: &Value) -> Vec<String> {
     }
 }
 
-fn is_name(s: &str) -> bool {
-    !s.contains("://") && !s.starts_with("www.") && !s.contains('@') && s.split_whitespace().count() <= 8
-}
-
-/// Splits "A, B and C" into names.
-fn split_names(s: &str) -> Vec<String> {
-    let s = s.trim();
-    let s = s
-        .strip_prefix("By ")
-        .or_else(|| s.strip_prefix("by "))
-        .or_else(|| s.strip_prefix("BY "))
-        .unwrap_or(s);
-    s.split([',', ';', '|'])
-        .flat_map(|p| p.split(" and "))
-        .map(str::trim)
-        .filter(|p| !p.is_empty() && is_name(p))
-        .map(str::to_string)
-        .collect()
-}
-
 fn absolute(base: Option<&url::Url>, href: &str) -> Option<String> {
     let href = href.trim();
     if href.is_empty() {
@@ -368,29 +349,54 @@ pub fn page_meta(doc: &Document, page_url: Option<&str>, now: DateTime<Utc>) -> 
         })
         .or_else(|| h1.clone().filter(|h| !h.is_empty()).map(|h| (h, From::Html)));
 
+    // Authors are people: each source's strings are cut down to the names in them (no
+    // dates, roles, `By`, contacts or the outlet; one entry per person, see `byline`). The
+    // page's structured data wins over its meta tags, which win over its visible byline.
+    let site = ld_get("publisher")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| ld_str(n, &[]))
+        .or_else(|| meta_content(&metas, &["og:site_name"]));
+    let site = site.as_deref();
     let ld_authors = ld_get("author").map(ld_names).unwrap_or_default();
-    let ld_authors: Vec<String> = ld_authors.into_iter().filter(|a| is_name(a)).collect();
-    m.authors = if ld_authors.is_empty() {
-        None
-    } else {
-        Some((ld_authors, From::JsonLd))
-    }
-    .or_else(|| {
-        let names: Vec<String> = meta_all(&metas, "author")
-            .into_iter()
-            .chain(meta_all(&metas, "article:author"))
-            .chain(meta_all(&metas, "dc.creator"))
-            .flat_map(|a| split_names(&a))
-            .collect();
-        (!names.is_empty()).then_some((dedup(names), From::Meta))
-    })
-    .or_else(|| {
-        let names: Vec<String> = select(doc, r#"[rel="author"], [itemprop="author"], .byline, .author-name"#)
-            .iter()
-            .flat_map(|e| split_names(&element_text(e)))
-            .collect();
-        (!names.is_empty()).then_some((dedup(names), From::Html))
-    });
+    let sourced = |raws: Vec<String>, from: From| {
+        let names = byline::merge(raws.iter().map(String::as_str), site);
+        (!names.is_empty()).then_some((names, from))
+    };
+    m.authors = sourced(ld_authors, From::JsonLd)
+        .or_else(|| {
+            let raws: Vec<String> = meta_all(&metas, "author")
+                .into_iter()
+                .chain(meta_all(&metas, "article:author"))
+                .chain(meta_all(&metas, "dc.creator"))
+                .filter(|a| !a.contains("://"))
+                .collect();
+            sourced(raws, From::Meta)
+        })
+        .or_else(|| {
+            // The visible byline: the first short element marked as one that gives a name, and
+            // the marked elements beside it (one `rel=author` link per person). Pages list
+            // other articles' authors further down; those are not this article's.
+            let marked = select(
+                doc,
+                r#"[rel="author"], [itemprop~="author"], [class*="byline"], [id*="byline"], [class*="author"], [class*="writtenby"]"#,
+            );
+            let short: Vec<(NodeRef<'_>, String)> = marked
+                .iter()
+                .map(|e| (*e, element_text(e)))
+                .filter(|(_, t)| !t.is_empty() && t.chars().count() <= 100)
+                .collect();
+            let first = short
+                .iter()
+                .position(|(_, t)| !byline::names(t, site).is_empty())?;
+            let parent = short[first].0.parent().map(|p| p.id);
+            let raws: Vec<String> = short[first..]
+                .iter()
+                .enumerate()
+                .filter(|(i, (e, _))| *i == 0 || e.parent().map(|p| p.id) == parent)
+                .map(|(_, (_, t))| t.clone())
+                .collect();
+            sourced(raws, From::Html)
+        });
 
     let ok = |d: DateTime<Utc>| plausible_date(d, now);
     m.published_at = ld_get("datePublished")
@@ -547,16 +553,6 @@ fn similarity(a: &str, b: &str) -> f64 {
         return 0.0;
     }
     words.iter().filter(|w| b.contains(w)).count() as f64 / words.len() as f64
-}
-
-fn dedup(names: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for n in names {
-        if !out.iter().any(|o| o.eq_ignore_ascii_case(&n)) {
-            out.push(n);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

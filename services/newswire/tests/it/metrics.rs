@@ -192,6 +192,7 @@ fn documented_names() -> BTreeSet<String> {
         }
         if stage != "fetcher" {
             names.insert(format!("newswire_{stage}_kafka_consumer_lag_messages"));
+            names.insert(format!("newswire_{stage}_kafka_hanging_partitions"));
         }
     }
     for name in [
