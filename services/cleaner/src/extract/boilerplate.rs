@@ -190,7 +190,7 @@ pub(super) fn is_captioned(p: &str) -> bool {
 }
 
 /// Month names and their abbreviations, lower-case.
-pub(super) const MONTHS: &[&str] = &[
+pub(crate) const MONTHS: &[&str] = &[
     "january",
     "february",
     "march",
@@ -218,7 +218,7 @@ pub(super) const MONTHS: &[&str] = &[
 ];
 
 /// Weekday names, lower-case.
-pub(super) const WEEKDAYS: &[&str] = &[
+pub(crate) const WEEKDAYS: &[&str] = &[
     "monday",
     "tuesday",
     "wednesday",

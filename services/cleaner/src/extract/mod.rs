@@ -28,6 +28,7 @@ use memchr::memchr;
 use crate::meta::{self, PageMeta};
 
 mod boilerplate;
+pub(crate) use boilerplate::{MONTHS, WEEKDAYS};
 mod scan;
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ const LEADS: &[&str] = &[
     "文",
 ];
 
-/// Words that start what follows a name: a date, a time or a stamp.
+/// Words that start what follows a name: a stamp or a relative day.
 const STAMP_WORDS: &[&str] = &[
     "updated",
     "published",
@@ -40,51 +40,27 @@ const STAMP_WORDS: &[&str] = &[
     "modified",
     "last",
     "created",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "mon",
-    "tue",
-    "tues",
-    "wed",
-    "thu",
-    "thur",
-    "thurs",
-    "fri",
-    "sat",
-    "sun",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
     "today",
     "yesterday",
     "ago",
 ];
+
+/// Weekday abbreviations the date rules do not list.
+const WEEKDAY_ABBREVIATIONS: &[&str] = &["mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"];
+
+/// Whether a lower-cased word starts a stamp (`Updated`, `3 hours ago`).
+fn is_stamp(lower: &str) -> bool {
+    STAMP_WORDS.contains(&lower)
+}
+
+/// Whether a lower-cased word names a month or a weekday. Such a word starts a date only
+/// beside a number (`Wednesday 15 December`, `Dec 3`); alone it may be a name (`Theresa May`,
+/// `June Smith`).
+fn is_calendar_word(lower: &str) -> bool {
+    crate::extract::MONTHS.contains(&lower)
+        || crate::extract::WEEKDAYS.contains(&lower)
+        || WEEKDAY_ABBREVIATIONS.contains(&lower)
+}
 
 /// Words of a role or job title; a part of a byline made only of these (and small words) is
 /// not a name, and a name is cut where they start (`Jane Doe Senior Reporter`).
@@ -205,7 +181,7 @@ fn surname_first(text: &str) -> Option<String> {
     let plain = |w: &&str| {
         let lower = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
         !ROLE_WORDS.contains(&lower.as_str())
-            && !STAMP_WORDS.contains(&lower.as_str())
+            && !is_stamp(&lower)
             && !["and", "&", "und", "et", "и"].contains(&lower.as_str())
             && !w.chars().any(|c| c.is_ascii_digit())
     };
@@ -258,7 +234,7 @@ fn organisation(raw: &str) -> Option<String> {
         && !only_roles
         && name.chars().any(char::is_alphabetic)
         && !name.chars().any(|c| c.is_ascii_digit())
-        && !STAMP_WORDS.contains(&name.to_lowercase().as_str()))
+        && !is_stamp(&name.to_lowercase()))
     .then(|| name.to_string())
 }
 
@@ -352,7 +328,10 @@ fn person(part: &str, site: Option<&str>) -> Option<String> {
     let mut end = words.len();
     for (i, w) in words.iter().enumerate() {
         let lower = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
-        let stamp = STAMP_WORDS.contains(&lower.as_str()) || w.chars().any(|c| c.is_ascii_digit());
+        let has_digit = |w: Option<&&str>| w.is_some_and(|w| w.chars().any(|c| c.is_ascii_digit()));
+        let dated = is_calendar_word(&lower)
+            && (has_digit(words.get(i + 1)) || has_digit(i.checked_sub(1).and_then(|j| words.get(j))));
+        let stamp = is_stamp(&lower) || dated || w.chars().any(|c| c.is_ascii_digit());
         let role = ROLE_WORDS.contains(&lower.as_str());
         // A button or label (`Follow`, `Email`) is not a name; as a later word it may be one
         // (`Read`, `More` are surnames), so it only rejects a part it starts.
@@ -428,6 +407,8 @@ mod tests {
         check("Jane Doe, 12:45 ET", &["Jane Doe"]);
         check("Jane Doe 2024-03-03", &["Jane Doe"]);
         check("Published 3 hours ago", &[]);
+        check("Theresa May", &["Theresa May"]);
+        check("June Smith Dec 3", &["June Smith"]);
     }
 
     #[test]
