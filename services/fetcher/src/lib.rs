@@ -9,6 +9,7 @@
 //! the records; standalone mode in the embedded store after the records are written.
 
 mod cluster;
+pub mod dates;
 mod feeds;
 mod guard;
 mod http;

@@ -204,6 +204,8 @@ fn read_feed(utf8: &str, base_url: &str) -> Option<Result<feed_rs::model::Feed, 
             .base_uri(Some(base_url))
             // Items without an id keep an empty one, so that identity is ours to decide.
             .id_generator(|_, _, _| String::new())
+            // Dates in Russian, Ukrainian and Chinese too (English exactly as feed-rs reads it).
+            .timestamp_parser(crate::dates::parse)
             .build()
     };
     let read = || match parser().parse(utf8.as_bytes()) {

@@ -1068,3 +1068,61 @@ fn oversized_records_lose_their_page_then_are_left_out() {
 }
 
 mod sources;
+
+/// Russian, Ukrainian and Chinese feeds in their legacy charsets, with dates in their own
+/// languages: the titles decode and the dates are read.
+#[test]
+fn non_english_feeds_in_legacy_charsets_keep_their_text_and_dates() {
+    let cases: [(&encoding_rs::Encoding, &str, &str, &str, &str); 4] = [
+        (
+            encoding_rs::WINDOWS_1251,
+            "windows-1251",
+            "Россия и Китай подписали соглашение о поставках газа",
+            "Пн, 30 июл 2018 12:00:00 +0300",
+            "2018-07-30T09:00:00Z",
+        ),
+        (
+            encoding_rs::KOI8_U,
+            "koi8-u",
+            "Зеленський зустрівся з прем'єр-міністром",
+            "Вт, 24 лют 2022 05:00:00 +0200",
+            "2022-02-24T03:00:00Z",
+        ),
+        (
+            encoding_rs::GB18030,
+            "gb18030",
+            "中俄签署天然气贸易协议",
+            "2023年3月21日 10:05",
+            "2023-03-21T02:05:00Z",
+        ),
+        (
+            encoding_rs::BIG5,
+            "big5",
+            "中俄簽署天然氣貿易協議",
+            "2023年3月21日",
+            "2023-03-20T16:00:00Z",
+        ),
+    ];
+    for (encoding, label, title, date, expected) in cases {
+        let xml = format!(
+            "<?xml version=\"1.0\" encoding=\"{label}\"?><rss version=\"2.0\"><channel><title>{title}</title>\
+             <item><title>{title}</title><link>https://news.example/1</link><pubDate>{date}</pubDate></item>\
+             </channel></rss>"
+        );
+        let (bytes, _, unmappable) = encoding.encode(&xml);
+        assert!(!unmappable, "{label} can write the test's text");
+        let parsed = parse_document(
+            &feed("https://news.example/feed.xml"),
+            &bytes,
+            Some(&format!("application/rss+xml; charset={label}")),
+            "https://news.example/",
+            Utc::now(),
+        )
+        .unwrap_or_else(|e| panic!("{label}: {e}"));
+        let record = &parsed.records[0];
+        assert_eq!(record.title.as_deref(), Some(title), "{label}");
+        let expected: DateTime<Utc> = expected.parse().unwrap();
+        assert_eq!(parsed.published[0], Some(expected), "{label}: {date}");
+        assert_eq!(record.published_at, Some(expected), "{label}");
+    }
+}
