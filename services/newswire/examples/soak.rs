@@ -30,12 +30,16 @@
 //! documents (all), `--stall-secs S` (180), `--keep-going` (do not stop at the first failed
 //! run). Prints one line per run and a summary line; exits 1 if any run failed.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use support::{repo, sibling_binary};
 
 use axum::extract::Path as UrlPath;
 use nix::sys::signal::{Signal, kill};
@@ -104,10 +108,6 @@ fn usage(why: &str) -> ! {
     std::process::exit(2)
 }
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// The broker the soak owns.
 struct Broker {
     bootstrap: String,
@@ -162,13 +162,7 @@ struct Service {
 impl Service {
     fn start(name: &'static str, env: &[(String, String)], logs: &Path, generation: u32) -> Service {
         let log = std::fs::File::create(logs.join(format!("{name}-{generation}.log"))).unwrap();
-        let binary = std::env::current_exe()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .join(name);
+        let binary = sibling_binary(name);
         let child = Command::new(&binary)
             .envs(env.iter().cloned())
             .stdout(Stdio::null())
@@ -293,47 +287,43 @@ fn env_for(service: &str, prefix: &str, bootstrap: &str, feeds: &Path) -> Vec<(S
     env
 }
 
-/// What the services of a run logged about partitions they could not read past (see the
-/// runtime's hanging-transaction watch): one `stage: partition P of T at offset O` each.
-fn hanging_reports(dir: &Path) -> Vec<String> {
-    let mut found = std::collections::BTreeSet::new();
+/// What the services of a run reported in their logs, read once: the partitions they could
+/// not read past (see the runtime's hanging-transaction watch), as `stage: partition P of T
+/// at offset O (high watermark H)`, and what their watchdogs ended, as `stage: stuck <step>
+/// for N s`.
+fn service_reports(dir: &Path) -> (Vec<String>, Vec<String>) {
+    let mut hanging = std::collections::BTreeSet::new();
+    let mut stuck = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-        for line in text.lines().filter(|l| l.contains("Stage blocked on a partition")) {
+        for line in text.lines() {
+            let blocked = line.contains("Stage blocked on a partition");
+            if !blocked && !line.contains("Stage stuck:") {
+                continue;
+            }
             let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else {
                 continue;
             };
-            found.insert(format!(
-                "{}: partition {} of {} at offset {} (high watermark {})",
-                event["stage"].as_str().unwrap_or("?"),
-                event["partition"],
-                event["topic"].as_str().unwrap_or("?"),
-                event["last_stable_offset"],
-                event["high_watermark"]
-            ));
-        }
-    }
-    found.into_iter().collect()
-}
-
-/// What the watchdogs of a run's services reported: `stage: stuck <step> for N s`.
-fn stuck_reports(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-        for line in text.lines().filter(|l| l.contains("Stage stuck:")) {
-            if let Ok(event) = serde_json::from_str::<serde_json::Value>(line) {
-                found.push(format!(
-                    "{}: stuck {} for {} s",
-                    event["stage"].as_str().unwrap_or("?"),
+            let stage = event["stage"].as_str().unwrap_or("?");
+            if blocked {
+                hanging.insert(format!(
+                    "{stage}: partition {} of {} at offset {} (high watermark {})",
+                    event["partition"],
+                    event["topic"].as_str().unwrap_or("?"),
+                    event["last_stable_offset"],
+                    event["high_watermark"]
+                ));
+            } else {
+                stuck.push(format!(
+                    "{stage}: stuck {} for {} s",
                     event["step"].as_str().unwrap_or("?"),
                     event["seconds"]
                 ));
             }
         }
     }
-    found.sort();
-    found
+    stuck.sort();
+    (hanging.into_iter().collect(), stuck)
 }
 
 /// Deletes every topic whose name starts with `prefix` (a finished run's topics).
@@ -668,8 +658,7 @@ async fn run_once(
     for service in &mut services {
         service.stop(Duration::from_secs(10));
     }
-    outcome.hanging = hanging_reports(&dir);
-    outcome.stuck = stuck_reports(&dir);
+    (outcome.hanging, outcome.stuck) = service_reports(&dir);
     if outcome.complete && comparison.is_exactly_once() {
         let _ = std::fs::remove_dir_all(&dir);
         // The broker loads every partition it has on each restart: a soak that kept every

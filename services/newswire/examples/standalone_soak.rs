@@ -18,11 +18,15 @@
 //! when something is lost or repeated, or memory grew by more than half between the tenth
 //! minute and the end.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::{repo, sibling_binary};
 
 use axum::extract::Path as UrlPath;
 use nix::sys::signal::{Signal, kill};
@@ -65,10 +69,6 @@ fn options() -> Options {
 fn usage(why: &str) -> ! {
     eprintln!("standalone_soak: {why}\nusage: standalone_soak [--minutes N] [--feeds N] [--seed S]");
     std::process::exit(2)
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Paragraphs of the corpus's article bodies (the benchmark's ground truth).
@@ -223,13 +223,7 @@ async fn main() {
     }
     std::fs::write(&feeds, yaml).unwrap();
     let out = dir.path().join("enriched.jsonl");
-    let binary = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("newswire");
+    let binary = sibling_binary("newswire");
     let log = std::fs::File::create(dir.path().join("newswire.log")).unwrap();
     let mut child = Command::new(&binary)
         .args([

@@ -34,10 +34,14 @@
 //! ran, and the shares of the plain and relay copies. The broker's CPU is read from the pid
 //! file in `NEWSWIRE_KAFKA_DIR` (the test broker's directory by default). Prints JSON.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{repo, sibling_binary};
 
 use rdkafka::Message;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -45,10 +49,6 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use record::{FeedRef, RawRecord, Record};
 
 const STAGES: [&str; 3] = ["cleaner", "deduper", "tagger"];
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
@@ -277,20 +277,14 @@ async fn pipeline_run(
     runtime::create_topics(&kafka, &runtime::pipeline_topics(&kafka.topics, 1, 1))
         .await
         .expect("topics");
-    let bin = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
+
     let logs = tempfile::tempdir().unwrap();
     let mut reader = Reader::new(bootstrap, &kafka.topics.enriched);
     let started = Instant::now();
     let mut children: Vec<Child> = STAGES
         .iter()
         .map(|stage| {
-            Command::new(bin.join(stage))
+            Command::new(sibling_binary(stage))
                 .envs(env_for(stage, &prefix, bootstrap, exactly_once))
                 .stdout(Stdio::null())
                 .stderr(std::fs::File::create(logs.path().join(format!("{stage}.log"))).unwrap())
