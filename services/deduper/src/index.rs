@@ -40,6 +40,28 @@ pub struct Settings {
     /// and there the headline is all that tells two items apart.
     #[serde(default = "default_strong_min_words")]
     pub strong_min_words: usize,
+    /// `containment_threshold`: when no remembered article is a near duplicate by Jaccard, a
+    /// shorter text is the same story as a longer one when at least this share of its
+    /// (sampled) word 3-shingles is contained in the longer (default 0.8): a feed's summary
+    /// of an article and the article itself, a live blog's update and the live page. The
+    /// headline rules above guard it as they guard Jaccard (see ARCHITECTURE.md).
+    #[serde(default = "default_containment_threshold")]
+    pub containment_threshold: f64,
+    /// `containment_min_words`: a text contained in another must have at least this many
+    /// words of body text, links left out (default 25): a sentence or two says too little.
+    #[serde(default = "default_containment_min_words")]
+    pub containment_min_words: usize,
+    /// `containment_title_threshold`: a contained text must share this share of its
+    /// headline's words with the other's (default 0.5; `title_threshold` is for Jaccard): a
+    /// summary says less than a whole copy, and stories on one subject share background
+    /// paragraphs, so the headlines must agree more.
+    #[serde(default = "default_containment_title_threshold")]
+    pub containment_title_threshold: f64,
+    /// `common_shingle_articles`: a sampled shingle held by more remembered articles than
+    /// this is common (an outlet's boilerplate, a stock phrase) and does not count towards
+    /// containment (default 40).
+    #[serde(default = "default_common_shingle_articles")]
+    pub common_shingle_articles: usize,
 }
 
 fn default_window_secs() -> u64 {
@@ -60,6 +82,18 @@ fn default_near_min_words() -> usize {
 fn default_strong_min_words() -> usize {
     100
 }
+fn default_containment_threshold() -> f64 {
+    0.8
+}
+fn default_containment_min_words() -> usize {
+    25
+}
+fn default_containment_title_threshold() -> f64 {
+    0.5
+}
+fn default_common_shingle_articles() -> usize {
+    40
+}
 
 impl Default for Settings {
     fn default() -> Self {
@@ -70,6 +104,10 @@ impl Default for Settings {
             strong_threshold: default_strong_threshold(),
             near_min_words: default_near_min_words(),
             strong_min_words: default_strong_min_words(),
+            containment_threshold: default_containment_threshold(),
+            containment_min_words: default_containment_min_words(),
+            containment_title_threshold: default_containment_title_threshold(),
+            common_shingle_articles: default_common_shingle_articles(),
         }
     }
 }
@@ -83,6 +121,12 @@ pub const PERMUTATIONS: usize = 64;
 pub const BANDS: usize = 32;
 /// Rows per LSH band.
 pub const ROWS: usize = PERMUTATIONS / BANDS;
+/// One word 3-shingle in this many (by its hash) is a containment sample: containment is
+/// estimated on the samples, and only they are remembered and indexed.
+pub const SAMPLE_EVERY: u64 = 4;
+/// Containment samples are remembered from the first this many words of an article's text
+/// (its lead, where summaries come from); the article being decided is read whole.
+pub const HEAD_WORDS: usize = 250;
 
 /// An article id as a number: the 128-bit hex id of `record::article_id`. Other ids (which
 /// the pipeline does not produce) are hashed into the same space.
@@ -126,14 +170,23 @@ pub struct Entry {
     /// The MinHash signature of its latest revision; empty when it is not a near-duplicate
     /// candidate (too short, or dropped as an exact copy).
     pub signature: Box<[u32]>,
+    /// Words of its text, links left out (0 in entries of the format before containment).
+    pub words: u32,
+    /// The containment samples of its text's first [`HEAD_WORDS`] words, sorted, each once;
+    /// empty when it is not a near-duplicate candidate.
+    pub samples: Box<[u32]>,
 }
 
-const FORMAT: u8 = 2;
+/// The persisted format: 3 since containment (words and samples after the signature); 2
+/// before (no words, no samples) is still read.
+const FORMAT: u8 = 3;
+const FORMAT_BEFORE_CONTAINMENT: u8 = 2;
 
 impl Entry {
-    /// The persisted form: a version byte, then fixed-width little-endian fields.
+    /// The persisted form: a version byte, then fixed-width little-endian fields, the
+    /// signature's length and values, the word count, and the samples.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + 4 * self.signature.len());
+        let mut out = Vec::with_capacity(80 + 4 * (self.signature.len() + self.samples.len()));
         out.push(FORMAT);
         out.extend(self.seen.to_le_bytes());
         out.extend(self.story.to_le_bytes());
@@ -145,7 +198,12 @@ impl Entry {
         out.extend(self.material.to_le_bytes());
         out.extend(self.title.to_le_bytes());
         out.extend(self.numbers.to_le_bytes());
+        out.extend(u32::try_from(self.signature.len()).unwrap_or(u32::MAX).to_le_bytes());
         for v in self.signature.iter() {
+            out.extend(v.to_le_bytes());
+        }
+        out.extend(self.words.to_le_bytes());
+        for v in self.samples.iter() {
             out.extend(v.to_le_bytes());
         }
         out
@@ -154,7 +212,8 @@ impl Entry {
     /// Reads the persisted form. The first deduper stored only an RFC 3339 time; such an
     /// entry still catches a repeat of its URL, with no fingerprints.
     pub fn decode(id: u128, bytes: &[u8]) -> Option<Entry> {
-        if bytes.first() == Some(&FORMAT) {
+        let format = bytes.first().copied();
+        if format == Some(FORMAT) || format == Some(FORMAT_BEFORE_CONTAINMENT) {
             let mut at = 1;
             let mut take = |n: usize| {
                 let slice = bytes.get(at..at + n);
@@ -171,14 +230,27 @@ impl Entry {
             let material = u64::from_le_bytes(take(8)?.try_into().ok()?);
             let title = u64::from_le_bytes(take(8)?.try_into().ok()?);
             let numbers = u64::from_le_bytes(take(8)?.try_into().ok()?);
-            let rest = bytes.get(at..)?;
-            if rest.len() % 4 != 0 {
-                return None;
-            }
-            let signature = rest
-                .chunks_exact(4)
-                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
+            let values = |bytes: &[u8]| -> Option<Box<[u32]>> {
+                (bytes.len() % 4 == 0).then(|| {
+                    bytes
+                        .chunks_exact(4)
+                        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                        .collect()
+                })
+            };
+            let (signature, words, samples) = if format == Some(FORMAT) {
+                let len = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+                let signature = values(take(len.checked_mul(4)?)?)?;
+                let words = u32::from_le_bytes(take(4)?.try_into().ok()?);
+                let mut samples = values(bytes.get(at..)?)?;
+                // Sorted and each once, whatever the bytes said: the index relies on it.
+                samples.sort_unstable();
+                let mut samples = samples.into_vec();
+                samples.dedup();
+                (signature, words, samples.into_boxed_slice())
+            } else {
+                (values(bytes.get(at..)?)?, 0, Box::default())
+            };
             return Some(Entry {
                 seen,
                 story,
@@ -190,6 +262,8 @@ impl Entry {
                 title,
                 numbers,
                 signature,
+                words,
+                samples,
             });
         }
         let at = chrono::DateTime::parse_from_rfc3339(std::str::from_utf8(bytes).ok()?).ok()?;
@@ -204,6 +278,8 @@ impl Entry {
             title: 0,
             numbers: 0,
             signature: Box::new([]),
+            words: 0,
+            samples: Box::new([]),
         })
     }
 }
@@ -213,8 +289,15 @@ impl Entry {
 pub enum Verdict {
     /// A story not seen in the window: emitted, and it starts a cluster.
     New,
-    /// A near duplicate of `of`: emitted, in `of`'s cluster, with its similarity.
-    Near { of: u128, story: u128, similarity: f64 },
+    /// A near duplicate of `of`: emitted, in `of`'s cluster, with its similarity (the
+    /// estimated Jaccard, or when `contained`, the share of the shorter text's shingles
+    /// found in the longer).
+    Near {
+        of: u128,
+        story: u128,
+        similarity: f64,
+        contained: bool,
+    },
     /// The same article (id) with materially changed text: emitted as revision `revision`.
     Revision {
         revision: u32,
@@ -248,6 +331,8 @@ struct Slot {
     entry: Entry,
     /// Per band, the next slot with the same band hash ([`NIL`] at the end of the chain).
     next: [u32; BANDS],
+    /// Per containment sample (`entry.samples[i]`), the next slot with that sample.
+    sample_next: Box<[u32]>,
 }
 
 /// The window of remembered articles and its indexes.
@@ -269,6 +354,10 @@ pub struct Index {
     by_content: HashMap<u64, u128>,
     /// One table per LSH band: the band's hash → the first slot of its chain.
     bands: Vec<HashMap<u64, u32>>,
+    /// Containment sample → (the first slot of its chain, how many slots the chain holds).
+    samples: HashMap<u32, (u32, u32)>,
+    /// Samples held in the chains.
+    sampled: usize,
     /// (first seen, id): eviction order.
     by_time: BTreeSet<(i64, u128)>,
     /// Entries with a signature (in the LSH tables).
@@ -321,7 +410,10 @@ impl Index {
             + table(self.by_content.capacity(), size_of::<(u64, u128)>())
             // B-tree nodes hold up to 11 keys; count them at two-thirds full.
             + self.by_time.len() * size_of::<(i64, u128)>() * 3 / 2
-            + self.indexed * PERMUTATIONS * size_of::<u32>();
+            + self.indexed * PERMUTATIONS * size_of::<u32>()
+            // Each sample is stored in its entry and linked in its chain.
+            + self.sampled * 2 * size_of::<u32>()
+            + table(self.samples.capacity(), size_of::<(u32, (u32, u32))>());
         for band in &self.bands {
             bytes += table(band.capacity(), size_of::<(u64, u32)>());
         }
@@ -382,13 +474,16 @@ impl Index {
                 // A persisted entry may say anything (a damaged changelog): at the top, the
                 // revision stays there.
                 let revision = old.revision.saturating_add(1);
+                let features = self.features(&title_words, &text_words);
                 let entry = Entry {
                     revision,
                     content,
                     material,
                     title: title_bits(input.title),
                     numbers: title_numbers(input.title),
-                    signature: self.signature(&title_words, &text_words).0,
+                    signature: features.signature,
+                    words: features.text_words,
+                    samples: features.head,
                     ..old.clone()
                 };
                 self.remember(id, entry);
@@ -417,17 +512,45 @@ impl Index {
                 title: 0,
                 numbers: 0,
                 signature: Box::new([]),
+                words: 0,
+                samples: Box::new([]),
             };
             self.remember(id, entry);
             return Verdict::ExactContent { of, story };
         }
-        let (signature, words) = self.signature(&title_words, &text_words);
+        let features = self.features(&title_words, &text_words);
         let (title, numbers) = (title_bits(input.title), title_numbers(input.title));
-        let best = self.nearest(id, &signature, Probe { title, numbers, words });
+        let probe = Probe {
+            title,
+            numbers,
+            words: features.words,
+            text_words: features.text_words as usize,
+        };
+        // The closest article by Jaccard, and the one this text is contained in (or contains).
+        // When both are found and are of different stories, the story first seen wins: a
+        // summary that arrives after two fragments of its story (its article, and another
+        // summary that could not be linked to it) joins the story downstream saw first.
+        let near = self
+            .nearest(id, &features.signature, probe)
+            .map(|(of, similarity)| (of, similarity, false));
+        let contained = self
+            .containing(id, &features, probe)
+            .map(|(of, share)| (of, share, true));
+        let best = match (near, contained) {
+            (Some(n), Some(c)) if self.story_seen(c.0) < self.story_seen(n.0) => Some(c),
+            (Some(n), _) => Some(n),
+            (None, c) => c,
+        };
         let (verdict, story, duplicate_of, similarity) = match best {
-            Some((of, similarity)) => {
+            Some((of, similarity, contained)) => {
                 let story = self.entry(of).map_or(of, |e| e.story);
-                (Verdict::Near { of, story, similarity }, story, Some(of), similarity)
+                let verdict = Verdict::Near {
+                    of,
+                    story,
+                    similarity,
+                    contained,
+                };
+                (verdict, story, Some(of), similarity)
             }
             None => (Verdict::New, id, None, 0.0),
         };
@@ -443,21 +566,149 @@ impl Index {
                 material,
                 title,
                 numbers,
-                signature,
+                signature: features.signature,
+                words: features.text_words,
+                samples: features.head,
             },
         );
         verdict
     }
 
-    /// The MinHash signature of an article (empty when it is too short to be a near-duplicate
-    /// candidate) and its word count (title and text, links left out).
-    fn signature(&self, title: &Words, text: &Words) -> (Box<[u32]>, usize) {
-        let words = title.len() + text.len_without_links();
+    /// The near-duplicate features of an article: none when it is too short to be a
+    /// candidate.
+    fn features(&self, title: &Words, text: &Words) -> Features {
+        let text_words = text.len_without_links();
+        let words = title.len() + text_words;
+        let text_words = u32::try_from(text_words).unwrap_or(u32::MAX);
         if words < self.settings.near_min_words {
-            return (Box::new([]), words);
+            return Features {
+                words,
+                text_words,
+                ..Features::default()
+            };
         }
         let signature = minhash(&shingles_of(title, text, fingerprint::SHINGLE_WORDS), PERMUTATIONS);
-        (signature.into_boxed_slice(), words)
+        let (all, head) = fingerprint::samples(text, SAMPLE_EVERY, HEAD_WORDS);
+        Features {
+            signature: signature.into_boxed_slice(),
+            words,
+            text_words,
+            all,
+            head: head.into_boxed_slice(),
+        }
+    }
+
+    /// When the story of a remembered article was first seen: when its first article was, if
+    /// still remembered, or else when this one was.
+    fn story_seen(&self, id: u128) -> (i64, u128) {
+        let Some(entry) = self.entry(id) else {
+            return (i64::MAX, id);
+        };
+        let seen = self.entry(entry.story).map_or(entry.seen, |first| first.seen);
+        (seen, entry.story)
+    }
+
+    /// How many remembered articles hold a containment sample.
+    fn holders(&self, sample: u32) -> usize {
+        self.samples.get(&sample).map_or(0, |&(_, n)| n as usize)
+    }
+
+    /// The remembered article that contains the most of this one's text, or whose text this
+    /// one contains, at or above the containment threshold and passing the headline rules;
+    /// with the share contained.
+    ///
+    /// Candidates are the articles holding one of this text's samples (common samples, held
+    /// by [`Settings::common_shingle_articles`] or more, left out). For each, two shares are
+    /// read: of its remembered samples (its lead) found anywhere in this text (a summary
+    /// remembered, its article arriving; an earlier live page, the later one arriving), and
+    /// of this text's lead samples found in its (an article remembered, its summary arriving).
+    fn containing(&self, id: u128, features: &Features, probe: Probe) -> Option<(u128, f64)> {
+        if features.all.is_empty() {
+            return None;
+        }
+        let s = &self.settings;
+        let common = s.common_shingle_articles;
+        let mut candidates: Vec<u32> = Vec::new();
+        for &sample in &features.all {
+            let Some(&(head, n)) = self.samples.get(&sample) else {
+                continue;
+            };
+            if n as usize >= common {
+                continue;
+            }
+            let mut at = head;
+            while let Some(slot) = self.slot(at) {
+                candidates.push(at);
+                let Ok(i) = slot.entry.samples.binary_search(&sample) else {
+                    break;
+                };
+                at = slot.sample_next[i];
+            }
+        }
+        candidates.sort_unstable();
+        // This text's lead, common samples left out.
+        let lead: Vec<u32> = features
+            .head
+            .iter()
+            .copied()
+            .filter(|&x| self.holders(x) < common)
+            .collect();
+        let mut best: Option<(u128, f64)> = None;
+        for run in candidates.chunk_by(|a, b| a == b) {
+            // One sample in common is chance.
+            if run.len() < 2 {
+                continue;
+            }
+            let Some(slot) = self.slot(run[0]) else {
+                continue;
+            };
+            if slot.id == id {
+                continue;
+            }
+            let entry = &slot.entry;
+            // Its lead in this text: every hit is one of its uncommon samples found here.
+            let theirs = entry.samples.iter().filter(|&&x| self.holders(x) < common).count();
+            let in_this = if entry.words as usize >= s.containment_min_words && theirs >= MIN_SAMPLES {
+                run.len() as f64 / theirs as f64
+            } else {
+                0.0
+            };
+            // This text's lead in its.
+            let in_theirs = if probe.text_words >= s.containment_min_words && lead.len() >= MIN_SAMPLES {
+                let found = lead.iter().filter(|x| entry.samples.binary_search(x).is_ok()).count();
+                found as f64 / lead.len() as f64
+            } else {
+                0.0
+            };
+            let (share, contained_words) = if in_this >= in_theirs {
+                (in_this, entry.words as usize)
+            } else {
+                (in_theirs, probe.text_words.min(HEAD_WORDS))
+            };
+            if share >= s.containment_threshold
+                && best.is_none_or(|(b, s)| share > s || (share == s && slot.id < b))
+                && self.contained_same_story(share, contained_words, probe, entry)
+            {
+                best = Some((slot.id, share));
+            }
+        }
+        best
+    }
+
+    /// The headline rules for a contained text: as for Jaccard ([`Index::same_story`]), with
+    /// the share contained in place of the similarity, the words of the contained text in
+    /// place of the article's, [`Settings::containment_title_threshold`] for the headlines,
+    /// and the headlines' numbers always decisive (a series' "day
+    /// 366" summary is contained in its "day 392" page when both open with the same template).
+    fn contained_same_story(&self, share: f64, contained_words: usize, probe: Probe, other: &Entry) -> bool {
+        let s = &self.settings;
+        if probe.numbers != 0 && other.numbers != 0 && probe.numbers != other.numbers {
+            return false;
+        }
+        if title_similarity(probe.title, other.title) >= s.containment_title_threshold {
+            return true;
+        }
+        share >= s.strong_threshold && contained_words >= s.strong_min_words
     }
 
     /// The most similar remembered article at or above the threshold, among the LSH candidates.
@@ -511,16 +762,10 @@ impl Index {
         if probe.numbers != 0 && other.numbers != 0 && probe.numbers != other.numbers && similarity < 0.95 {
             return false;
         }
-        let shared = (probe.title & other.title).count_ones();
-        let union = (probe.title | other.title).count_ones();
-        let title_similarity = if union == 0 {
-            1.0
-        } else {
-            f64::from(shared) / f64::from(union)
-        };
-        if title_similarity >= s.title_threshold {
+        if title_similarity(probe.title, other.title) >= s.title_threshold {
             return true;
         }
+        let shared = (probe.title & other.title).count_ones();
         similarity >= s.strong_threshold && (shared > 0 || probe.words >= s.strong_min_words)
     }
 
@@ -542,6 +787,14 @@ impl Index {
                 u32::try_from(self.slots.len() - 1).expect("fewer than 4 billion remembered articles")
             }
         };
+        let mut sample_next = vec![NIL; entry.samples.len()].into_boxed_slice();
+        for (next, &sample) in sample_next.iter_mut().zip(entry.samples.iter()) {
+            let (head, n) = self.samples.entry(sample).or_insert((NIL, 0));
+            *next = *head;
+            *head = at;
+            *n += 1;
+        }
+        self.sampled += entry.samples.len();
         let mut next = [NIL; BANDS];
         if entry.signature.len() == PERMUTATIONS {
             self.indexed += 1;
@@ -552,7 +805,12 @@ impl Index {
                 *head = at;
             }
         }
-        self.slots[at as usize] = Some(Slot { id, entry, next });
+        self.slots[at as usize] = Some(Slot {
+            id,
+            entry,
+            next,
+            sample_next,
+        });
         self.ids.insert(id, at);
     }
 
@@ -560,9 +818,41 @@ impl Index {
         let Some(at) = self.ids.remove(&id) else {
             return;
         };
-        let Some(Slot { entry, next, .. }) = self.slots[at as usize].take() else {
+        let Some(Slot {
+            entry,
+            next,
+            sample_next,
+            ..
+        }) = self.slots[at as usize].take()
+        else {
             return;
         };
+        self.sampled -= entry.samples.len();
+        for (&sample, &after) in entry.samples.iter().zip(sample_next.iter()) {
+            let Some((head, n)) = self.samples.get_mut(&sample) else {
+                continue;
+            };
+            *n -= 1;
+            if *head == at {
+                if after == NIL {
+                    self.samples.remove(&sample);
+                } else {
+                    *head = after;
+                }
+                continue;
+            }
+            let mut before = *head;
+            while let Some(Some(slot)) = self.slots.get_mut(before as usize) {
+                let Ok(i) = slot.entry.samples.binary_search(&sample) else {
+                    break;
+                };
+                if slot.sample_next[i] == at {
+                    slot.sample_next[i] = after;
+                    break;
+                }
+                before = slot.sample_next[i];
+            }
+        }
         self.free.push(at);
         self.by_time.remove(&(entry.seen, id));
         if self.by_content.get(&entry.content) == Some(&id) {
@@ -608,6 +898,36 @@ struct Probe {
     numbers: u64,
     /// Its words, title and text, links left out.
     words: usize,
+    /// Its text's words, links left out.
+    text_words: usize,
+}
+
+/// Containment samples a text needs before its share contained in another means anything.
+const MIN_SAMPLES: usize = 4;
+
+/// What near-duplicate detection reads of an article.
+#[derive(Debug, Default)]
+struct Features {
+    /// The MinHash signature; empty when the article is too short to be a candidate.
+    signature: Box<[u32]>,
+    /// Words of title and text, links left out.
+    words: usize,
+    /// Words of the text, links left out.
+    text_words: u32,
+    /// The containment samples of the whole text, sorted, each once.
+    all: Vec<u32>,
+    /// Those of its first [`HEAD_WORDS`] words (what is remembered).
+    head: Box<[u32]>,
+}
+
+/// The share of headline words two [`title_bits`] sets have in common (1 when both are empty).
+fn title_similarity(a: u64, b: u64) -> f64 {
+    let union = (a | b).count_ones();
+    if union == 0 {
+        1.0
+    } else {
+        f64::from((a & b).count_ones()) / f64::from(union)
+    }
 }
 
 /// The headline without the outlet or programme name that follows it: the part before the

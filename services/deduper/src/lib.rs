@@ -100,8 +100,14 @@ impl Deduper {
                 duplicate_of: None,
                 similarity: None,
             },
-            Verdict::Near { of, story, similarity } => {
-                self.metrics.duplicates.with_label_values(&["near"]).inc();
+            Verdict::Near {
+                of,
+                story,
+                similarity,
+                contained,
+            } => {
+                let kind = if contained { "contained" } else { "near" };
+                self.metrics.duplicates.with_label_values(&[kind]).inc();
                 Story {
                     story_id: index::id_string(story),
                     revision: 1,

@@ -7,7 +7,8 @@ use telemetry::prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
 /// The deduper's metrics, registered in the default registry on first use.
 #[derive(Debug, Clone)]
 pub struct Metrics {
-    /// `newswire_deduper_duplicates_total{kind}`: kind is exact_url, exact_content or near.
+    /// `newswire_deduper_duplicates_total{kind}`: kind is exact_url, exact_content,
+    /// near (by Jaccard) or contained (a summary in its article, see `Settings::containment_threshold`).
     pub duplicates: IntCounterVec,
     /// `newswire_deduper_revisions_total`: material revisions emitted.
     pub revisions: IntCounter,
@@ -25,12 +26,12 @@ impl Metrics {
             let duplicates = IntCounterVec::new(
                 Opts::new(
                     "newswire_deduper_duplicates_total",
-                    "Duplicates found, by kind (exact_url, exact_content, near).",
+                    "Duplicates found, by kind (exact_url, exact_content, near, contained).",
                 ),
                 &["kind"],
             )
             .expect("a valid metric");
-            for kind in ["exact_url", "exact_content", "near"] {
+            for kind in ["exact_url", "exact_content", "near", "contained"] {
                 duplicates.with_label_values(&[kind]);
             }
             let revisions = IntCounter::new(

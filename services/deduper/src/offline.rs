@@ -21,7 +21,8 @@ pub struct OfflineVerdict {
     pub is_duplicate: bool,
     /// The revision of the article (1 for its first version).
     pub revision: u32,
-    /// `new`, `revision`, `near`, `exact_url` or `exact_content`.
+    /// `new`, `revision`, `near` (by Jaccard), `contained` (a shorter text contained in a
+    /// longer, or the longer containing it), `exact_url` or `exact_content`.
     pub kind: &'static str,
 }
 
@@ -68,13 +69,18 @@ impl Offline {
         let s = index::id_string;
         let (story, duplicate_of, similarity, is_duplicate, revision, kind) = match verdict {
             Verdict::New => (id.clone(), None, None, false, 1, "new"),
-            Verdict::Near { of, story, similarity } => (
+            Verdict::Near {
+                of,
+                story,
+                similarity,
+                contained,
+            } => (
                 s(story),
                 Some(s(of)),
                 Some((similarity * 1000.0).round() / 1000.0),
                 true,
                 1,
-                "near",
+                if contained { "contained" } else { "near" },
             ),
             Verdict::Revision {
                 revision,

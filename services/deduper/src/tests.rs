@@ -337,11 +337,35 @@ fn entries_round_trip() {
         title: 17,
         numbers: 19,
         signature: vec![1, 2, 3].into_boxed_slice(),
+        words: 23,
+        samples: vec![4, 8, 15].into_boxed_slice(),
     };
-    assert_eq!(index::Entry::decode(1, &entry.encode()), Some(entry));
+    let encoded = entry.encode();
+    assert_eq!(index::Entry::decode(1, &encoded), Some(entry.clone()));
     assert_eq!(
-        index::Entry::decode(1, b"\x02\x00"),
+        index::Entry::decode(1, b"\x03\x00"),
         None,
         "a truncated entry is refused"
+    );
+    assert_eq!(
+        index::Entry::decode(1, &encoded[..encoded.len() - 2]),
+        None,
+        "samples cut short are refused"
+    );
+    // The format before containment: the signature runs to the end; no words, no samples.
+    let mut before = vec![2u8];
+    before.extend(&encoded[1..encoded.len() - 4 * 4 - 4 * 4]);
+    let before: Vec<u8> = before[..before.len()].to_vec();
+    let mut v2 = before[..1 + 8 + 16 + 16 + 1 + 4 + 4 + 8 + 8 + 8 + 8].to_vec();
+    for v in [1u32, 2, 3] {
+        v2.extend(v.to_le_bytes());
+    }
+    assert_eq!(
+        index::Entry::decode(1, &v2),
+        Some(index::Entry {
+            words: 0,
+            samples: Box::new([]),
+            ..entry
+        })
     );
 }
