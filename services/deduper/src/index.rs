@@ -59,7 +59,7 @@ pub struct Settings {
     pub containment_title_threshold: f64,
     /// `common_shingle_articles`: a sampled shingle held by more remembered articles than
     /// this is common (an outlet's boilerplate, a stock phrase) and does not count towards
-    /// containment (default 40).
+    /// containment (default 20).
     #[serde(default = "default_common_shingle_articles")]
     pub common_shingle_articles: usize,
 }
@@ -92,7 +92,7 @@ fn default_containment_title_threshold() -> f64 {
     0.5
 }
 fn default_common_shingle_articles() -> usize {
-    40
+    20
 }
 
 impl Default for Settings {
@@ -123,10 +123,10 @@ pub const BANDS: usize = 32;
 pub const ROWS: usize = PERMUTATIONS / BANDS;
 /// One word 3-shingle in this many (by its hash) is a containment sample: containment is
 /// estimated on the samples, and only they are remembered and indexed.
-pub const SAMPLE_EVERY: u64 = 4;
+pub const SAMPLE_EVERY: u64 = 2;
 /// Containment samples are remembered from the first this many words of an article's text
 /// (its lead, where summaries come from); the article being decided is read whole.
-pub const HEAD_WORDS: usize = 250;
+pub const HEAD_WORDS: usize = 100;
 
 /// An article id as a number: the 128-bit hex id of `record::article_id`. Other ids (which
 /// the pipeline does not produce) are hashed into the same space.
@@ -531,7 +531,7 @@ impl Index {
         // summary that arrives after two fragments of its story (its article, and another
         // summary that could not be linked to it) joins the story downstream saw first.
         let near = self
-            .nearest(id, &features.signature, probe)
+            .nearest(id, &features, probe)
             .map(|(of, similarity)| (of, similarity, false));
         let contained = self
             .containing(id, &features, probe)
@@ -608,6 +608,32 @@ impl Index {
         (seen, entry.story)
     }
 
+    /// Whether two texts, one of them short, look alike mostly by what many other articles
+    /// hold too: an outlet's boilerplate around two different teasers, a newsletter's sign-up
+    /// text. Read on the containment samples: when the shorter text holds common samples, at
+    /// least half of its uncommon ones must be in the other. Long texts (both of
+    /// [`Settings::strong_min_words`] or more) are not checked: their own words outweigh any
+    /// boilerplate, and only the first [`HEAD_WORDS`] of a remembered one are sampled.
+    fn alike_by_boilerplate(&self, features: &Features, probe: Probe, other: &Entry) -> bool {
+        let s = &self.settings;
+        let short = s.strong_min_words;
+        if (probe.text_words >= short && other.words as usize >= short) || other.words == 0 {
+            return false;
+        }
+        let common = s.common_shingle_articles;
+        let (shorter, longer): (&[u32], &[u32]) = if probe.text_words <= other.words as usize {
+            (&features.head, &other.samples)
+        } else {
+            (&other.samples, &features.all)
+        };
+        let uncommon: Vec<u32> = shorter.iter().copied().filter(|&x| self.holders(x) < common).collect();
+        if uncommon.len() == shorter.len() {
+            return false;
+        }
+        let shared = uncommon.iter().filter(|x| longer.binary_search(x).is_ok()).count();
+        2 * shared < uncommon.len() || uncommon.is_empty()
+    }
+
     /// How many remembered articles hold a containment sample.
     fn holders(&self, sample: u32) -> usize {
         self.samples.get(&sample).map_or(0, |&(_, n)| n as usize)
@@ -669,25 +695,20 @@ impl Index {
             // Its lead in this text: every hit is one of its uncommon samples found here.
             let theirs = entry.samples.iter().filter(|&&x| self.holders(x) < common).count();
             let in_this = if entry.words as usize >= s.containment_min_words && theirs >= MIN_SAMPLES {
-                run.len() as f64 / theirs as f64
+                (run.len() as f64 / theirs as f64, run.len())
             } else {
-                0.0
+                (0.0, 0)
             };
             // This text's lead in its.
             let in_theirs = if probe.text_words >= s.containment_min_words && lead.len() >= MIN_SAMPLES {
                 let found = lead.iter().filter(|x| entry.samples.binary_search(x).is_ok()).count();
-                found as f64 / lead.len() as f64
+                (found as f64 / lead.len() as f64, found)
             } else {
-                0.0
+                (0.0, 0)
             };
-            let (share, contained_words) = if in_this >= in_theirs {
-                (in_this, entry.words as usize)
-            } else {
-                (in_theirs, probe.text_words.min(HEAD_WORDS))
-            };
-            if share >= s.containment_threshold
-                && best.is_none_or(|(b, s)| share > s || (share == s && slot.id < b))
-                && self.contained_same_story(share, contained_words, probe, entry)
+            let (share, found) = if in_this.0 >= in_theirs.0 { in_this } else { in_theirs };
+            if best.is_none_or(|(b, s)| share > s || (share == s && slot.id < b))
+                && self.contained_same_story(share, found, probe, entry)
             {
                 best = Some((slot.id, share));
             }
@@ -700,19 +721,23 @@ impl Index {
     /// place of the article's, [`Settings::containment_title_threshold`] for the headlines,
     /// and the headlines' numbers always decisive (a series' "day
     /// 366" summary is contained in its "day 392" page when both open with the same template).
-    fn contained_same_story(&self, share: f64, contained_words: usize, probe: Probe, other: &Entry) -> bool {
+    fn contained_same_story(&self, share: f64, found: usize, probe: Probe, other: &Entry) -> bool {
         let s = &self.settings;
         if probe.numbers != 0 && other.numbers != 0 && probe.numbers != other.numbers {
             return false;
         }
-        if title_similarity(probe.title, other.title) >= s.containment_title_threshold {
+        let headlines = title_similarity(probe.title, other.title);
+        if headlines >= s.containment_title_threshold && share >= s.containment_threshold {
             return true;
         }
-        share >= s.strong_threshold && contained_words >= s.strong_min_words
+        // The same headline, word for word, and a good part of the text (a teaser that an
+        // outlet's own boilerplate follows, before that boilerplate is common).
+        probe.title != 0 && probe.title == other.title && share >= SAME_HEADLINE_SHARE && found >= SAME_HEADLINE_FOUND
     }
 
     /// The most similar remembered article at or above the threshold, among the LSH candidates.
-    fn nearest(&self, id: u128, signature: &[u32], probe: Probe) -> Option<(u128, f64)> {
+    fn nearest(&self, id: u128, features: &Features, probe: Probe) -> Option<(u128, f64)> {
+        let signature = &features.signature[..];
         if signature.len() != PERMUTATIONS {
             return None;
         }
@@ -740,6 +765,7 @@ impl Index {
             // On a tie the lowest id wins, whatever the slot order.
             if best.is_none_or(|(b, s)| similarity > s || (similarity == s && slot.id < b))
                 && self.same_story(similarity, probe, &slot.entry)
+                && !self.alike_by_boilerplate(features, probe, &slot.entry)
             {
                 best = Some((slot.id, similarity));
             }
@@ -904,6 +930,10 @@ struct Probe {
 
 /// Containment samples a text needs before its share contained in another means anything.
 const MIN_SAMPLES: usize = 4;
+/// Under the same headline, this share of the shorter text contained is enough, when it is at
+/// least [`SAME_HEADLINE_FOUND`] samples (about a sentence).
+const SAME_HEADLINE_SHARE: f64 = 0.4;
+const SAME_HEADLINE_FOUND: usize = 8;
 
 /// What near-duplicate detection reads of an article.
 #[derive(Debug, Default)]
@@ -995,6 +1025,28 @@ mod tests {
                 }
                 assert_eq!(seen.len(), self.indexed, "band {band}");
             }
+            // Containment samples: each chain holds exactly the slots with its sample, as
+            // many as its count says, and every sample of every slot is in its chain.
+            let mut linked = 0;
+            for (&sample, &(head, n)) in &self.samples {
+                let (mut at, mut count) = (head, 0);
+                while at != NIL {
+                    let slot = self.slots[at as usize]
+                        .as_ref()
+                        .expect("sample chain through a free slot");
+                    let i = slot
+                        .entry
+                        .samples
+                        .binary_search(&sample)
+                        .expect("a chained slot holds the sample");
+                    count += 1;
+                    at = slot.sample_next[i];
+                }
+                assert_eq!(count, n, "sample {sample:x}");
+                linked += count as usize;
+            }
+            let held: usize = self.slots.iter().flatten().map(|s| s.entry.samples.len()).sum();
+            assert_eq!((linked, held), (self.sampled, self.sampled));
             assert_eq!(self.ids.len() + self.free.len(), self.slots.len());
         }
     }

@@ -369,3 +369,204 @@ fn entries_round_trip() {
         })
     );
 }
+
+/// The first paragraph of [`STORY`], as a feed carries it.
+fn lead_of(story: &str) -> &str {
+    story.split("\n\n").next().unwrap()
+}
+
+/// Records emitted as new stories (what downstream counts).
+fn counted(records: &[&UniqueRecord]) -> usize {
+    records
+        .iter()
+        .filter(|r| r.story.duplicate_of.is_none() && r.story.revision == 1)
+        .count()
+}
+
+#[test]
+fn a_feed_summary_and_its_article_are_one_story_whichever_comes_first() {
+    let summary_text = format!("{} Read more", lead_of(STORY));
+    // Jaccard cannot see it: the summary is a quarter of the article.
+    let jaccard = fingerprint::jaccard(
+        &fingerprint::shingles("Putin and Xi hold talks", &summary_text, 3),
+        &fingerprint::shingles("Putin and Xi hold talks", STORY, 3),
+    );
+    assert!(jaccard < 0.4, "{jaccard}");
+    for summary_first in [true, false] {
+        let mut deduper = Deduper::default();
+        let summary = cleaned(
+            "https://aggregator.example/item/1",
+            "Putin and Xi hold talks - Aggregator",
+            &summary_text,
+        );
+        let article = cleaned("https://one.example/a", "Putin and Xi hold talks", STORY);
+        let (first, second) = if summary_first {
+            (summary, article)
+        } else {
+            (article, summary)
+        };
+        let before = duplicates("contained");
+        let first = deduper.dedupe(first, at(0)).unwrap();
+        let second = deduper.dedupe(second, at(30)).unwrap();
+        assert_eq!(first.story.duplicate_of, None);
+        assert_eq!(
+            second.story.story_id, first.story.story_id,
+            "summary first: {summary_first}"
+        );
+        assert_eq!(second.story.duplicate_of.as_deref(), Some(first.article.id.as_str()));
+        assert!(second.story.similarity.unwrap() >= 0.8, "{:?}", second.story.similarity);
+        assert!(duplicates("contained") > before, "counted as contained");
+        assert_eq!(counted(&[&first, &second]), 1, "downstream counts one story");
+        // A rewrite of the article by another outlet later still joins the same story.
+        let paras: Vec<&str> = STORY.split("\n\n").collect();
+        let rewrite = format!(
+            "{}\n\n{}\n\n{}\n\nOur correspondent contributed.",
+            paras[0], paras[1], paras[2]
+        );
+        let third = deduper
+            .dedupe(
+                cleaned("https://two.example/b", "Xi and Putin hold talks", &rewrite),
+                at(60),
+            )
+            .unwrap();
+        assert_eq!(third.story.story_id, first.story.story_id);
+    }
+}
+
+#[test]
+fn a_shared_background_paragraph_does_not_merge_two_stories() {
+    // The floods story quotes the talks story's lead as background.
+    let paras: Vec<&str> = OTHER.split("\n\n").collect();
+    let with_background = format!("{}\n\n{}\n\n{}\n\n{}", paras[0], paras[1], lead_of(STORY), paras[2]);
+    let summary = format!("{} Continue reading...", lead_of(STORY));
+    for background_first in [true, false] {
+        let mut deduper = Deduper::default();
+        let floods = cleaned(
+            "https://one.example/floods",
+            "Floods force thousands from homes",
+            &with_background,
+        );
+        let talks = cleaned("https://two.example/talks", "Putin and Xi hold talks", &summary);
+        let (a, b) = if background_first {
+            (floods, talks)
+        } else {
+            (talks, floods)
+        };
+        let a = deduper.dedupe(a, at(0)).unwrap();
+        let b = deduper.dedupe(b, at(10)).unwrap();
+        assert_eq!(b.story.duplicate_of, None, "background first: {background_first}");
+        assert_ne!(a.story.story_id, b.story.story_id);
+    }
+}
+
+#[test]
+fn a_series_summary_is_not_contained_in_another_days_page() {
+    let template = "Here are the key events on the war in Ukraine as our live coverage continues through the \
+                    day, with reports from our correspondents in Kyiv, Kharkiv and Moscow.";
+    let mut deduper = Deduper::default();
+    let day_366 = deduper
+        .dedupe(
+            cleaned(
+                "https://live.example/366",
+                "Russia-Ukraine war live: day 366",
+                &format!("{template}\n\n{STORY}"),
+            ),
+            at(0),
+        )
+        .unwrap();
+    let day_392 = deduper
+        .dedupe(
+            cleaned(
+                "https://live.example/392",
+                "Russia-Ukraine war live: day 392",
+                &format!("{template} Read more"),
+            ),
+            at(10),
+        )
+        .unwrap();
+    assert_eq!(day_392.story.duplicate_of, None);
+    assert_ne!(day_392.story.story_id, day_366.story.story_id);
+}
+
+/// A daily newsletter's items: the same headline, a teaser of their own, the same sign-up text.
+const SIGN_UP: &str = "Sign up for our daily newsletter to get the most important stories delivered to your inbox \
+                       every morning. You can unsubscribe at any time. By signing up you agree to our terms of use and \
+                       privacy policy.";
+
+fn teaser(n: usize) -> String {
+    format!(
+        "In edition {n}: council {n} approved budget {n} after a long debate, while league {n} fined club {n} \
+         and museum {n} reopened its wing {n} to visitors from region {n}."
+    )
+}
+
+#[test]
+fn boilerplate_many_articles_carry_makes_no_text_contained_or_alike() {
+    let mut deduper = Deduper::default();
+    for n in 0..30 {
+        let out = deduper
+            .dedupe(
+                cleaned(
+                    &format!("https://daily.example/{n}"),
+                    "Morning briefing",
+                    &format!("{}\n\n{SIGN_UP}", teaser(n)),
+                ),
+                at(n as i64),
+            )
+            .unwrap();
+        if n >= 25 {
+            // The sign-up text is common by now: it is no evidence, by Jaccard or containment.
+            assert_eq!(out.story.duplicate_of, None, "edition {n}");
+        }
+    }
+    // The sign-up text alone, under the same headline: contained in every edition, and the
+    // same story as none of them.
+    let sign_up = deduper
+        .dedupe(
+            cleaned("https://daily.example/sign-up", "Morning briefing", SIGN_UP),
+            at(40),
+        )
+        .unwrap();
+    assert_eq!(sign_up.story.duplicate_of, None);
+    // An edition's own teaser, re-posted elsewhere with the sign-up text, is still its story.
+    let repost = deduper
+        .dedupe(
+            cleaned(
+                "https://mirror.example/27",
+                "Morning briefing",
+                &format!("{}\n\n{SIGN_UP}\n\nRead more on our site.", teaser(27)),
+            ),
+            at(41),
+        )
+        .unwrap();
+    let edition = record::article_id(&record::normalize_url("https://daily.example/27").unwrap());
+    assert_eq!(repost.story.story_id, edition);
+}
+
+#[test]
+fn containment_survives_a_restart() {
+    let mut deduper = Deduper::default();
+    let summary = deduper
+        .dedupe(
+            cleaned(
+                "https://aggregator.example/item/1",
+                "Putin and Xi hold talks",
+                lead_of(STORY),
+            ),
+            at(0),
+        )
+        .unwrap();
+    let changes = deduper.take_state_changes();
+    let mut restarted = Deduper::default();
+    for change in &changes {
+        restarted.restore(&change.key, change.value.as_deref());
+    }
+    let article = restarted
+        .dedupe(
+            cleaned("https://one.example/a", "Putin and Xi hold talks", STORY),
+            at(30),
+        )
+        .unwrap();
+    assert_eq!(article.story.story_id, summary.story.story_id);
+    assert_eq!(article.story.duplicate_of.as_deref(), Some(summary.article.id.as_str()));
+}

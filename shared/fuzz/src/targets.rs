@@ -578,6 +578,7 @@ pub fn dedup_state(data: &[u8]) {
 
 const DEDUP_TOKENS: &[&[u8]] = &[
     b"\x02",
+    b"\x03",
     b"\x01",
     b"\x00\x00\x00\x00\x00\x00\x00\x00",
     b"\xff\xff\xff\xff\xff\xff\xff\x7f",
