@@ -598,6 +598,16 @@ impl Index {
         }
     }
 
+    /// Whether the headlines allow a containment link at all: no different numbers, and
+    /// enough words in common for one of [`Index::contained_same_story`]'s rules.
+    fn headlines_may_agree(&self, probe: Probe, other: &Entry) -> bool {
+        if probe.numbers != 0 && other.numbers != 0 && probe.numbers != other.numbers {
+            return false;
+        }
+        (probe.title != 0 && probe.title == other.title)
+            || title_similarity(probe.title, other.title) >= self.settings.containment_title_threshold
+    }
+
     /// When the story of a remembered article was first seen: when its first article was, if
     /// still remembered, or else when this one was.
     fn story_seen(&self, id: u128) -> (i64, u128) {
@@ -681,17 +691,18 @@ impl Index {
             .collect();
         let mut best: Option<(u128, f64)> = None;
         for run in candidates.chunk_by(|a, b| a == b) {
-            // One sample in common is chance.
-            if run.len() < 2 {
+            // Fewer hits than a share can be made of (MIN_SAMPLES at the threshold) is chance.
+            if run.len() < MIN_SAMPLES {
                 continue;
             }
             let Some(slot) = self.slot(run[0]) else {
                 continue;
             };
-            if slot.id == id {
+            let entry = &slot.entry;
+            // The headline rules first: they are cheap, and rule out most candidates.
+            if slot.id == id || !self.headlines_may_agree(probe, entry) {
                 continue;
             }
-            let entry = &slot.entry;
             // Its lead in this text: every hit is one of its uncommon samples found here.
             let theirs = entry.samples.iter().filter(|&&x| self.holders(x) < common).count();
             let in_this = if entry.words as usize >= s.containment_min_words && theirs >= MIN_SAMPLES {
@@ -723,7 +734,7 @@ impl Index {
     /// 366" summary is contained in its "day 392" page when both open with the same template).
     fn contained_same_story(&self, share: f64, found: usize, probe: Probe, other: &Entry) -> bool {
         let s = &self.settings;
-        if probe.numbers != 0 && other.numbers != 0 && probe.numbers != other.numbers {
+        if !self.headlines_may_agree(probe, other) {
             return false;
         }
         let headlines = title_similarity(probe.title, other.title);
