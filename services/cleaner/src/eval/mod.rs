@@ -7,6 +7,12 @@
 //!   the expected value has no time; language primary subtag, where given), and the body text
 //!   against the text of `expected.html` (agreement with Readability.js, reported apart: it is
 //!   one extractor's output, not a human ground truth).
+//! * `trafilatura-eval`: trafilatura's own evaluation pages and metric: per page, snippets the
+//!   text must contain ("with") and must not ("without"), matched as substrings after
+//!   whitespace is folded; true and false positives summed over pages ([`SnippetScore`]).
+//!
+//! Every benchmark is reported for the part rules were tuned on and the part only measured
+//! (`bench/cleaner/splits.json`).
 
 pub mod metric;
 
@@ -29,6 +35,55 @@ pub struct PageScore {
     pub method: String,
     /// Words extracted and expected.
     pub words: (usize, usize),
+    /// `tune` or `measure` (`bench/cleaner/splits.json`).
+    pub part: &'static str,
+}
+
+/// One page of trafilatura's evaluation: how many of its "with" snippets the text holds, and
+/// how many of its "without" snippets.
+#[derive(Debug, Clone)]
+pub struct SnippetScore {
+    /// The page's key in `evaldata.json`.
+    pub page: String,
+    /// `tune` or `measure`.
+    pub part: &'static str,
+    /// "with" snippets found (true positives) and missing (false negatives).
+    pub found: usize,
+    pub missing: usize,
+    /// "without" snippets found (false positives) and left out (true negatives).
+    pub leaked: usize,
+    pub left_out: usize,
+    /// Extraction method or failure.
+    pub method: String,
+    /// Words extracted.
+    pub words: usize,
+}
+
+/// Precision, recall and F1 of snippet scores summed over pages, as trafilatura's evaluation
+/// computes them.
+pub fn snippet_summary<'a>(scores: impl IntoIterator<Item = &'a SnippetScore>) -> metric::Summary {
+    let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+    for s in scores {
+        tp += s.found;
+        fp += s.leaked;
+        fn_ += s.missing;
+    }
+    let ratio = |n: usize, d: usize| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+    let (precision, recall) = (ratio(tp, tp + fp), ratio(tp, tp + fn_));
+    let f1 = if precision + recall == 0.0 {
+        0.0
+    } else {
+        2.0 * precision * recall / (precision + recall)
+    };
+    metric::Summary { precision, recall, f1 }
+}
+
+/// Scores one text against a page's snippets: whitespace folded on both sides, substrings.
+pub fn score_snippets(text: &str, with: &[&str], without: &[&str]) -> (usize, usize, usize, usize) {
+    let text = fold(text);
+    let found = with.iter().filter(|w| text.contains(&fold(w))).count();
+    let leaked = without.iter().filter(|w| text.contains(&fold(w))).count();
+    (found, with.len() - found, leaked, without.len() - leaked)
 }
 
 /// The whole evaluation.
@@ -36,6 +91,8 @@ pub struct PageScore {
 pub struct Report {
     /// scrapinghub pages.
     pub aeb: Vec<PageScore>,
+    /// trafilatura's evaluation pages.
+    pub trafilatura: Vec<SnippetScore>,
     /// readability pages (body agreement with Readability.js).
     pub readability: Vec<PageScore>,
     /// Title exact matches / pages.
@@ -120,6 +177,28 @@ impl Report {
         metric::summarize(&self.aeb.iter().map(|p| p.body).collect::<Vec<_>>())
     }
 
+    /// Body summary on one part (`tune`, `measure`) of the benchmark pages.
+    pub fn aeb_part(&self, part: &str) -> metric::Summary {
+        metric::summarize(&self.aeb.iter().filter(|p| p.part == part).map(|p| p.body).collect::<Vec<_>>())
+    }
+
+    /// Body summary against Readability.js on one part of its pages.
+    pub fn readability_part(&self, part: &str) -> metric::Summary {
+        metric::summarize(
+            &self
+                .readability
+                .iter()
+                .filter(|p| p.part == part)
+                .map(|p| p.body)
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Snippet summary on one part of trafilatura's evaluation pages.
+    pub fn trafilatura_part(&self, part: &str) -> metric::Summary {
+        snippet_summary(self.trafilatura.iter().filter(|p| p.part == part))
+    }
+
     /// Body summary against Readability.js.
     pub fn readability_summary(&self) -> metric::Summary {
         metric::summarize(&self.readability.iter().map(|p| p.body).collect::<Vec<_>>())
@@ -147,6 +226,22 @@ impl Report {
             r.recall,
             r.f1
         );
+        for part in ["tune", "measure"] {
+            let (a, r, t) = (self.aeb_part(part), self.readability_part(part), self.trafilatura_part(part));
+            let _ = writeln!(
+                out,
+                "  {part} part: benchmark F1 {:.3} (P {:.3} R {:.3}); vs Readability.js F1 {:.3}; trafilatura-eval \
+                 F1 {:.3} (P {:.3} R {:.3}, {} pages)",
+                a.f1,
+                a.precision,
+                a.recall,
+                r.f1,
+                t.f1,
+                t.precision,
+                t.recall,
+                self.trafilatura.iter().filter(|p| p.part == part).count()
+            );
+        }
         let _ = writeln!(
             out,
             "title exact match: {}/{} = {:.1}%",
@@ -255,6 +350,7 @@ pub fn run(articles: &Path, now: DateTime<Utc>) -> anyhow::Result<Report> {
     let truth: serde_json::Value =
         serde_json::from_slice(&std::fs::read(aeb.join("ground-truth.json"))?).context("parsing ground-truth.json")?;
     let truth = truth.as_object().context("ground-truth.json is not an object")?;
+    let aeb_parts = split_parts("scrapinghub-aeb");
     for (id, entry) in truth {
         let html = read_html(&aeb.join("html").join(format!("{id}.html.gz")))?;
         let expected = entry["articleBody"].as_str().unwrap_or_default();
@@ -268,6 +364,7 @@ pub fn run(articles: &Path, now: DateTime<Utc>) -> anyhow::Result<Report> {
             body: metric::shingle_match(expected, &text),
             method,
             words: (text.split_whitespace().count(), expected.split_whitespace().count()),
+            part: aeb_parts.get(id).copied().unwrap_or("tune"),
         });
     }
     report.aeb.sort_by(|a, b| a.page.cmp(&b.page));
@@ -305,6 +402,7 @@ pub fn run(articles: &Path, now: DateTime<Utc>) -> anyhow::Result<Report> {
                 text.split_whitespace().count(),
                 expected_text.split_whitespace().count(),
             ),
+            part: parts.get(&name).copied().unwrap_or("tune"),
         });
         let article = result.ok().map(|r| r.article);
         if let Some(want) = expected_meta["byline"].as_str().filter(|t| !t.trim().is_empty()) {
@@ -357,5 +455,51 @@ pub fn run(articles: &Path, now: DateTime<Utc>) -> anyhow::Result<Report> {
             }
         }
     }
+    report.trafilatura = trafilatura_eval(&articles.join("trafilatura-eval"), now)?;
     Ok(report)
+}
+
+/// Scores every page of trafilatura's evaluation (`evaldata.json`, pages in `html/`).
+pub fn trafilatura_eval(dir: &Path, now: DateTime<Utc>) -> anyhow::Result<Vec<SnippetScore>> {
+    use anyhow::Context as _;
+    let data: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("evaldata.json")).with_context(|| format!("reading {}", dir.display()))?,
+    )
+    .context("parsing evaldata.json")?;
+    let data = data.as_object().context("evaldata.json is not an object")?;
+    let parts = split_parts("trafilatura-eval");
+    let mut scores = Vec::new();
+    for (key, entry) in data {
+        let Some(file) = entry["file"].as_str() else {
+            continue;
+        };
+        let html = read_html(&dir.join("html").join(format!("{file}.gz")))
+            .or_else(|_| read_html(&dir.join("html").join(file)))?;
+        let strings = |field: &str| -> Vec<&str> {
+            entry[field]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str())
+                .collect()
+        };
+        let url = entry["url"].as_str().filter(|u| u.starts_with("http"));
+        let (text, method) = match crate::extract_document(&html, url, now) {
+            Ok(r) => (r.article.text, r.article.extraction.method),
+            Err(err) => (String::new(), format!("error: {err}")),
+        };
+        let (found, missing, leaked, left_out) = score_snippets(&text, &strings("with"), &strings("without"));
+        scores.push(SnippetScore {
+            page: key.clone(),
+            part: parts.get(key).copied().unwrap_or("tune"),
+            found,
+            missing,
+            leaked,
+            left_out,
+            method,
+            words: text.split_whitespace().count(),
+        });
+    }
+    scores.sort_by(|a, b| a.page.cmp(&b.page));
+    Ok(scores)
 }
