@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Throughput and quality of `newswire extract` vs Python trafilatura on the same pages.
 
-Both run single-threaded on the article-extraction-benchmark pages of the corpus, several
-times, alternating. Per page, each tool's own in-process time is taken (newswire reports
+Both run single-threaded on the article-extraction-benchmark pages of the corpus and on
+trafilatura's own evaluation pages (`--set`), several times, alternating. Per page, each tool's own in-process time is taken (newswire reports
 `elapsed_ms` per file: reading, gunzip, charset decoding, extraction and metadata;
 the Python side times the same steps around `trafilatura.extract`). Reported: medians over
-runs of pages/s and MB/s (uncompressed HTML) per core, the ratio, p99 per page, and body
-F1 with the benchmark's metric for both, from the same run.
+runs of pages/s and MB/s (uncompressed HTML) per core, the ratio, p99 per page, and the
+quality of both from the same run: body F1 with the benchmark's metric on its pages;
+trafilatura's snippet metric on its evaluation pages (each "with" snippet found in the
+whitespace-folded text a true positive, each missing a false negative, each "without" snippet
+found a false positive, summed over pages), for the tune and the measure part of
+`bench/cleaner/splits.json` and both together.
 """
 import argparse
 import gzip
@@ -75,6 +79,35 @@ def run_trafilatura(files):
     return results, time.perf_counter() - start
 
 
+def fold(text):
+    return " ".join((text or "").split())
+
+
+def snippets(texts, cases):
+    """trafilatura's metric over (text, with, without) per page: precision, recall, F1."""
+    tp = fp = fn = 0
+    for name, (want, avoid) in cases.items():
+        text = fold(texts[name][0])
+        found = sum(fold(w) in text for w in want)
+        tp += found
+        fn += len(want) - found
+        fp += sum(fold(w) in text for w in avoid)
+    P = tp / (tp + fp) if tp + fp else 0.0
+    R = tp / (tp + fn) if tp + fn else 0.0
+    return P, R, 2 * P * R / (P + R) if P + R else 0.0
+
+
+def speed(runs, files, sizes):
+    rates, mbs, p99s = [], [], []
+    for res, _wall in runs:
+        total = sum(t for _, t in res.values())
+        rates.append(len(files) / total)
+        mbs.append(sum(sizes.values()) / 1e6 / total)
+        times = sorted(t for _, t in res.values())
+        p99s.append(times[min(len(times) - 1, int(0.99 * len(times)))] * 1000)
+    return rates, mbs, p99s
+
+
 def summary(name, runs, files, sizes, truth):
     rates, mbs, p99s = [], [], []
     for res, _wall in runs:
@@ -98,12 +131,52 @@ def summary(name, runs, files, sizes, truth):
     }
 
 
+def trafilatura_eval(args):
+    """Both tools on trafilatura's evaluation pages, scored with its metric per part."""
+    base = Path(args.corpus) / "trafilatura-eval"
+    data = json.loads((base / "evaldata.json").read_text())
+    splits = json.loads((Path(__file__).parent / "splits.json").read_text())["benchmarks"]["trafilatura-eval"]
+    part = {k: p for p in ("tune", "measure") for k in splits[p]}
+    files, cases = [], {"tune": {}, "measure": {}, "all": {}}
+    for key, entry in sorted(data.items()):
+        f = base / "html" / entry["file"]
+        if not f.exists():
+            f = base / "html" / (entry["file"] + ".gz")
+        files.append(f)
+        case = (entry["with"], entry["without"])
+        cases[part.get(key, "tune")][f.name] = case
+        cases["all"][f.name] = case
+    sizes = {f.name: len(gzip.decompress(f.read_bytes())) for f in files}
+    nw, tf = [], []
+    for _ in range(args.runs):
+        nw.append(run_newswire(args.newswire, files))
+        tf.append(run_trafilatura(files))
+    print(f"trafilatura-eval: {len(files)} pages ({len(cases['tune'])} tune, {len(cases['measure'])} measure), "
+          f"{sum(sizes.values()) / 1e6:.1f} MB of HTML, {args.runs} runs each, alternating")
+    rates = {}
+    for name, runs in (("newswire extract", nw), ("trafilatura (Python)", tf)):
+        r, mb, p99 = speed(runs, files, sizes)
+        rates[name] = r
+        scores = "  ".join(
+            "{} P {:.3f} R {:.3f} F1 {:.3f}".format(p, *snippets(runs[-1][0], cases[p])) for p in ("tune", "measure", "all")
+        )
+        print(f"{name:<22} {statistics.median(r):8.1f} pages/s {statistics.median(mb):6.2f} MB/s  p99 "
+              f"{statistics.median(p99):7.1f} ms/page  {scores}")
+    ratios = sorted(x / y for x, y in zip(rates["newswire extract"], rates["trafilatura (Python)"]))
+    print(f"ratio per run pair: {', '.join(f'{r:.2f}x' for r in ratios)} (median {statistics.median(ratios):.2f}x)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--newswire", required=True, help="release build of newswire")
     ap.add_argument("--corpus", required=True, help="shared/corpus/articles")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--set", choices=("aeb", "trafilatura-eval", "all"), default="all")
     args = ap.parse_args()
+    if args.set in ("trafilatura-eval", "all"):
+        trafilatura_eval(args)
+    if args.set == "trafilatura-eval":
+        return
     aeb = Path(args.corpus) / "scrapinghub-aeb"
     gt = json.loads((aeb / "ground-truth.json").read_text())
     files = sorted(aeb / "html" / f"{k}.html.gz" for k in gt)

@@ -151,8 +151,16 @@ pub fn is_boilerplate(p: &str) -> bool {
         return false;
     }
     let lower = p.to_lowercase();
-    let lower = lower.trim_end_matches(['.', ':', '…']).trim();
-    if EXACT.contains(&lower) {
+    let lower = lower.trim_end_matches(['.', ':', '：', '…']).trim();
+    if EXACT.contains(&lower) || LABELS.contains(&lower) || READ_ALSO.contains(&lower) {
+        return true;
+    }
+    // "Lesen Sie auch: <another story's headline>", "Lire aussi : …", "Читайте также: …".
+    if READ_ALSO.iter().any(|label| {
+        lower
+            .strip_prefix(label)
+            .is_some_and(|rest| rest.trim_start().starts_with([':', '：', '|', '»', '>']))
+    }) {
         return true;
     }
     short
@@ -160,6 +168,141 @@ pub fn is_boilerplate(p: &str) -> bool {
             || lower.ends_with("by clicking here")
             || is_link_label(p))
 }
+
+/// "Read also" and "related" labels in the languages of the press the pipeline reads (German,
+/// French, Spanish, Italian, Portuguese, Russian, Ukrainian, Chinese): a paragraph that is one
+/// of them, or one of them, a colon and another story's headline, is a link to other pages.
+/// Lower-case, as [`is_boilerplate`] compares.
+const READ_ALSO: &[&str] = &[
+    // de
+    "lesen sie auch",
+    "lesen sie mehr",
+    "lesen sie hier",
+    "auch interessant",
+    "das könnte sie auch interessieren",
+    "das könnte dich auch interessieren",
+    "mehr zum thema",
+    "mehr dazu",
+    "weitere artikel",
+    "weitere beiträge",
+    "verwandte artikel",
+    "verwandte themen",
+    "beiträge zum thema",
+    "artikel zum thema",
+    "zum weiterlesen",
+    "weiterlesen",
+    "passend dazu",
+    // fr
+    "lire aussi",
+    "à lire aussi",
+    "a lire aussi",
+    "voir aussi",
+    "à voir aussi",
+    "sur le même sujet",
+    "articles liés",
+    "lire la suite",
+    "en savoir plus",
+    // es
+    "lea también",
+    "lee también",
+    "lea más",
+    "lee más",
+    "puedes ver",
+    "te puede interesar",
+    "también te puede interesar",
+    "noticias relacionadas",
+    "ver más",
+    "más información",
+    "seguir leyendo",
+    // it
+    "leggi anche",
+    "potrebbe interessarti",
+    "articoli correlati",
+    "leggi tutto",
+    // pt
+    "leia também",
+    "veja também",
+    "leia mais",
+    "saiba mais",
+    // ru
+    "читайте также",
+    "смотрите также",
+    "по теме",
+    "новости по теме",
+    "читать далее",
+    // uk
+    "читайте також",
+    "дивіться також",
+    "за темою",
+    "новини за темою",
+    "читати далі",
+    // zh
+    "相关新闻",
+    "相关阅读",
+    "延伸阅读",
+    "推荐阅读",
+    "相關新聞",
+    "延伸閱讀",
+];
+
+/// Page furniture standing alone, in the same languages as [`READ_ALSO`]: share, print,
+/// comment, advertisement, subscription and correction labels.
+const LABELS: &[&str] = &[
+    // de
+    "teilen",
+    "artikel teilen",
+    "drucken",
+    "artikel drucken",
+    "kommentare",
+    "kommentieren",
+    "anzeige",
+    "- anzeige -",
+    "-anzeige-",
+    "- anzeige-",
+    "werbung",
+    "newsletter abonnieren",
+    "jetzt abonnieren",
+    "zur startseite",
+    "nach oben",
+    // fr
+    "partager",
+    "imprimer",
+    "commentaires",
+    "publicité",
+    "abonnez-vous",
+    "permalien",
+    // es
+    "compartir",
+    "imprimir",
+    "comentarios",
+    "publicidad",
+    "suscríbete",
+    // it
+    "condividi",
+    "stampa",
+    "commenti",
+    "pubblicità",
+    // pt
+    "compartilhe",
+    "compartilhar",
+    "publicidade",
+    // ru
+    "поделиться",
+    "комментарии",
+    "реклама",
+    "подписывайтесь",
+    "версия для печати",
+    // uk
+    "поділитися",
+    "коментарі",
+    // zh
+    "分享到",
+    "纠错",
+    "打印",
+    "评论",
+    "广告",
+    "分享",
+];
 
 /// A related-story link labelled the way tabloids do it: `Headline of another story [VIDEO]`.
 pub(super) fn is_link_label(p: &str) -> bool {

@@ -251,11 +251,12 @@ pub fn extract_stripped(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Re
     let meta = meta::page_meta(&doc, url, now);
     let byline: Vec<String> = meta.authors.as_ref().map(|(a, _)| a.clone()).unwrap_or_default();
     let title = meta.title.as_ref().map(|(t, _)| t.as_str());
+    let standfirst = standfirst(&doc, meta.summary.as_ref().map(|(s, _)| s.as_str()));
 
     let text = readability(doc, url, title, &byline);
     if words(&text) >= MIN_WORDS {
         return Ok(PageText {
-            text,
+            text: with_standfirst(text, standfirst.as_deref()),
             method: Method::Readability,
             meta,
         });
@@ -283,6 +284,32 @@ pub fn extract_stripped(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Re
 
 fn words(text: &str) -> usize {
     text.split_whitespace().count()
+}
+
+/// The page's standfirst: its description (JSON-LD, Open Graph or meta), when the page's text
+/// shows it whole and it is a sentence or more (8 words). Pages put the
+/// standfirst beside the headline, outside the container Readability picks.
+fn standfirst(doc: &Document, description: Option<&str>) -> Option<String> {
+    let description = crate::text::normalize_text(description?);
+    if words(&description) < 8 {
+        return None;
+    }
+    // One pass over the body's text (an element-by-element comparison would read deep pages
+    // quadratically).
+    let shown = fold(&doc.select("body").text()).contains(&fold(&description));
+    shown.then_some(description)
+}
+
+/// The text with the standfirst as its first paragraph, unless the text holds it already.
+fn with_standfirst(text: String, standfirst: Option<&str>) -> String {
+    match standfirst {
+        Some(s) if !fold(&text).contains(&fold(s)) => format!("{s}\n\n{text}"),
+        _ => text,
+    }
+}
+
+fn fold(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
