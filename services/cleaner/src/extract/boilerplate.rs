@@ -15,7 +15,17 @@ pub fn clean_paragraphs<'a>(
         .filter(|p| !p.is_empty())
         .collect();
     let mut kept: Vec<&str> = Vec::with_capacity(paragraphs.len());
+    // After a "related" label standing alone, the headlines it lists.
+    let mut in_related = false;
     for (i, p) in paragraphs.iter().enumerate() {
+        if is_related_label(p) {
+            in_related = true;
+            continue;
+        }
+        if in_related && is_link_title(p) {
+            continue;
+        }
+        in_related = false;
         if is_boilerplate(p) || is_dateline(p) || is_captioned(p) || byline.iter().any(|b| p.eq_ignore_ascii_case(b)) {
             continue;
         }
@@ -163,6 +173,9 @@ pub fn is_boilerplate(p: &str) -> bool {
     }) {
         return true;
     }
+    if p.split_whitespace().nth(25).is_none() && is_copyright(lower) {
+        return true;
+    }
     short
         && (PREFIXES.iter().any(|pre| lower.starts_with(pre))
             || lower.ends_with("by clicking here")
@@ -303,6 +316,54 @@ const LABELS: &[&str] = &[
     "广告",
     "分享",
 ];
+
+/// A "read also" or "related" label standing alone ([`READ_ALSO`], or the English ones).
+fn is_related_label(p: &str) -> bool {
+    if p.split_whitespace().nth(8).is_some() {
+        return false;
+    }
+    let lower = p.to_lowercase();
+    let lower = lower.trim_end_matches(['.', ':', '：', '…']).trim();
+    READ_ALSO.contains(&lower)
+        || [
+            "related",
+            "related articles",
+            "related stories",
+            "more on this story",
+            "more stories",
+            "you may also like",
+            "you might also like",
+            "see also",
+        ]
+        .contains(&lower)
+}
+
+/// What a list of other stories holds: a headline (at most 14 words, no sentence end).
+fn is_link_title(p: &str) -> bool {
+    p.split_whitespace().nth(14).is_none() && !p.trim_end().ends_with(['.', '!', '?', '。'])
+}
+
+/// A copyright line: `© 2020 CBS Interactive Inc. All Rights Reserved.`, in the languages of
+/// [`READ_ALSO`].
+fn is_copyright(lower: &str) -> bool {
+    lower.starts_with('©')
+        || lower.starts_with("(c) ")
+        || lower.starts_with("copyright")
+        || [
+            "all rights reserved",
+            "alle rechte vorbehalten",
+            "tous droits réservés",
+            "todos los derechos reservados",
+            "tutti i diritti riservati",
+            "todos os direitos reservados",
+            "все права защищены",
+            "всі права захищені",
+            "版权所有",
+            "版權所有",
+        ]
+        .iter()
+        .any(|k| lower.contains(k))
+}
 
 /// A related-story link labelled the way tabloids do it: `Headline of another story [VIDEO]`.
 pub(super) fn is_link_label(p: &str) -> bool {
