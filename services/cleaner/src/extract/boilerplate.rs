@@ -165,6 +165,17 @@ pub fn is_boilerplate(p: &str) -> bool {
     if EXACT.contains(&lower) || LABELS.contains(&lower) || READ_ALSO.contains(&lower) {
         return true;
     }
+    // A label with a word or two around it ("Weitere Beiträge zum Thema", "Audios et vidéos
+    // sur le sujet"), or followed by nothing but a link ("Permalien https://p.dw.com/p/RPYx").
+    if p.split_whitespace().nth(6).is_none() && contains_label(lower, READ_ALSO) {
+        return true;
+    }
+    if let Some((label, rest)) = lower.split_once(' ')
+        && (LABELS.contains(&label) || EXACT.contains(&label))
+        && rest.split_whitespace().all(|w| w.starts_with("http://") || w.starts_with("https://"))
+    {
+        return true;
+    }
     // "Lesen Sie auch: <another story's headline>", "Lire aussi : …", "Читайте также: …".
     if READ_ALSO.iter().any(|label| {
         lower
@@ -212,6 +223,7 @@ const READ_ALSO: &[&str] = &[
     "voir aussi",
     "à voir aussi",
     "sur le même sujet",
+    "sur le sujet",
     "articles liés",
     "lire la suite",
     "en savoir plus",
@@ -324,7 +336,7 @@ fn is_related_label(p: &str) -> bool {
     }
     let lower = p.to_lowercase();
     let lower = lower.trim_end_matches(['.', ':', '：', '…']).trim();
-    READ_ALSO.contains(&lower)
+    contains_label(lower, READ_ALSO)
         || [
             "related",
             "related articles",
@@ -336,6 +348,18 @@ fn is_related_label(p: &str) -> bool {
             "see also",
         ]
         .contains(&lower)
+}
+
+/// Whether a lower-case line holds one of the labels of more than one word, as whole words.
+fn contains_label(lower: &str, labels: &[&str]) -> bool {
+    labels.iter().any(|label| {
+        label.contains(' ')
+            && lower.match_indices(label).any(|(at, _)| {
+                let before = lower[..at].chars().next_back();
+                let after = lower[at + label.len()..].chars().next();
+                !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+            })
+    }) || labels.contains(&lower)
 }
 
 /// What a list of other stories holds: a headline (at most 14 words, no sentence end).
