@@ -220,11 +220,32 @@ fn readability(doc: Document, url: Option<&str>, title: Option<&str>, byline: &[
     // Captions are not article text.
     doc.select(r#"figcaption, [itemprop="caption"], [class*="caption"], [class*="credit"]"#)
         .remove();
+    remove_link_lists(&doc);
     let reader = dom_smoothie::Readability::with_document(doc, url, Some(config));
     let Ok(Some(article)) = reader.map(|mut r| r.parse().ok()) else {
         return String::new();
     };
     clean_paragraphs(article.text_content.split('\n'), title, byline)
+}
+
+/// Lists that are only links (three items or more, nine tenths of their text in links):
+/// menus, "related stories", tag clouds and share bars, which Readability keeps when they sit
+/// inside the container it picks.
+fn remove_link_lists(doc: &Document) {
+    for list in doc.select("ul, ol").iter() {
+        if list.select("li").length() < 3 {
+            continue;
+        }
+        let text: usize = list.text().split_whitespace().map(str::len).sum();
+        let linked: usize = list
+            .select("a")
+            .iter()
+            .map(|a| a.text().split_whitespace().map(str::len).sum::<usize>())
+            .sum();
+        if text > 0 && linked * 10 >= text * 9 {
+            list.remove();
+        }
+    }
 }
 
 /// rs-trafilatura, then the boilerplate rules.
