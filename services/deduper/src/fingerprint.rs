@@ -344,29 +344,30 @@ pub fn shingles_of(title: &Words, text: &Words, size: usize) -> Vec<u64> {
 
 /// The containment samples of a text (links left out): its word [`SHINGLE_WORDS`]-shingles
 /// whose hash is a multiple of `every`, each as the high half of its hash, sorted and each
-/// once; for the whole text, and for the shingles that lie within its first `head_words`
-/// words. A shingle is sampled or not whatever text it is in, so the share of one text's
-/// samples found among another's estimates the share of its shingles contained in the other
-/// (Broder's containment), however different their lengths.
-pub fn samples(text: &Words, every: u64, head_words: usize) -> (Vec<u32>, Vec<u32>) {
+/// once; for each of `within`, those of the shingles that lie within its first that many
+/// words (`usize::MAX`: the whole text). A shingle is sampled or not whatever text it is in,
+/// so the share of one text's samples found among another's estimates the share of its
+/// shingles contained in the other (Broder's containment), however different their lengths.
+pub fn samples<const N: usize>(text: &Words, every: u64, within: [usize; N]) -> [Vec<u32>; N] {
     let hashes: Vec<u64> = text.without_links().map(|w| hash_bytes(w.as_bytes())).collect();
-    let (mut all, mut head) = (Vec::new(), Vec::new());
+    let mut out: [Vec<u32>; N] = std::array::from_fn(|_| Vec::new());
     for (start, window) in hashes.windows(SHINGLE_WORDS).enumerate() {
         let h = window.iter().fold(0u64, |h, w| mix(h.rotate_left(17) ^ w));
         if h % every != 0 {
             continue;
         }
         let value = (h >> 32) as u32;
-        all.push(value);
-        if start + SHINGLE_WORDS <= head_words {
-            head.push(value);
+        for (v, &words) in out.iter_mut().zip(&within) {
+            if start + SHINGLE_WORDS <= words {
+                v.push(value);
+            }
         }
     }
-    for v in [&mut all, &mut head] {
+    for v in &mut out {
         v.sort_unstable();
         v.dedup();
     }
-    (all, head)
+    out
 }
 
 /// The 64-bit SimHash (Charikar; Manku et al., WWW 2007) of a set of hashed features, each

@@ -127,6 +127,11 @@ pub const SAMPLE_EVERY: u64 = 2;
 /// Containment samples are remembered from the first this many words of an article's text
 /// (its lead, where summaries come from); the article being decided is read whole.
 pub const HEAD_WORDS: usize = 100;
+/// Remembered articles are looked up by the samples of the first this many words of the
+/// article being decided (a live blog's updates, a summary's paragraphs lie there); how much
+/// of a candidate's lead the new text holds is then counted on the whole text. A remembered
+/// lead that lies only further down (an earlier version of a live page) is found by Jaccard.
+pub const QUERY_WORDS: usize = 300;
 
 /// An article id as a number: the 128-bit hex id of `record::article_id`. Other ids (which
 /// the pipeline does not produce) are hashed into the same space.
@@ -353,9 +358,9 @@ pub struct Index {
     /// Content key → the article that has it.
     by_content: HashMap<u64, u128>,
     /// One table per LSH band: the band's hash → the first slot of its chain.
-    bands: Vec<HashMap<u64, u32>>,
+    bands: Vec<HashMap<u64, u32, Prehashed>>,
     /// Containment sample → (the first slot of its chain, how many slots the chain holds).
-    samples: HashMap<u32, (u32, u32)>,
+    samples: HashMap<u32, (u32, u32), Prehashed>,
     /// Samples held in the chains.
     sampled: usize,
     /// (first seen, id): eviction order.
@@ -370,7 +375,7 @@ impl Index {
     pub fn new(settings: Settings) -> Index {
         Index {
             settings,
-            bands: (0..BANDS).map(|_| HashMap::new()).collect(),
+            bands: (0..BANDS).map(|_| HashMap::default()).collect(),
             ..Index::default()
         }
     }
@@ -588,13 +593,14 @@ impl Index {
             };
         }
         let signature = minhash(&shingles_of(title, text, fingerprint::SHINGLE_WORDS), PERMUTATIONS);
-        let (all, head) = fingerprint::samples(text, SAMPLE_EVERY, HEAD_WORDS);
+        let [all, head, query] = fingerprint::samples(text, SAMPLE_EVERY, [usize::MAX, HEAD_WORDS, QUERY_WORDS]);
         Features {
             signature: signature.into_boxed_slice(),
             words,
             text_words,
             all,
             head: head.into_boxed_slice(),
+            query,
         }
     }
 
@@ -665,7 +671,7 @@ impl Index {
         let s = &self.settings;
         let common = s.common_shingle_articles;
         let mut candidates: Vec<u32> = Vec::new();
-        for &sample in &features.all {
+        for &sample in &features.query {
             let Some(&(head, n)) = self.samples.get(&sample) else {
                 continue;
             };
@@ -691,8 +697,8 @@ impl Index {
             .collect();
         let mut best: Option<(u128, f64)> = None;
         for run in candidates.chunk_by(|a, b| a == b) {
-            // Fewer hits than a share can be made of (MIN_SAMPLES at the threshold) is chance.
-            if run.len() < MIN_SAMPLES {
+            // One sample in common is chance.
+            if run.len() < 2 {
                 continue;
             }
             let Some(slot) = self.slot(run[0]) else {
@@ -703,10 +709,14 @@ impl Index {
             if slot.id == id || !self.headlines_may_agree(probe, entry) {
                 continue;
             }
-            // Its lead in this text: every hit is one of its uncommon samples found here.
-            let theirs = entry.samples.iter().filter(|&&x| self.holders(x) < common).count();
+            // Its lead anywhere in this text.
+            let (mut theirs, mut hits) = (0, 0);
+            for x in entry.samples.iter().filter(|&&x| self.holders(x) < common) {
+                theirs += 1;
+                hits += usize::from(features.all.binary_search(x).is_ok());
+            }
             let in_this = if entry.words as usize >= s.containment_min_words && theirs >= MIN_SAMPLES {
-                (run.len() as f64 / theirs as f64, run.len())
+                (hits as f64 / theirs as f64, hits)
             } else {
                 (0.0, 0)
             };
@@ -939,6 +949,40 @@ struct Probe {
     text_words: usize,
 }
 
+/// The hasher of tables whose keys are hashes already (band hashes, containment samples):
+/// the key itself, spread over 64 bits. SipHash over them cost a tenth of a decision.
+#[derive(Debug, Clone, Copy, Default)]
+struct Prehashed;
+
+impl std::hash::BuildHasher for Prehashed {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(0)
+    }
+}
+
+#[derive(Debug, Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by u32 and u64 keys; any other key still hashes soundly.
+        for &b in bytes {
+            self.0 = fingerprint::mix(self.0 ^ u64::from(b));
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        // Samples are 32 bits of a hash: spread them over the word the table indexes by.
+        self.0 = u64::from(v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
 /// Containment samples a text needs before its share contained in another means anything.
 const MIN_SAMPLES: usize = 4;
 /// Under the same headline, this share of the shorter text contained is enough, when it is at
@@ -959,6 +1003,8 @@ struct Features {
     all: Vec<u32>,
     /// Those of its first [`HEAD_WORDS`] words (what is remembered).
     head: Box<[u32]>,
+    /// Those of its first [`QUERY_WORDS`] words (what candidates are looked up by).
+    query: Vec<u32>,
 }
 
 /// The share of headline words two [`title_bits`] sets have in common (1 when both are empty).

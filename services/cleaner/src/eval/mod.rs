@@ -179,7 +179,14 @@ impl Report {
 
     /// Body summary on one part (`tune`, `measure`) of the benchmark pages.
     pub fn aeb_part(&self, part: &str) -> metric::Summary {
-        metric::summarize(&self.aeb.iter().filter(|p| p.part == part).map(|p| p.body).collect::<Vec<_>>())
+        metric::summarize(
+            &self
+                .aeb
+                .iter()
+                .filter(|p| p.part == part)
+                .map(|p| p.body)
+                .collect::<Vec<_>>(),
+        )
     }
 
     /// Body summary against Readability.js on one part of its pages.
@@ -227,7 +234,11 @@ impl Report {
             r.f1
         );
         for part in ["tune", "measure"] {
-            let (a, r, t) = (self.aeb_part(part), self.readability_part(part), self.trafilatura_part(part));
+            let (a, r, t) = (
+                self.aeb_part(part),
+                self.readability_part(part),
+                self.trafilatura_part(part),
+            );
             let _ = writeln!(
                 out,
                 "  {part} part: benchmark F1 {:.3} (P {:.3} R {:.3}); vs Readability.js F1 {:.3}; trafilatura-eval \

@@ -172,7 +172,9 @@ pub fn is_boilerplate(p: &str) -> bool {
     }
     if let Some((label, rest)) = lower.split_once(' ')
         && (LABELS.contains(&label) || EXACT.contains(&label))
-        && rest.split_whitespace().all(|w| w.starts_with("http://") || w.starts_with("https://"))
+        && rest
+            .split_whitespace()
+            .all(|w| w.starts_with("http://") || w.starts_with("https://"))
     {
         return true;
     }
