@@ -196,6 +196,12 @@ def main():
             f"{s['tool']:<22} {s['pages_per_s']:8.1f} pages/s {s['mb_per_s']:6.2f} MB/s  p99 {s['p99_ms']:7.1f} ms/page"
             f"  P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}"
         )
+    splits = json.loads((Path(__file__).parent / "splits.json").read_text())["benchmarks"]["scrapinghub-aeb"]
+    for part in ("tune", "measure"):
+        names = [f for f in files if f.name.split(".")[0] in set(splits[part])]
+        for tool, runs in (("newswire extract", nw), ("trafilatura (Python)", tf)):
+            P, R, F = prf([match(truth[f.name], runs[-1][0][f.name][0]) for f in names])
+            print(f"  {part} part ({len(names)} pages) {tool:<22} P {P:.3f} R {R:.3f} F1 {F:.3f}")
     print(f"throughput ratio newswire/trafilatura: {a['pages_per_s'] / b['pages_per_s']:.2f}x")
     # Each run of one tool is paired with the run of the other that followed it.
     ratios = sorted(x / y for x, y in zip(a["rates"], b["rates"]))

@@ -321,6 +321,27 @@ impl Report {
                 p.words.1
             );
         }
+        for part in ["tune", "measure"] {
+            let mut worst: Vec<&SnippetScore> = self.trafilatura.iter().filter(|p| p.part == part).collect();
+            worst.sort_by_key(|p| std::cmp::Reverse(p.missing + p.leaked));
+            let _ = writeln!(
+                out,
+                "worst ten trafilatura-eval pages, {part} part (snippets missing, leaked; method, words):"
+            );
+            for p in worst.iter().take(10) {
+                let _ = writeln!(
+                    out,
+                    "  {} missing {}/{} leaked {}/{} {} {}",
+                    p.page,
+                    p.missing,
+                    p.found + p.missing,
+                    p.leaked,
+                    p.leaked + p.left_out,
+                    p.method,
+                    p.words
+                );
+            }
+        }
         let _ = writeln!(out, "metadata mismatches:");
         for m in &self.misses {
             let _ = writeln!(out, "  {m}");
