@@ -592,7 +592,7 @@ impl Index {
                 ..Features::default()
             };
         }
-        let signature = minhash(&shingles_of(title, text, fingerprint::SHINGLE_WORDS), PERMUTATIONS);
+        let signature = minhash(&shingles_of(title, text, text.shingle_size()), PERMUTATIONS);
         let [all, head, query] = fingerprint::samples(text, SAMPLE_EVERY, [usize::MAX, HEAD_WORDS, QUERY_WORDS]);
         Features {
             signature: signature.into_boxed_slice(),
@@ -752,8 +752,14 @@ impl Index {
             return true;
         }
         // The same headline, word for word, and a good part of the text (a teaser that an
-        // outlet's own boilerplate follows, before that boilerplate is common).
-        probe.title != 0 && probe.title == other.title && share >= SAME_HEADLINE_SHARE && found >= SAME_HEADLINE_FOUND
+        // outlet's own boilerplate follows, before that boilerplate is common). Not for a
+        // headline of a few words, which names a series or a section ("Morning briefing",
+        // 国内联播快讯), not a story.
+        probe.title != 0
+            && probe.title == other.title
+            && probe.title.count_ones() >= SPECIFIC_HEADLINE_WORDS
+            && share >= SAME_HEADLINE_SHARE
+            && found >= SAME_HEADLINE_FOUND
     }
 
     /// The most similar remembered article at or above the threshold, among the LSH candidates.
@@ -989,6 +995,9 @@ const MIN_SAMPLES: usize = 4;
 /// least [`SAME_HEADLINE_FOUND`] samples (about a sentence).
 const SAME_HEADLINE_SHARE: f64 = 0.4;
 const SAME_HEADLINE_FOUND: usize = 8;
+/// Distinct headline words (bits of [`title_bits`]; a CJK character is a word) a headline
+/// needs to name one story rather than a series.
+const SPECIFIC_HEADLINE_WORDS: u32 = 6;
 
 /// What near-duplicate detection reads of an article.
 #[derive(Debug, Default)]
@@ -1040,12 +1049,11 @@ pub fn title_bits(title: &str) -> u64 {
         .fold(0u64, |bits, w| bits | 1 << (fingerprint::hash_bytes(w.as_bytes()) % 64))
 }
 
-/// A hash of the set of digit runs in a headline; 0 when it has none.
+/// A hash of the set of numbers in a headline: runs of digits, or of Chinese numerals
+/// (第三十八次, 三省); 0 when it has none.
 pub fn title_numbers(title: &str) -> u64 {
-    let mut numbers: Vec<&str> = title
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|n| !n.is_empty())
-        .collect();
+    let digit = |c: char| c.is_ascii_digit() || "〇零一二两三四五六七八九十百千万亿".contains(c);
+    let mut numbers: Vec<&str> = title.split(|c: char| !digit(c)).filter(|n| !n.is_empty()).collect();
     if numbers.is_empty() {
         return 0;
     }

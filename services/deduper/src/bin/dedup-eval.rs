@@ -21,6 +21,9 @@
 //!   and the false merges containment invites: another story carrying this one's lead as a
 //!   background paragraph, a newsletter item that is only boilerplate, teasers followed by
 //!   an outlet's boilerplate.
+//! - Chinese and Russian stories ([`multilingual_stories`]): CCTV's daily transcripts and
+//!   NEREL's Russian Wikinews, each with copies (another outlet's headline, four characters
+//!   changed, boilerplate, the end trimmed, the lead as a summary).
 //! - Every page is in the tune or the measure half of `bench/cleaner/splits.json` (the
 //!   cleaner's split), feed items by the split's rule; figures are given for both, and
 //!   `--examples tune` shows the errors of the tune half only (what tuning may read).
@@ -28,11 +31,13 @@
 //!   SimHash of words, MinHash of word 3-shingles, exact Jaccard) over a threshold sweep.
 //! - The default report runs the [`deduper::Deduper`] itself over the set in a shuffled
 //!   order (`--order-seed`) and scores its story clusters: over the set as it was before the
-//!   containment cases, over the whole set and over each half; recall per variant, with the
+//!   containment cases, then per language (each in a stream of its own, in five orders:
+//!   medians and ranges) and per half; recall per variant, with the
 //!   pairs missed against the original and why (Jaccard, containment), and every wrong
 //!   link (a document linked to another story's) with why. `--check` exits non-zero when
-//!   precision < 0.99 or recall of near duplicates < 0.95 on the whole set or either half,
-//!   or when the previous set's figures fall (the deduper's test runs it). `--settings`
+//!   precision < 0.99 or recall of near duplicates < 0.95 (medians) for English or Russian,
+//!   on the whole or either half (Chinese is reported, below its precision target), or when
+//!   the previous set's figures fall (the deduper's test runs it). `--settings`
 //!   overrides the deduper's settings (JSON, as its `deduper:` section); `--decisions` writes
 //!   each document's story and link.
 
@@ -422,6 +427,140 @@ fn hard_cases(rng: &mut Rng, n: usize, base: &Base, other: (usize, &Base), docs:
     }
 }
 
+/// Chinese and Russian stories: every story of the visible CCTV Xinwen Lianbo transcripts
+/// (`multilingual/cctv`, one `### headline` section each; a day's stories are the hard
+/// negatives of each other, all opening with the same 央视网消息（新闻联播）：) and every
+/// Russian Wikinews article of NEREL (`multilingual/nerel`), each with copies as another
+/// outlet would publish them: the same text under the outlet's headline, four characters
+/// changed (a typo fixed, a figure updated), the end trimmed, boilerplate around it, and its
+/// lead as a feed summary. A story's half is its day's (CCTV) or its document's (NEREL) by
+/// the split's rule.
+fn multilingual_stories(corpus: &std::path::Path, docs: &mut Vec<Doc>) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let base = corpus.join("multilingual");
+    let mut rng = Rng(20_261_202);
+    let mut days: Vec<PathBuf> = std::fs::read_dir(base.join("cctv"))
+        .context("reading multilingual/cctv")?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    days.sort();
+    let mut n = 0;
+    for day in &days {
+        let name = day.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let split = item_split(&format!("cctv:{name}"));
+        let text = std::fs::read_to_string(day)?;
+        let Some((_, stories)) = text.split_once("## 详细新闻") else {
+            continue;
+        };
+        for section in stories.split("\n### ").skip(1) {
+            let (title, body) = section.split_once('\n').unwrap_or((section, ""));
+            let body: String = body
+                .lines()
+                .filter(|l| !l.starts_with("[查看原文]") && !l.starts_with("(更新时间戳"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let paras = paragraphs(&strip_html(&body));
+            if paras.iter().map(|p| p.chars().count()).sum::<usize>() < 80 {
+                continue;
+            }
+            let story = Story { title: title.trim(), paras: &paras, split, lang: "zh" };
+            perturbed(&mut rng, n, &story, docs);
+            n += 1;
+        }
+    }
+    let mut files: Vec<PathBuf> = ["train", "dev"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(base.join("nerel").join(d)).ok())
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file)?;
+        let (title, body) = text.split_once('\n').unwrap_or((&text, ""));
+        let paras = paragraphs(body);
+        if fingerprint::words(body).len() < 60 {
+            continue;
+        }
+        let id = file.file_stem().unwrap_or_default().to_string_lossy().to_string();
+        let split = item_split(&format!("nerel:{id}"));
+        let story = Story { title: title.trim(), paras: &paras, split, lang: "ru" };
+        perturbed(&mut rng, n, &story, docs);
+        n += 1;
+    }
+    Ok(())
+}
+
+/// A story of the multilingual sets.
+struct Story<'a> {
+    title: &'a str,
+    paras: &'a [String],
+    split: &'static str,
+    /// `zh` or `ru`: the document kind, so that each language is scored apart.
+    lang: &'static str,
+}
+
+/// Four characters of a text changed for others of its script.
+fn four_edits(rng: &mut Rng, text: &str, lang: &str) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    let letters: Vec<usize> = (0..chars.len()).filter(|&i| chars[i].is_alphanumeric()).collect();
+    let pool: Vec<char> = if lang == "zh" {
+        "的国在人有我他这中大来上个们到说时地出会可也就年生能".chars().collect()
+    } else {
+        "оеаинтсрвлкмдпуяыьгзбчйхжшюцщэфъё".chars().collect()
+    };
+    for _ in 0..4 {
+        if letters.is_empty() {
+            break;
+        }
+        let at = letters[rng.below(letters.len())];
+        chars[at] = pool[rng.below(pool.len())];
+    }
+    chars.into_iter().collect()
+}
+
+fn perturbed(rng: &mut Rng, n: usize, story: &Story<'_>, docs: &mut Vec<Doc>) {
+    let group = format!("{}-{n}", story.lang);
+    let (suffix, outlet, tail) = if story.lang == "zh" {
+        (" - 新华网", "news.example.cn", "（责任编辑：王明）\n\n【纠错】 【分享到】 更多精彩内容，请关注本网客户端。")
+    } else {
+        (" | ТАСС", "news.example.ru", "Подписывайтесь на наш канал в Telegram, чтобы первыми узнавать главные новости.")
+    };
+    let doc = |k: usize, title: String, text: String, kind: &'static str, variant: &'static str| Doc {
+        url: format!("https://{outlet}/{}/{n}-{k}", story.lang),
+        title,
+        text,
+        group: group.clone(),
+        kind,
+        variant,
+        split: story.split,
+    };
+    let text = story.paras.join("\n\n");
+    docs.push(doc(0, story.title.to_string(), text.clone(), story.lang, "original"));
+    docs.push(doc(1, format!("{}{suffix}", story.title), text.clone(), story.lang, "syndicated"));
+    docs.push(doc(2, story.title.to_string(), four_edits(rng, &text, story.lang), story.lang, "edited"));
+    docs.push(doc(3, story.title.to_string(), format!("{text}\n\n{tail}"), story.lang, "boilerplate"));
+    if story.paras.len() >= 4 {
+        let keep = (story.paras.len() * (70 + rng.below(16)) / 100).max(1);
+        docs.push(doc(4, story.title.to_string(), story.paras[..keep].join("\n\n"), story.lang, "trimmed"));
+    }
+    // The lead as a feed gives it: the first paragraphs up to 30 words or more (characters,
+    // for Chinese, as the deduper counts them), when the story has more than that.
+    let mut lead = Vec::new();
+    for p in story.paras {
+        if lead.iter().map(|p: &&String| fingerprint::words(p).len()).sum::<usize>() >= 30 {
+            break;
+        }
+        lead.push(p);
+    }
+    if lead.len() < story.paras.len() {
+        let lead = lead.iter().map(|p| p.as_str()).collect::<Vec<_>>().join("\n\n");
+        docs.push(doc(5, format!("{}{suffix}", story.title), lead, story.lang, "summary"));
+    }
+}
+
 /// The base with the most headline words in common with base `n` (ties: the nearest index).
 fn most_alike(bases: &[Base], n: usize) -> usize {
     let words = |t: &str| -> HashSet<String> {
@@ -519,6 +658,7 @@ fn build(corpus: &std::path::Path, splits: &serde_json::Value) -> anyhow::Result
     let items = std::fs::read_to_string(&items_path).with_context(|| format!("reading {}", items_path.display()))?;
     let mut links = HashSet::new();
     let mut by_title: HashMap<String, String> = HashMap::new();
+    let mut regroup: Vec<(String, String)> = Vec::new();
     for (n, line) in items.lines().enumerate() {
         let item: serde_json::Value = serde_json::from_str(line)?;
         let (Some(link), Some(title)) = (item["link"].as_str(), item["title"].as_str()) else {
@@ -570,6 +710,22 @@ fn build(corpus: &std::path::Path, splits: &serde_json::Value) -> anyhow::Result
             {
                 d.group = group.clone();
             }
+        }
+    }
+    multilingual_stories(corpus, &mut docs)?;
+    // The same text is the same story, whatever the day it was broadcast again (CCTV reruns
+    // announcements on the next day).
+    let mut by_text: HashMap<u64, String> = HashMap::new();
+    for d in docs.iter_mut().filter(|d| (d.kind == "zh" || d.kind == "ru") && d.variant == "original") {
+        let group = by_text.entry(fingerprint::content_key("", &d.text)).or_insert_with(|| d.group.clone()).clone();
+        if group != d.group {
+            let old = std::mem::replace(&mut d.group, group.clone());
+            regroup.push((old, group));
+        }
+    }
+    for d in docs.iter_mut() {
+        if let Some((_, new)) = regroup.iter().find(|(old, _)| *old == d.group) {
+            d.group = new.clone();
         }
     }
     // A feed item's half is its story's (so that a story is never in both).
@@ -736,8 +892,13 @@ struct Decision {
 
 /// Runs the deduper over the set (in a shuffled order); returns each document's decision.
 fn run_stage(docs: &[Doc], settings: &deduper::Settings) -> Vec<Decision> {
+    run_stage_in(docs, settings, ORDER_SEED.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// [`run_stage`] in the order of another seed.
+fn run_stage_in(docs: &[Doc], settings: &deduper::Settings, seed: u64) -> Vec<Decision> {
     let mut order: Vec<usize> = (0..docs.len()).collect();
-    let mut rng = Rng(ORDER_SEED.load(std::sync::atomic::Ordering::Relaxed));
+    let mut rng = Rng(seed);
     for i in (1..order.len()).rev() {
         order.swap(i, rng.below(i + 1));
     }
@@ -765,7 +926,7 @@ fn run_stage(docs: &[Doc], settings: &deduper::Settings) -> Vec<Decision> {
             link,
         };
     }
-    if docs.len() > 5000 {
+    if docs.len() > 5000 && seed == ORDER_SEED.load(std::sync::atomic::Ordering::Relaxed) {
         let index = offline.index();
         println!(
             "window after the set: {} articles, {} bytes each (the deduper's estimate)",
@@ -904,7 +1065,7 @@ fn main() -> ExitCode {
     // The set as it was before the containment cases: its figures must not fall.
     let previous: Vec<Doc> = docs
         .iter()
-        .filter(|d| PREVIOUS_VARIANTS.contains(&d.variant))
+        .filter(|d| PREVIOUS_VARIANTS.contains(&d.variant) && (d.kind == "long" || d.kind == "short"))
         .cloned()
         .collect();
     for kind in ["long", "short"] {
@@ -927,28 +1088,62 @@ fn main() -> ExitCode {
     );
     floor("the previous set", scores, PREVIOUS_PRECISION, PREVIOUS_NEAR_RECALL);
 
-    // The whole set, run once; scored over all pairs and within each half.
-    let decisions = run_stage(&docs, &settings);
+    // Each language's stories in a stream of their own (texts of different scripts share no
+    // shingle, so only the arrival order would couple them), in five orders: story clusters
+    // depend on the order (an article that links two fragments of its story joins one), so
+    // the figures are the median of five, with the range; the floors hold the medians. The
+    // report below reads the first order's run (`--order-seed`, default 7).
+    let of = |d: &Doc| if d.kind == "long" || d.kind == "short" { "en" } else { d.kind };
+    let seed = ORDER_SEED.load(std::sync::atomic::Ordering::Relaxed);
+    let mut decisions = vec![Decision::default(); docs.len()];
+    for (lang, name) in [("en", "English"), ("zh", "Chinese"), ("ru", "Russian")] {
+        let members: Vec<usize> = (0..docs.len()).filter(|&i| of(&docs[i]) == lang).collect();
+        let subset: Vec<Doc> = members.iter().map(|&i| docs[i].clone()).collect();
+        let mut figures: HashMap<&str, Vec<(Counts, Counts)>> = HashMap::new();
+        for (k, order) in [seed, 1, 2, 3, 4].into_iter().enumerate() {
+            let run = run_stage_in(&subset, &settings, order);
+            for half in ["all", "tune", "measure"] {
+                let idx: Vec<usize> = (0..subset.len()).filter(|&i| half == "all" || subset[i].split == half).collect();
+                let part: Vec<Doc> = idx.iter().map(|&i| subset[i].clone()).collect();
+                figures
+                    .entry(half)
+                    .or_default()
+                    .push(score_pairs(&part, |a, b| run[idx[a]].story == run[idx[b]].story));
+            }
+            if k == 0 {
+                for (local, d) in run.into_iter().enumerate() {
+                    decisions[members[local]] = Decision {
+                        link: d.link.map(|(j, kind)| (members[j], kind)),
+                        ..d
+                    };
+                }
+            }
+        }
+        for half in ["all", "tune", "measure"] {
+            let runs = &figures[half];
+            let median = |f: fn(&(Counts, Counts)) -> f64| {
+                let mut v: Vec<f64> = runs.iter().map(f).collect();
+                v.sort_by(f64::total_cmp);
+                (v[v.len() / 2], v[0], v[v.len() - 1])
+            };
+            let (p, p_lo, p_hi) = median(|(a, _)| a.precision());
+            let (r, r_lo, r_hi) = median(|(_, n)| n.recall());
+            let documents = subset.iter().filter(|d| half == "all" || d.split == half).count();
+            println!(
+                "{}{name}{} ({documents} documents): precision {p:.4} ({p_lo:.4}-{p_hi:.4}), recall on near-duplicates \
+                 {r:.4} ({r_lo:.4}-{r_hi:.4}), medians of 5 orders",
+                if half == "all" { "" } else { "  " },
+                if half == "all" { String::new() } else { format!(", {half} half") },
+            );
+            // Chinese is reported, not held to the targets: its template stories (one
+            // announcement form for many meetings) are merged (see ARCHITECTURE.md).
+            if lang != "zh" && (p < TARGET_PRECISION || r < TARGET_NEAR_RECALL) {
+                failed.push(format!("{name}, {half} (precision >= {TARGET_PRECISION}, near-duplicate recall >= {TARGET_NEAR_RECALL})"));
+            }
+        }
+    }
     let story: Vec<&str> = decisions.iter().map(|d| d.story.as_str()).collect();
     let scores = score_pairs(&docs, |i, j| story[i] == story[j]);
-    println!("{}", line("deduper story clusters", scores));
-    floor("the whole set", scores, TARGET_PRECISION, TARGET_NEAR_RECALL);
-    for half in ["tune", "measure"] {
-        let idx: Vec<usize> = (0..docs.len()).filter(|&i| docs[i].split == half).collect();
-        let subset: Vec<Doc> = idx.iter().map(|&i| docs[i].clone()).collect();
-        let scores = score_pairs(&subset, |a, b| story[idx[a]] == story[idx[b]]);
-        println!(
-            "{}",
-            line(&format!("  {half} half ({} documents)", subset.len()), scores)
-        );
-        floor(
-            &format!("the {half} half"),
-            scores,
-            TARGET_PRECISION,
-            TARGET_NEAR_RECALL,
-        );
-    }
-
     if let Some(path) = &decisions_file {
         // One line per document: its story, when it came and what it was linked to (a
         // document's index in the set, as `--write` numbers them, and how).
@@ -965,6 +1160,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+
     // Examples (missed pairs, wrong links) only from the half asked for: tuning reads the
     // tune half's only.
     let shown = |i: usize| examples == "all" || docs[i].split == examples;
@@ -978,9 +1174,34 @@ fn main() -> ExitCode {
     variants.sort_unstable();
     variants.dedup();
     println!("recall per variant (pairs with the story's other documents):");
+    let mut kinds_variants: Vec<(&str, &str)> = docs.iter().map(|d| (d.kind, d.variant)).collect();
+    kinds_variants.sort_unstable();
+    kinds_variants.dedup();
+    let variants: Vec<&str> = {
+        let mut v: Vec<&str> = variants.clone();
+        v.retain(|v| kinds_variants.iter().any(|(k, kv)| kv == v && (*k == "long" || *k == "short")));
+        v
+    };
+    for (lang, variant) in kinds_variants.iter().filter(|(k, _)| *k == "zh" || *k == "ru") {
+        let (mut linked, mut pairs) = (0usize, 0usize);
+        for (i, d) in docs.iter().enumerate().filter(|(_, d)| d.kind == *lang && d.variant == *variant) {
+            for &j in &by_group[d.group.as_str()] {
+                if j == i || (docs[j].variant == *variant && j < i) {
+                    continue;
+                }
+                pairs += 1;
+                linked += usize::from(story[i] == story[j]);
+            }
+        }
+        println!("  {lang} {variant}: {linked}/{pairs} ({:.4})", linked as f64 / pairs.max(1) as f64);
+    }
     for variant in &variants {
         let (mut linked, mut pairs, mut missed) = (0usize, 0usize, Vec::new());
-        for (i, d) in docs.iter().enumerate().filter(|(_, d)| d.variant == *variant) {
+        for (i, d) in docs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.variant == *variant && (d.kind == "long" || d.kind == "short"))
+        {
             for &j in &by_group[d.group.as_str()] {
                 if j == i || (docs[j].variant == *variant && j < i) {
                     continue;
