@@ -50,10 +50,17 @@ fn extraction_quality_on_the_corpus() {
         junk.is_empty(),
         "no digit, address, link or `By` inside a name: {junk:?}"
     );
-    assert!(report.trafilatura.len() >= 500, "trafilatura-eval pages: {}", report.trafilatura.len());
+    assert!(
+        report.trafilatura.len() >= 500,
+        "trafilatura-eval pages: {}",
+        report.trafilatura.len()
+    );
     for part in ["tune", "measure"] {
         let f1 = report.trafilatura_part(part).f1;
-        assert!(f1 >= TRAFILATURA_EVAL_FLOOR, "trafilatura-eval ({part}) F1 {f1:.3} < {TRAFILATURA_EVAL_FLOOR}");
+        assert!(
+            f1 >= TRAFILATURA_EVAL_FLOOR,
+            "trafilatura-eval ({part}) F1 {f1:.3} < {TRAFILATURA_EVAL_FLOOR}"
+        );
         let f1 = report.aeb_part(part).f1;
         assert!(f1 >= F1_FLOOR, "benchmark ({part}) body F1 {f1:.3} < {F1_FLOOR}");
     }

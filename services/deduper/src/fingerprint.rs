@@ -121,7 +121,11 @@ impl Words {
     /// them are CJK characters (a character is nearer a syllable than a word: three of them
     /// are a word or two, and different stories in one template share most such shingles).
     pub fn shingle_size(&self) -> usize {
-        if self.cjk * 2 > self.len() { SHINGLE_CJK } else { SHINGLE_WORDS }
+        if self.cjk * 2 > self.len() {
+            SHINGLE_CJK
+        } else {
+            SHINGLE_WORDS
+        }
     }
 }
 
@@ -562,7 +566,10 @@ mod tests {
         );
         assert_eq!(words("1,234 shares"), ["1,234", "shares"]);
         assert_eq!(words("Путин и Си"), ["путин", "и", "си"]);
-        assert_eq!(words("中俄签署协议，Xi访问"), ["中", "俄", "签", "署", "协", "议", "xi", "访", "问"]);
+        assert_eq!(
+            words("中俄签署协议，Xi访问"),
+            ["中", "俄", "签", "署", "协", "议", "xi", "访", "问"]
+        );
         assert_eq!(words("東京タワー 2024年"), ["東", "京", "タ", "ワ", "ー", "2024", "年"]);
     }
 

@@ -47,6 +47,11 @@ pub struct Settings {
     /// headline rules above guard it as they guard Jaccard (see ARCHITECTURE.md).
     #[serde(default = "default_containment_threshold")]
     pub containment_threshold: f64,
+    /// `cjk_near_threshold`: `near_threshold` for text written mostly in CJK characters,
+    /// shingled in characters (default 0.6; see ARCHITECTURE.md, "Chinese, Japanese and
+    /// Russian text").
+    #[serde(default = "default_cjk_near_threshold")]
+    pub cjk_near_threshold: f64,
     /// `containment_min_words`: a text contained in another must have at least this many
     /// words of body text, links left out (default 25): a sentence or two says too little.
     #[serde(default = "default_containment_min_words")]
@@ -85,6 +90,9 @@ fn default_strong_min_words() -> usize {
 fn default_containment_threshold() -> f64 {
     0.8
 }
+fn default_cjk_near_threshold() -> f64 {
+    0.6
+}
 fn default_containment_min_words() -> usize {
     25
 }
@@ -105,6 +113,7 @@ impl Default for Settings {
             near_min_words: default_near_min_words(),
             strong_min_words: default_strong_min_words(),
             containment_threshold: default_containment_threshold(),
+            cjk_near_threshold: default_cjk_near_threshold(),
             containment_min_words: default_containment_min_words(),
             containment_title_threshold: default_containment_title_threshold(),
             common_shingle_articles: default_common_shingle_articles(),
@@ -530,6 +539,7 @@ impl Index {
             numbers,
             words: features.words,
             text_words: features.text_words as usize,
+            cjk: text_words.shingle_size() == fingerprint::SHINGLE_CJK,
         };
         // The closest article by Jaccard, and the one this text is contained in (or contains).
         // When both are found and are of different stories, the story first seen wins: a
@@ -727,9 +737,15 @@ impl Index {
             } else {
                 (0.0, 0)
             };
-            let (share, found) = if in_this.0 >= in_theirs.0 { in_this } else { in_theirs };
+            // (The share, samples found, the contained text's words and the other's.)
+            let (their_words, our_words) = (entry.words as usize, probe.text_words);
+            let (share, found, lengths) = if in_this.0 >= in_theirs.0 {
+                (in_this.0, in_this.1, (their_words, our_words))
+            } else {
+                (in_theirs.0, in_theirs.1, (our_words, their_words))
+            };
             if best.is_none_or(|(b, s)| share > s || (share == s && slot.id < b))
-                && self.contained_same_story(share, found, probe, entry)
+                && self.contained_same_story(share, found, lengths, probe, entry)
             {
                 best = Some((slot.id, share));
             }
@@ -742,7 +758,14 @@ impl Index {
     /// place of the article's, [`Settings::containment_title_threshold`] for the headlines,
     /// and the headlines' numbers always decisive (a series' "day
     /// 366" summary is contained in its "day 392" page when both open with the same template).
-    fn contained_same_story(&self, share: f64, found: usize, probe: Probe, other: &Entry) -> bool {
+    fn contained_same_story(
+        &self,
+        share: f64,
+        found: usize,
+        lengths: (usize, usize),
+        probe: Probe,
+        other: &Entry,
+    ) -> bool {
         let s = &self.settings;
         if !self.headlines_may_agree(probe, other) {
             return false;
@@ -751,13 +774,16 @@ impl Index {
         if headlines >= s.containment_title_threshold && share >= s.containment_threshold {
             return true;
         }
-        // The same headline, word for word, and a good part of the text (a teaser that an
-        // outlet's own boilerplate follows, before that boilerplate is common). Not for a
-        // headline of a few words, which names a series or a section ("Morning briefing",
-        // 国内联播快讯), not a story.
+        // The same headline, word for word, and a good part of a text at most two thirds as long as
+        // the other (a teaser that an outlet's own boilerplate follows, before that
+        // boilerplate is common). Not for a headline of a few words, which names a series or a
+        // section ("Morning briefing", 国内联播快讯), and not between texts of a size: a
+        // series under one headline (each day's report) is that.
+        let (contained, container) = lengths;
         probe.title != 0
             && probe.title == other.title
             && probe.title.count_ones() >= SPECIFIC_HEADLINE_WORDS
+            && 3 * contained <= 2 * container
             && share >= SAME_HEADLINE_SHARE
             && found >= SAME_HEADLINE_FOUND
     }
@@ -807,7 +833,12 @@ impl Index {
     /// The near-duplicate rule, given the estimated Jaccard similarity of the shingles.
     fn same_story(&self, similarity: f64, probe: Probe, other: &Entry) -> bool {
         let s = &self.settings;
-        if similarity < s.near_threshold {
+        let threshold = if probe.cjk {
+            s.cjk_near_threshold
+        } else {
+            s.near_threshold
+        };
+        if similarity < threshold {
             return false;
         }
         // "Day 366" and "day 392" of a running series, or one show's episodes of different
@@ -953,6 +984,8 @@ struct Probe {
     words: usize,
     /// Its text's words, links left out.
     text_words: usize,
+    /// Whether its text is written mostly in CJK characters.
+    cjk: bool,
 }
 
 /// The hasher of tables whose keys are hashes already (band hashes, containment samples):

@@ -464,7 +464,12 @@ fn multilingual_stories(corpus: &std::path::Path, docs: &mut Vec<Doc>) -> anyhow
             if paras.iter().map(|p| p.chars().count()).sum::<usize>() < 80 {
                 continue;
             }
-            let story = Story { title: title.trim(), paras: &paras, split, lang: "zh" };
+            let story = Story {
+                title: title.trim(),
+                paras: &paras,
+                split,
+                lang: "zh",
+            };
             perturbed(&mut rng, n, &story, docs);
             n += 1;
         }
@@ -486,7 +491,12 @@ fn multilingual_stories(corpus: &std::path::Path, docs: &mut Vec<Doc>) -> anyhow
         }
         let id = file.file_stem().unwrap_or_default().to_string_lossy().to_string();
         let split = item_split(&format!("nerel:{id}"));
-        let story = Story { title: title.trim(), paras: &paras, split, lang: "ru" };
+        let story = Story {
+            title: title.trim(),
+            paras: &paras,
+            split,
+            lang: "ru",
+        };
         perturbed(&mut rng, n, &story, docs);
         n += 1;
     }
@@ -524,9 +534,17 @@ fn four_edits(rng: &mut Rng, text: &str, lang: &str) -> String {
 fn perturbed(rng: &mut Rng, n: usize, story: &Story<'_>, docs: &mut Vec<Doc>) {
     let group = format!("{}-{n}", story.lang);
     let (suffix, outlet, tail) = if story.lang == "zh" {
-        (" - 新华网", "news.example.cn", "（责任编辑：王明）\n\n【纠错】 【分享到】 更多精彩内容，请关注本网客户端。")
+        (
+            " - 新华网",
+            "news.example.cn",
+            "（责任编辑：王明）\n\n【纠错】 【分享到】 更多精彩内容，请关注本网客户端。",
+        )
     } else {
-        (" | ТАСС", "news.example.ru", "Подписывайтесь на наш канал в Telegram, чтобы первыми узнавать главные новости.")
+        (
+            " | ТАСС",
+            "news.example.ru",
+            "Подписывайтесь на наш канал в Telegram, чтобы первыми узнавать главные новости.",
+        )
     };
     let doc = |k: usize, title: String, text: String, kind: &'static str, variant: &'static str| Doc {
         url: format!("https://{outlet}/{}/{n}-{k}", story.lang),
@@ -539,18 +557,47 @@ fn perturbed(rng: &mut Rng, n: usize, story: &Story<'_>, docs: &mut Vec<Doc>) {
     };
     let text = story.paras.join("\n\n");
     docs.push(doc(0, story.title.to_string(), text.clone(), story.lang, "original"));
-    docs.push(doc(1, format!("{}{suffix}", story.title), text.clone(), story.lang, "syndicated"));
-    docs.push(doc(2, story.title.to_string(), four_edits(rng, &text, story.lang), story.lang, "edited"));
-    docs.push(doc(3, story.title.to_string(), format!("{text}\n\n{tail}"), story.lang, "boilerplate"));
+    docs.push(doc(
+        1,
+        format!("{}{suffix}", story.title),
+        text.clone(),
+        story.lang,
+        "syndicated",
+    ));
+    docs.push(doc(
+        2,
+        story.title.to_string(),
+        four_edits(rng, &text, story.lang),
+        story.lang,
+        "edited",
+    ));
+    docs.push(doc(
+        3,
+        story.title.to_string(),
+        format!("{text}\n\n{tail}"),
+        story.lang,
+        "boilerplate",
+    ));
     if story.paras.len() >= 4 {
         let keep = (story.paras.len() * (70 + rng.below(16)) / 100).max(1);
-        docs.push(doc(4, story.title.to_string(), story.paras[..keep].join("\n\n"), story.lang, "trimmed"));
+        docs.push(doc(
+            4,
+            story.title.to_string(),
+            story.paras[..keep].join("\n\n"),
+            story.lang,
+            "trimmed",
+        ));
     }
     // The lead as a feed gives it: the first paragraphs up to 30 words or more (characters,
     // for Chinese, as the deduper counts them), when the story has more than that.
     let mut lead = Vec::new();
     for p in story.paras {
-        if lead.iter().map(|p: &&String| fingerprint::words(p).len()).sum::<usize>() >= 30 {
+        if lead
+            .iter()
+            .map(|p: &&String| fingerprint::words(p).len())
+            .sum::<usize>()
+            >= 30
+        {
             break;
         }
         lead.push(p);
@@ -716,8 +763,14 @@ fn build(corpus: &std::path::Path, splits: &serde_json::Value) -> anyhow::Result
     // The same text is the same story, whatever the day it was broadcast again (CCTV reruns
     // announcements on the next day).
     let mut by_text: HashMap<u64, String> = HashMap::new();
-    for d in docs.iter_mut().filter(|d| (d.kind == "zh" || d.kind == "ru") && d.variant == "original") {
-        let group = by_text.entry(fingerprint::content_key("", &d.text)).or_insert_with(|| d.group.clone()).clone();
+    for d in docs
+        .iter_mut()
+        .filter(|d| (d.kind == "zh" || d.kind == "ru") && d.variant == "original")
+    {
+        let group = by_text
+            .entry(fingerprint::content_key("", &d.text))
+            .or_insert_with(|| d.group.clone())
+            .clone();
         if group != d.group {
             let old = std::mem::replace(&mut d.group, group.clone());
             regroup.push((old, group));
@@ -874,6 +927,9 @@ const TARGET_PRECISION: f64 = 0.99;
 const TARGET_NEAR_RECALL: f64 = 0.95;
 const PREVIOUS_PRECISION: f64 = 0.998;
 const PREVIOUS_NEAR_RECALL: f64 = 0.975;
+/// Chinese stories' precision floor: measured 0.992 on the tune half and 0.977 on the measure
+/// half (medians of five orders), below the 0.99 target there.
+const CHINESE_PRECISION: f64 = 0.97;
 
 /// The seed of the arrival order (`--order-seed`, default 7). Story clusters depend on the
 /// order (an article that links two fragments of its story joins one), so figures move a
@@ -1093,7 +1149,13 @@ fn main() -> ExitCode {
     // depend on the order (an article that links two fragments of its story joins one), so
     // the figures are the median of five, with the range; the floors hold the medians. The
     // report below reads the first order's run (`--order-seed`, default 7).
-    let of = |d: &Doc| if d.kind == "long" || d.kind == "short" { "en" } else { d.kind };
+    let of = |d: &Doc| {
+        if d.kind == "long" || d.kind == "short" {
+            "en"
+        } else {
+            d.kind
+        }
+    };
     let seed = ORDER_SEED.load(std::sync::atomic::Ordering::Relaxed);
     let mut decisions = vec![Decision::default(); docs.len()];
     for (lang, name) in [("en", "English"), ("zh", "Chinese"), ("ru", "Russian")] {
@@ -1103,7 +1165,9 @@ fn main() -> ExitCode {
         for (k, order) in [seed, 1, 2, 3, 4].into_iter().enumerate() {
             let run = run_stage_in(&subset, &settings, order);
             for half in ["all", "tune", "measure"] {
-                let idx: Vec<usize> = (0..subset.len()).filter(|&i| half == "all" || subset[i].split == half).collect();
+                let idx: Vec<usize> = (0..subset.len())
+                    .filter(|&i| half == "all" || subset[i].split == half)
+                    .collect();
                 let part: Vec<Doc> = idx.iter().map(|&i| subset[i].clone()).collect();
                 figures
                     .entry(half)
@@ -1133,17 +1197,33 @@ fn main() -> ExitCode {
                 "{}{name}{} ({documents} documents): precision {p:.4} ({p_lo:.4}-{p_hi:.4}), recall on near-duplicates \
                  {r:.4} ({r_lo:.4}-{r_hi:.4}), medians of 5 orders",
                 if half == "all" { "" } else { "  " },
-                if half == "all" { String::new() } else { format!(", {half} half") },
+                if half == "all" {
+                    String::new()
+                } else {
+                    format!(", {half} half")
+                },
             );
-            // Chinese is reported, not held to the targets: its template stories (one
-            // announcement form for many meetings) are merged (see ARCHITECTURE.md).
-            if lang != "zh" && (p < TARGET_PRECISION || r < TARGET_NEAR_RECALL) {
-                failed.push(format!("{name}, {half} (precision >= {TARGET_PRECISION}, near-duplicate recall >= {TARGET_NEAR_RECALL})"));
+            // Chinese is held to a lower precision floor than the target: some of its template
+            // stories (one announcement form for many meetings) are still merged (see
+            // ARCHITECTURE.md); the target is 0.99.
+            let precision_floor = if lang == "zh" {
+                CHINESE_PRECISION
+            } else {
+                TARGET_PRECISION
+            };
+            if p < precision_floor || r < TARGET_NEAR_RECALL {
+                failed.push(format!(
+                    "{name}, {half} (precision >= {precision_floor}, near-duplicate recall >= {TARGET_NEAR_RECALL})"
+                ));
             }
         }
     }
     let story: Vec<&str> = decisions.iter().map(|d| d.story.as_str()).collect();
     let scores = score_pairs(&docs, |i, j| story[i] == story[j]);
+    println!(
+        "{}",
+        line("deduper story clusters, every language (the first order)", scores)
+    );
     if let Some(path) = &decisions_file {
         // One line per document: its story, when it came and what it was linked to (a
         // document's index in the set, as `--write` numbers them, and how).
@@ -1179,12 +1259,20 @@ fn main() -> ExitCode {
     kinds_variants.dedup();
     let variants: Vec<&str> = {
         let mut v: Vec<&str> = variants.clone();
-        v.retain(|v| kinds_variants.iter().any(|(k, kv)| kv == v && (*k == "long" || *k == "short")));
+        v.retain(|v| {
+            kinds_variants
+                .iter()
+                .any(|(k, kv)| kv == v && (*k == "long" || *k == "short"))
+        });
         v
     };
     for (lang, variant) in kinds_variants.iter().filter(|(k, _)| *k == "zh" || *k == "ru") {
         let (mut linked, mut pairs) = (0usize, 0usize);
-        for (i, d) in docs.iter().enumerate().filter(|(_, d)| d.kind == *lang && d.variant == *variant) {
+        for (i, d) in docs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.kind == *lang && d.variant == *variant)
+        {
             for &j in &by_group[d.group.as_str()] {
                 if j == i || (docs[j].variant == *variant && j < i) {
                     continue;
@@ -1193,7 +1281,10 @@ fn main() -> ExitCode {
                 linked += usize::from(story[i] == story[j]);
             }
         }
-        println!("  {lang} {variant}: {linked}/{pairs} ({:.4})", linked as f64 / pairs.max(1) as f64);
+        println!(
+            "  {lang} {variant}: {linked}/{pairs} ({:.4})",
+            linked as f64 / pairs.max(1) as f64
+        );
     }
     for variant in &variants {
         let (mut linked, mut pairs, mut missed) = (0usize, 0usize, Vec::new());
