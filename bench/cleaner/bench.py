@@ -109,13 +109,7 @@ def speed(runs, files, sizes):
 
 
 def summary(name, runs, files, sizes, truth):
-    rates, mbs, p99s = [], [], []
-    for res, _wall in runs:
-        total = sum(t for _, t in res.values())
-        rates.append(len(files) / total)
-        mbs.append(sum(sizes.values()) / 1e6 / total)
-        times = sorted(t for _, t in res.values())
-        p99s.append(times[min(len(times) - 1, int(0.99 * len(times)))] * 1000)
+    rates, mbs, p99s = speed(runs, files, sizes)
     last = runs[-1][0]
     P, R, F = prf([match(truth[f.name], last[f.name][0]) for f in files])
     return {

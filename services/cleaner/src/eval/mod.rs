@@ -59,6 +59,12 @@ pub struct SnippetScore {
     pub words: usize,
 }
 
+/// The body summary of the pages of one part.
+fn part_summary(pages: &[PageScore], part: &str) -> metric::Summary {
+    let bodies: Vec<metric::Match> = pages.iter().filter(|p| p.part == part).map(|p| p.body).collect();
+    metric::summarize(&bodies)
+}
+
 /// Precision, recall and F1 of snippet scores summed over pages, as trafilatura's evaluation
 /// computes them.
 pub fn snippet_summary<'a>(scores: impl IntoIterator<Item = &'a SnippetScore>) -> metric::Summary {
@@ -179,26 +185,12 @@ impl Report {
 
     /// Body summary on one part (`tune`, `measure`) of the benchmark pages.
     pub fn aeb_part(&self, part: &str) -> metric::Summary {
-        metric::summarize(
-            &self
-                .aeb
-                .iter()
-                .filter(|p| p.part == part)
-                .map(|p| p.body)
-                .collect::<Vec<_>>(),
-        )
+        part_summary(&self.aeb, part)
     }
 
     /// Body summary against Readability.js on one part of its pages.
     pub fn readability_part(&self, part: &str) -> metric::Summary {
-        metric::summarize(
-            &self
-                .readability
-                .iter()
-                .filter(|p| p.part == part)
-                .map(|p| p.body)
-                .collect::<Vec<_>>(),
-        )
+        part_summary(&self.readability, part)
     }
 
     /// Snippet summary on one part of trafilatura's evaluation pages.
