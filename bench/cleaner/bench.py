@@ -28,13 +28,21 @@ def tokens(text):
     return re.findall(r"\w+", text or "")
 
 
-def shingles(text, n=4):
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+def cjk_tokens(text):
+    """`\\w+` runs with every CJK character a token of its own (cleaner::eval::metric)."""
+    return re.findall(CJK.pattern + r"|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+", text or "")
+
+
+def shingles(text, n=4, tokens=tokens):
     t = tokens(text)
     return Counter(tuple(t[i:i + n]) for i in range(max(1, len(t) - n + 1)) if t[i:i + n])
 
 
-def match(expected, got):
-    a, b = shingles(expected), shingles(got)
+def match(expected, got, tokens=tokens):
+    a, b = shingles(expected, tokens=tokens), shingles(got, tokens=tokens)
     tp = sum(min(a[k], b[k]) for k in a.keys() | b.keys())
     fp = sum(max(0, b[k] - a[k]) for k in a.keys() | b.keys())
     fn = sum(max(0, a[k] - b[k]) for k in a.keys() | b.keys())
@@ -160,13 +168,37 @@ def trafilatura_eval(args):
     print(f"ratio per run pair: {', '.join(f'{r:.2f}x' for r in ratios)} (median {statistics.median(ratios):.2f}x)")
 
 
+def chinese_pages(args):
+    """Both tools on the Chinese pages of multilingual/pages/cn-wce, CJK characters as tokens."""
+    import hashlib
+
+    base = Path(args.corpus).parent / "multilingual" / "pages" / "cn-wce"
+    ids = sorted(p.stem for p in (base / "cleaned").glob("*.txt") if (base / "original" / f"{p.stem}.html").exists())
+    files = [base / "original" / f"{i}.html" for i in ids]
+    truth = {f.name: (base / "cleaned" / f"{f.stem}.txt").read_text(errors="replace") for f in files}
+    part = {f.name: "measure" if hashlib.sha256(f"newswire-split-1:cn-wce:{f.stem}".encode()).digest()[0] % 2 else "tune" for f in files}
+    nw = run_newswire(args.newswire, files)[0]
+    tf = run_trafilatura(files)[0]
+    print(f"cn-wce: {len(files)} Chinese pages, CJK characters as tokens")
+    for tool, res in (("newswire extract", nw), ("trafilatura (Python)", tf)):
+        for p in ("tune", "measure"):
+            names = [f for f in files if part[f.name] == p]
+            P, R, F = prf([match(truth[f.name], res[f.name][0], tokens=cjk_tokens) for f in names])
+            empty = sum(not res[f.name][0].strip() for f in names)
+            print(f"  {tool:<22} {p:<8} ({len(names)} pages) P {P:.3f} R {R:.3f} F1 {F:.3f}, {empty} empty")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--newswire", required=True, help="release build of newswire")
     ap.add_argument("--corpus", required=True, help="shared/corpus/articles")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--set", choices=("aeb", "trafilatura-eval", "all"), default="all")
+    ap.add_argument("--set", choices=("aeb", "trafilatura-eval", "cn-wce", "all"), default="all")
     args = ap.parse_args()
+    if args.set in ("cn-wce", "all"):
+        chinese_pages(args)
+    if args.set == "cn-wce":
+        return
     if args.set in ("trafilatura-eval", "all"):
         trafilatura_eval(args)
     if args.set == "trafilatura-eval":

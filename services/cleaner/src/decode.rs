@@ -1,8 +1,10 @@
 //! Bytes to text for HTML files: the character set is taken from a byte-order mark, else the
 //! bytes are used as UTF-8 when they are valid UTF-8 (whatever the page declares: a page that
 //! declares Latin-1 but is valid UTF-8 with non-ASCII characters is mis-declared), else the
-//! declared `<meta charset>` is used, else windows-1252 (the web's default for undeclared
-//! pages) when the bytes hold no valid multi-byte UTF-8 sequence at all. A page that is
+//! declared `<meta charset>` is used (and when it does not decode the bytes, the charset
+//! chardetng guesses from them), else, undeclared, the guessed charset when it decodes them,
+//! else windows-1252 (the web's default for undeclared pages) when the bytes hold no valid
+//! multi-byte UTF-8 sequence at all. A page that is
 //! mostly UTF-8 with a few broken sequences has them replaced by U+FFFD; one where more than
 //! 1% of the characters are undecodable is rejected.
 //!
@@ -45,7 +47,18 @@ pub fn decode_html(bytes: &[u8]) -> Result<(String, &'static str), CharsetError>
     let declared = declared_charset(bytes).filter(|e| *e != UTF_8);
     if let Some(encoding) = declared {
         let (text, _, had_errors) = encoding.decode(bytes);
-        return check(text.into_owned(), encoding.name(), had_errors);
+        let declared = check(text.into_owned(), encoding.name(), had_errors);
+        if declared.is_ok() {
+            return declared;
+        }
+        // Mis-declared (a GBK page that says gb2312 and holds characters only GB18030 has, a
+        // page that says one charset and is in another): the bytes' own evidence, or the error.
+        return guessed(bytes).map_or(declared, Ok);
+    }
+    // Undeclared and not UTF-8: the bytes' own evidence (chardetng, as browsers guess: GBK,
+    // Big5, windows-1251, Shift_JIS…).
+    if let Some(decoded) = guessed(bytes) {
+        return Ok(decoded);
     }
     let lossy = String::from_utf8_lossy(bytes);
     let has_multibyte = lossy.chars().any(|c| c != '\u{FFFD}' && !c.is_ascii());
@@ -54,6 +67,23 @@ pub fn decode_html(bytes: &[u8]) -> Result<(String, &'static str), CharsetError>
         return check(text.into_owned(), WINDOWS_1252.name(), had_errors);
     }
     check(lossy.into_owned(), UTF_8.name(), true)
+}
+
+/// The bytes decoded in the charset chardetng guesses for them, when that decodes cleanly.
+fn guessed(bytes: &[u8]) -> Option<(String, &'static str)> {
+    let mut detector = chardetng::EncodingDetector::new();
+    detector.feed(bytes, true);
+    let encoding = detector.guess(None, true);
+    // A single-byte charset decodes any bytes: for bytes that hold valid multi-byte UTF-8
+    // (mostly UTF-8, some of it broken) it would only hide the damage.
+    let utf8_like = String::from_utf8_lossy(bytes)
+        .chars()
+        .any(|c| c != '\u{FFFD}' && !c.is_ascii());
+    if encoding.is_single_byte() && utf8_like {
+        return None;
+    }
+    let (text, _, had_errors) = encoding.decode(bytes);
+    check(text.into_owned(), encoding.name(), had_errors).ok()
 }
 
 fn check(text: String, encoding: &'static str, had_errors: bool) -> Result<(String, &'static str), CharsetError> {
@@ -103,5 +133,13 @@ mod tests {
         broken.extend(std::iter::repeat_n(0xff, 20));
         let err = decode_html(&broken).unwrap_err();
         assert!(err.to_string().contains("undecodable characters"), "{err}");
+        // Undeclared GBK, and GBK declared as gb2312 with characters only GB18030 has: the
+        // bytes' own charset.
+        let chinese = "<p>中俄签署天然气贸易协议，两国领导人出席了签字仪式。</p>";
+        let (gbk, _, _) = encoding_rs::GBK.encode(chinese);
+        assert_eq!(decode_html(&gbk).unwrap().0, chinese);
+        let declared = format!("<meta charset=\"utf-8\">{chinese}");
+        let (gbk, _, _) = encoding_rs::GBK.encode(&declared);
+        assert_eq!(decode_html(&gbk).unwrap().0, declared, "declared UTF-8, but GBK");
     }
 }

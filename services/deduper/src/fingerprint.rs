@@ -129,17 +129,7 @@ impl Words {
     }
 }
 
-/// A character written without spaces between words: CJK ideographs (the unified blocks and
-/// their extensions, compatibility ideographs), hiragana and katakana. (Hangul is written with
-/// spaces.)
-pub fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF       // hiragana, katakana
-        | 0x3400..=0x4DBF     // extension A
-        | 0x4E00..=0x9FFF     // unified ideographs
-        | 0xF900..=0xFAFF     // compatibility ideographs
-        | 0x20000..=0x3134F) // extensions B to G
-}
+pub use record::is_cjk;
 
 /// Whether a whitespace-separated token is a link (see [`without_links`]).
 fn is_link(token: &str) -> bool {

@@ -456,6 +456,18 @@ impl Record for AlertEvent {
     }
 }
 
+/// A character written without spaces between words: CJK ideographs (the unified blocks and
+/// their extensions, compatibility ideographs), hiragana and katakana. (Hangul is written with
+/// spaces.) Text analysis that splits on spaces takes each of these as a word of its own.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF       // hiragana, katakana
+        | 0x3400..=0x4DBF     // extension A
+        | 0x4E00..=0x9FFF     // unified ideographs
+        | 0xF900..=0xFAFF     // compatibility ideographs
+        | 0x20000..=0x3134F) // extensions B to G
+}
+
 /// Whether `date` can be the publication time of a news item seen at `now`: not before 1995
 /// (no news on the web before that, and 1970 is a zero timestamp) and not more than a day
 /// after `now` (a feed's, a page's or a time zone's mistake). The fetcher and the cleaner

@@ -99,8 +99,40 @@ fn shingles<'a>(tokens: &'a [&'a str]) -> HashMap<&'a [&'a str], u32> {
     counts
 }
 
+/// The tokens of a text with every CJK ideograph and kana a token of its own (a `\w+` run
+/// would be a whole clause): the metric for Chinese pages.
+pub fn cjk_tokens(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        if record::is_cjk(c) {
+            if let Some(s) = start.take() {
+                out.push(&text[s..i]);
+            }
+            out.push(&text[i..i + c.len_utf8()]);
+        } else if is_word_char(c) {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            out.push(&text[s..i]);
+        }
+    }
+    if let Some(s) = start {
+        out.push(&text[s..]);
+    }
+    out
+}
+
 /// Scores one extracted text against the expected one.
 pub fn shingle_match(expected: &str, extracted: &str) -> Match {
+    shingle_match_by(expected, extracted, tokens)
+}
+
+/// [`shingle_match`] with CJK characters as tokens ([`cjk_tokens`]).
+pub fn shingle_match_cjk(expected: &str, extracted: &str) -> Match {
+    shingle_match_by(expected, extracted, cjk_tokens)
+}
+
+fn shingle_match_by(expected: &str, extracted: &str, tokens: fn(&str) -> Vec<&str>) -> Match {
     let expected_tokens = tokens(expected);
     let extracted_tokens = tokens(extracted);
     let truth = shingles(&expected_tokens);
@@ -142,5 +174,26 @@ pub fn summarize(pages: &[Match]) -> Summary {
         precision,
         recall,
         f1: f1(precision, recall),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cjk_characters_are_tokens_of_their_own() {
+        assert_eq!(
+            cjk_tokens("中俄签署,Xi访问 2024年"),
+            ["中", "俄", "签", "署", "Xi", "访", "问", "2024", "年"]
+        );
+        assert_eq!(tokens("中俄签署,Xi访问"), ["中俄签署", "Xi访问"]);
+        // One changed character costs a few shingles, not the whole clause.
+        let m = shingle_match_cjk("我们今天签署了天然气协议", "我们今天签署了天然油协议");
+        assert!(m.precision() > 0.5 && m.precision() < 1.0, "{m:?}");
+        assert_eq!(
+            shingle_match("我们今天签署了天然气协议", "我们今天签署了天然油协议").tp,
+            0.0
+        );
     }
 }

@@ -99,6 +99,9 @@ pub struct Report {
     pub aeb: Vec<PageScore>,
     /// trafilatura's evaluation pages.
     pub trafilatura: Vec<SnippetScore>,
+    /// Chinese pages with a hand-made main text (`multilingual/pages/cn-wce`), scored with
+    /// CJK characters as tokens.
+    pub chinese: Vec<PageScore>,
     /// readability pages (body agreement with Readability.js).
     pub readability: Vec<PageScore>,
     /// Title exact matches / pages.
@@ -243,6 +246,17 @@ impl Report {
                 t.precision,
                 t.recall,
                 self.trafilatura.iter().filter(|p| p.part == part).count()
+            );
+        }
+        for part in ["tune", "measure"] {
+            let c = part_summary(&self.chinese, part);
+            let _ = writeln!(
+                out,
+                "Chinese pages (cn-wce, CJK characters as tokens), {part} part ({} pages): precision {:.3} recall {:.3} F1 {:.3}",
+                self.chinese.iter().filter(|p| p.part == part).count(),
+                c.precision,
+                c.recall,
+                c.f1
             );
         }
         let _ = writeln!(
@@ -480,7 +494,50 @@ pub fn run(articles: &Path, now: DateTime<Utc>) -> anyhow::Result<Report> {
         }
     }
     report.trafilatura = trafilatura_eval(&articles.join("trafilatura-eval"), now)?;
+    let cn_wce = articles.join("../multilingual/pages/cn-wce");
+    if cn_wce.is_dir() {
+        report.chinese = chinese_pages(&cn_wce, now)?;
+    }
     Ok(report)
+}
+
+/// Scores the Chinese pages of `cn-wce` against their hand-made text, every CJK character a
+/// token. A page's part is the split's rule on `cn-wce:<id>`.
+pub fn chinese_pages(dir: &Path, now: DateTime<Utc>) -> anyhow::Result<Vec<PageScore>> {
+    use sha2::Digest as _;
+    let mut ids: Vec<String> = std::fs::read_dir(dir.join("cleaned"))?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".txt"))
+                .map(str::to_string)
+        })
+        .collect();
+    ids.sort();
+    let mut scores = Vec::new();
+    for id in ids {
+        let Ok(expected) = std::fs::read_to_string(dir.join("cleaned").join(format!("{id}.txt"))) else {
+            continue;
+        };
+        // A page that cannot be read or decoded scores as an empty extraction, not left out.
+        let (text, method) = match read_html(&dir.join("original").join(format!("{id}.html"))) {
+            Ok(html) => match crate::extract_document(&html, None, now) {
+                Ok(r) => (r.article.text, r.article.extraction.method),
+                Err(err) => (String::new(), format!("error: {err}")),
+            },
+            Err(err) => (String::new(), format!("error: {err:#}")),
+        };
+        let digest = sha2::Sha256::digest(format!("newswire-split-1:cn-wce:{id}").as_bytes());
+        scores.push(PageScore {
+            page: id.chars().take(13).collect(),
+            body: metric::shingle_match_cjk(&expected, &text),
+            method,
+            words: (metric::cjk_tokens(&text).len(), metric::cjk_tokens(&expected).len()),
+            part: if digest[0] % 2 == 1 { "measure" } else { "tune" },
+        });
+    }
+    Ok(scores)
 }
 
 /// Scores every page of trafilatura's evaluation (`evaldata.json`, pages in `html/`).
