@@ -28,12 +28,14 @@ def tokens(text):
     return re.findall(r"\w+", text or "")
 
 
-CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+# CJK ideographs and kana, as `record::is_cjk` has them.
+CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+CJK_TOKEN = re.compile(f"[{CJK_RANGES}]|[^\\W{CJK_RANGES}]+")
 
 
 def cjk_tokens(text):
     """`\\w+` runs with every CJK character a token of its own (cleaner::eval::metric)."""
-    return re.findall(CJK.pattern + r"|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+", text or "")
+    return CJK_TOKEN.findall(text or "")
 
 
 def shingles(text, n=4, tokens=tokens):

@@ -614,8 +614,9 @@ impl Index {
         }
     }
 
-    /// Whether the headlines allow a containment link at all: no different numbers, and
-    /// enough words in common for one of [`Index::contained_same_story`]'s rules.
+    /// Whether the headlines allow a containment link at all: no different numbers (a series'
+    /// "day 392" summary is contained in its "day 366" page when both open with the same
+    /// template), and enough words in common for one of [`Index::share_suffices`]'s rules.
     fn headlines_may_agree(&self, probe: Probe, other: &Entry) -> bool {
         if probe.numbers != 0 && other.numbers != 0 && probe.numbers != other.numbers {
             return false;
@@ -669,9 +670,10 @@ impl Index {
     /// one contains, at or above the containment threshold and passing the headline rules;
     /// with the share contained.
     ///
-    /// Candidates are the articles holding one of this text's samples (common samples, held
-    /// by [`Settings::common_shingle_articles`] or more, left out). For each, two shares are
-    /// read: of its remembered samples (its lead) found anywhere in this text (a summary
+    /// Candidates are the articles holding two or more of the samples of this text's first
+    /// [`QUERY_WORDS`] words (common samples, held by [`Settings::common_shingle_articles`]
+    /// or more, left out) whose headlines may agree ([`Index::headlines_may_agree`]). For
+    /// each, two shares are read on the whole text: of its remembered samples (its lead) found anywhere in this text (a summary
     /// remembered, its article arriving; an earlier live page, the later one arriving), and
     /// of this text's lead samples found in its (an article remembered, its summary arriving).
     fn containing(&self, id: u128, features: &Features, probe: Probe) -> Option<(u128, f64)> {
@@ -698,13 +700,8 @@ impl Index {
             }
         }
         candidates.sort_unstable();
-        // This text's lead, common samples left out.
-        let lead: Vec<u32> = features
-            .head
-            .iter()
-            .copied()
-            .filter(|&x| self.holders(x) < common)
-            .collect();
+        // This text's lead, common samples left out: read once, when a candidate needs it.
+        let mut lead: Option<Vec<u32>> = None;
         let mut best: Option<(u128, f64)> = None;
         for run in candidates.chunk_by(|a, b| a == b) {
             // One sample in common is chance.
@@ -731,6 +728,14 @@ impl Index {
                 (0.0, 0)
             };
             // This text's lead in its.
+            let lead = lead.get_or_insert_with(|| {
+                features
+                    .head
+                    .iter()
+                    .copied()
+                    .filter(|&x| self.holders(x) < common)
+                    .collect()
+            });
             let in_theirs = if probe.text_words >= s.containment_min_words && lead.len() >= MIN_SAMPLES {
                 let found = lead.iter().filter(|x| entry.samples.binary_search(x).is_ok()).count();
                 (found as f64 / lead.len() as f64, found)
@@ -745,7 +750,7 @@ impl Index {
                 (in_theirs.0, in_theirs.1, (our_words, their_words))
             };
             if best.is_none_or(|(b, s)| share > s || (share == s && slot.id < b))
-                && self.contained_same_story(share, found, lengths, probe, entry)
+                && self.share_suffices(share, found, lengths, probe, entry)
             {
                 best = Some((slot.id, share));
             }
@@ -753,23 +758,13 @@ impl Index {
         best
     }
 
-    /// The headline rules for a contained text: as for Jaccard ([`Index::same_story`]), with
-    /// the share contained in place of the similarity, the words of the contained text in
-    /// place of the article's, [`Settings::containment_title_threshold`] for the headlines,
-    /// and the headlines' numbers always decisive (a series' "day
-    /// 366" summary is contained in its "day 392" page when both open with the same template).
-    fn contained_same_story(
-        &self,
-        share: f64,
-        found: usize,
-        lengths: (usize, usize),
-        probe: Probe,
-        other: &Entry,
-    ) -> bool {
+    /// Whether the share contained is enough, given the headlines (which
+    /// [`Index::headlines_may_agree`] has let through): with
+    /// [`Settings::containment_title_threshold`] of headline words in common,
+    /// [`Settings::containment_threshold`] of the shorter text; with the very same specific
+    /// headline, less. `lengths` are the words of the contained text and of the other.
+    fn share_suffices(&self, share: f64, found: usize, lengths: (usize, usize), probe: Probe, other: &Entry) -> bool {
         let s = &self.settings;
-        if !self.headlines_may_agree(probe, other) {
-            return false;
-        }
         let headlines = title_similarity(probe.title, other.title);
         if headlines >= s.containment_title_threshold && share >= s.containment_threshold {
             return true;

@@ -503,6 +503,16 @@ fn multilingual_stories(corpus: &std::path::Path, docs: &mut Vec<Doc>) -> anyhow
     Ok(())
 }
 
+/// The language of a document of the set: `en` for the article bodies and feed items (kinds
+/// `long` and `short`), else its kind (`zh`, `ru`).
+fn language(d: &Doc) -> &'static str {
+    if d.kind == "long" || d.kind == "short" {
+        "en"
+    } else {
+        d.kind
+    }
+}
+
 /// A story of the multilingual sets.
 struct Story<'a> {
     title: &'a str,
@@ -705,7 +715,6 @@ fn build(corpus: &std::path::Path, splits: &serde_json::Value) -> anyhow::Result
     let items = std::fs::read_to_string(&items_path).with_context(|| format!("reading {}", items_path.display()))?;
     let mut links = HashSet::new();
     let mut by_title: HashMap<String, String> = HashMap::new();
-    let mut regroup: Vec<(String, String)> = Vec::new();
     for (n, line) in items.lines().enumerate() {
         let item: serde_json::Value = serde_json::from_str(line)?;
         let (Some(link), Some(title)) = (item["link"].as_str(), item["title"].as_str()) else {
@@ -761,24 +770,20 @@ fn build(corpus: &std::path::Path, splits: &serde_json::Value) -> anyhow::Result
     }
     multilingual_stories(corpus, &mut docs)?;
     // The same text is the same story, whatever the day it was broadcast again (CCTV reruns
-    // announcements on the next day).
-    let mut by_text: HashMap<u64, String> = HashMap::new();
-    for d in docs
-        .iter_mut()
-        .filter(|d| (d.kind == "zh" || d.kind == "ru") && d.variant == "original")
-    {
-        let group = by_text
+    // announcements on the next day): all its copies join the first story's group and half.
+    let mut by_text: HashMap<u64, (String, &'static str)> = HashMap::new();
+    let mut regroup: HashMap<String, (String, &'static str)> = HashMap::new();
+    for d in docs.iter().filter(|d| language(d) != "en" && d.variant == "original") {
+        let first = by_text
             .entry(fingerprint::content_key("", &d.text))
-            .or_insert_with(|| d.group.clone())
-            .clone();
-        if group != d.group {
-            let old = std::mem::replace(&mut d.group, group.clone());
-            regroup.push((old, group));
+            .or_insert_with(|| (d.group.clone(), d.split));
+        if first.0 != d.group {
+            regroup.insert(d.group.clone(), first.clone());
         }
     }
     for d in docs.iter_mut() {
-        if let Some((_, new)) = regroup.iter().find(|(old, _)| *old == d.group) {
-            d.group = new.clone();
+        if let Some((group, split)) = regroup.get(&d.group) {
+            (d.group, d.split) = (group.clone(), split);
         }
     }
     // A feed item's half is its story's (so that a story is never in both).
@@ -1121,7 +1126,7 @@ fn main() -> ExitCode {
     // The set as it was before the containment cases: its figures must not fall.
     let previous: Vec<Doc> = docs
         .iter()
-        .filter(|d| PREVIOUS_VARIANTS.contains(&d.variant) && (d.kind == "long" || d.kind == "short"))
+        .filter(|d| PREVIOUS_VARIANTS.contains(&d.variant) && language(d) == "en")
         .cloned()
         .collect();
     for kind in ["long", "short"] {
@@ -1149,17 +1154,10 @@ fn main() -> ExitCode {
     // depend on the order (an article that links two fragments of its story joins one), so
     // the figures are the median of five, with the range; the floors hold the medians. The
     // report below reads the first order's run (`--order-seed`, default 7).
-    let of = |d: &Doc| {
-        if d.kind == "long" || d.kind == "short" {
-            "en"
-        } else {
-            d.kind
-        }
-    };
     let seed = ORDER_SEED.load(std::sync::atomic::Ordering::Relaxed);
     let mut decisions = vec![Decision::default(); docs.len()];
     for (lang, name) in [("en", "English"), ("zh", "Chinese"), ("ru", "Russian")] {
-        let members: Vec<usize> = (0..docs.len()).filter(|&i| of(&docs[i]) == lang).collect();
+        let members: Vec<usize> = (0..docs.len()).filter(|&i| language(&docs[i]) == lang).collect();
         let subset: Vec<Doc> = members.iter().map(|&i| docs[i].clone()).collect();
         let mut figures: HashMap<&str, Vec<(Counts, Counts)>> = HashMap::new();
         for (k, order) in [seed, 1, 2, 3, 4].into_iter().enumerate() {
@@ -1250,51 +1248,19 @@ fn main() -> ExitCode {
     for (i, d) in docs.iter().enumerate() {
         by_group.entry(d.group.as_str()).or_default().push(i);
     }
-    let mut variants: Vec<&str> = docs.iter().map(|d| d.variant).collect();
+    println!("recall per variant (pairs with the story's other documents):");
+    let mut variants: Vec<(&str, &str)> = docs.iter().map(|d| (language(d), d.variant)).collect();
     variants.sort_unstable();
     variants.dedup();
-    println!("recall per variant (pairs with the story's other documents):");
-    let mut kinds_variants: Vec<(&str, &str)> = docs.iter().map(|d| (d.kind, d.variant)).collect();
-    kinds_variants.sort_unstable();
-    kinds_variants.dedup();
-    let variants: Vec<&str> = {
-        let mut v: Vec<&str> = variants.clone();
-        v.retain(|v| {
-            kinds_variants
-                .iter()
-                .any(|(k, kv)| kv == v && (*k == "long" || *k == "short"))
-        });
-        v
-    };
-    for (lang, variant) in kinds_variants.iter().filter(|(k, _)| *k == "zh" || *k == "ru") {
-        let (mut linked, mut pairs) = (0usize, 0usize);
-        for (i, d) in docs
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.kind == *lang && d.variant == *variant)
-        {
-            for &j in &by_group[d.group.as_str()] {
-                if j == i || (docs[j].variant == *variant && j < i) {
-                    continue;
-                }
-                pairs += 1;
-                linked += usize::from(story[i] == story[j]);
-            }
-        }
-        println!(
-            "  {lang} {variant}: {linked}/{pairs} ({:.4})",
-            linked as f64 / pairs.max(1) as f64
-        );
-    }
-    for variant in &variants {
+    for &(lang, variant) in &variants {
         let (mut linked, mut pairs, mut missed) = (0usize, 0usize, Vec::new());
         for (i, d) in docs
             .iter()
             .enumerate()
-            .filter(|(_, d)| d.variant == *variant && (d.kind == "long" || d.kind == "short"))
+            .filter(|(_, d)| language(d) == lang && d.variant == variant)
         {
             for &j in &by_group[d.group.as_str()] {
-                if j == i || (docs[j].variant == *variant && j < i) {
+                if j == i || (docs[j].variant == variant && j < i) {
                     continue;
                 }
                 pairs += 1;
@@ -1309,7 +1275,7 @@ fn main() -> ExitCode {
             continue;
         }
         println!(
-            "  {variant}: {linked}/{pairs} ({:.4}), {} missed against the original",
+            "  {lang} {variant}: {linked}/{pairs} ({:.4}), {} missed against the original",
             linked as f64 / pairs as f64,
             missed.len()
         );
