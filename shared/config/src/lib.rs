@@ -287,14 +287,27 @@ mod tests {
         file
     }
 
+    /// Runs a test that reads the process environment (every [`load`] does) inside figment's
+    /// `Jail`, whose lock serializes it with the tests that set variables there: otherwise a
+    /// parallel test's `NEWSWIRE__KAFKA__TOPICS__RAW` is read as this test's configuration.
+    #[allow(clippy::result_large_err, reason = "figment's Jail returns its own error type")]
+    fn with_environment_to_itself(test: impl FnOnce()) {
+        figment::Jail::expect_with(|_| {
+            test();
+            Ok(())
+        });
+    }
+
     #[test]
     fn file_values_and_defaults() {
-        let file = write("kafka:\n  bootstrap_servers: broker:9093\n  topics:\n    raw: custom.raw\n");
-        let config: Sample = load(Some(file.path())).unwrap();
-        assert_eq!(config.kafka.bootstrap_servers, "broker:9093");
-        assert_eq!(config.kafka.topics.raw, "custom.raw");
-        assert_eq!(config.kafka.topics.enriched, "news.enriched");
-        assert_eq!(config.runtime.batch_max_records, 500);
+        with_environment_to_itself(|| {
+            let file = write("kafka:\n  bootstrap_servers: broker:9093\n  topics:\n    raw: custom.raw\n");
+            let config: Sample = load(Some(file.path())).unwrap();
+            assert_eq!(config.kafka.bootstrap_servers, "broker:9093");
+            assert_eq!(config.kafka.topics.raw, "custom.raw");
+            assert_eq!(config.kafka.topics.enriched, "news.enriched");
+            assert_eq!(config.runtime.batch_max_records, 500);
+        });
     }
 
     #[test]
@@ -319,11 +332,13 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_errors() {
-        let file = write("kafka:\n  bootstrap_server: typo:9092\n");
-        let err = load::<Sample>(Some(file.path())).unwrap_err().to_string();
-        assert!(err.contains("bootstrap_server"), "{err}");
-        let file = write("kafak: {}\n");
-        assert!(load::<Sample>(Some(file.path())).is_err());
+        with_environment_to_itself(|| {
+            let file = write("kafka:\n  bootstrap_server: typo:9092\n");
+            let err = load::<Sample>(Some(file.path())).unwrap_err().to_string();
+            assert!(err.contains("bootstrap_server"), "{err}");
+            let file = write("kafak: {}\n");
+            assert!(load::<Sample>(Some(file.path())).is_err());
+        });
     }
 
     #[test]
