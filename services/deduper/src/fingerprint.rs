@@ -4,7 +4,8 @@
 //! Every hash here is a fixed function of the text (FNV-1a and the SplitMix64 finaliser), so
 //! fingerprints are the same in every process and across restarts: they are persisted.
 
-/// Words of the text: lower-cased runs of letters and digits (Unicode-aware). Punctuation,
+/// Words of the text: runs of letters and digits (Unicode-aware), folded as the tagger folds
+/// them ([`analysis::fold`]: lower case, `ё` as `е`, traditional Chinese as simplified). Punctuation,
 /// whitespace and markup left-overs separate words, so that reflowed or re-punctuated copies
 /// give the same words. Digits joined by `:`, `.` or `,` stay one word ("10:32", "1,234",
 /// "3.5"), so that clock times and counts can be recognised as such. Chinese and Japanese
@@ -62,11 +63,11 @@ impl Words {
                 }
             } else if is_cjk(c) {
                 start = self.finish(start, link);
-                self.buf.push(c);
+                analysis::fold(c, &mut self.buf);
                 self.cjk += 1;
                 start = self.finish(start, link);
             } else if c.is_alphanumeric() {
-                self.buf.extend(c.to_lowercase());
+                analysis::fold(c, &mut self.buf);
             } else {
                 start = self.finish(start, link);
             }
@@ -129,7 +130,7 @@ impl Words {
     }
 }
 
-pub use record::is_cjk;
+pub use analysis::is_cjk;
 
 /// Whether a whitespace-separated token is a link (see [`without_links`]).
 fn is_link(token: &str) -> bool {
@@ -473,8 +474,9 @@ mod tests {
     /// The tokeniser as first written (a `String` per word, links removed by re-joining the
     /// text), kept to check the one-pass [`Words`] against: the keys are persisted, so the
     /// same text must give the same words, byte for byte. (Once, deliberately, they changed:
-    /// CJK characters became words of their own; an article of CJK text remembered before
-    /// then comes out once as a revision when it is seen again.)
+    /// CJK characters became words of their own; then letters were folded as the tagger folds
+    /// them (ё, traditional Chinese); an article remembered before either comes out once as a
+    /// revision when it is seen again.)
     fn reference_words(text: &str) -> Vec<String> {
         let mut out = Vec::new();
         let mut current = String::new();
@@ -489,9 +491,9 @@ mod tests {
                 if !current.is_empty() {
                     out.push(finish(std::mem::take(&mut current)));
                 }
-                out.push(c.to_string());
+                out.push(analysis::folded(&c.to_string()));
             } else if c.is_alphanumeric() {
-                current.extend(c.to_lowercase());
+                analysis::fold(c, &mut current);
             } else if (c == ':' || c == '.' || c == ',') && current.chars().last().is_some_and(|l| l.is_ascii_digit()) {
                 current.push(c);
             } else if !current.is_empty() {

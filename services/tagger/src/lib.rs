@@ -6,7 +6,8 @@ mod metrics;
 pub mod query;
 mod reload;
 mod taxonomy;
-mod text;
+// The analysis shared with the deduper (folding, words), under the name the modules use.
+use analysis as text;
 
 pub use gazetteer::{Gazetteer, GazetteerError};
 pub use metrics::TaggerMetrics;

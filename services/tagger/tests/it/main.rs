@@ -1,4 +1,6 @@
 //! The tagger's integration tests: one binary (see STYLE.md).
 
+mod entities;
 mod eval;
+mod eval_zh;
 mod kafka;

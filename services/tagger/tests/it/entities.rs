@@ -1,0 +1,153 @@
+//! Entity recognition on Russian text: NEREL (Russian Wikinews, every entity mention linked to
+//! Wikidata, inflected forms included; `multilingual/nerel` of the corpus beside the checkout).
+//!
+//! The question asked of each document is the one an analyst asks: "is entity X mentioned in
+//! document D?" Gold: the Wikidata items NEREL links a span of D to, for the items the shipped
+//! gazetteer has (by QID; entities with a local `nw:` id cannot be scored). Found: the entities
+//! the tagger reports for D's title and text. Counted over (document, entity) pairs.
+//!
+//! Documents are in a tune and a measure half by the project's split rule (the first byte of
+//! `sha256("newswire-split-1:nerel:<file stem>")` odd: measure), the same as the deduper's
+//! evaluation of these documents. Errors are printed for the tune half only
+//! (`NEREL_ERRORS=1`), so that the measure half stays unread.
+//!
+//! `cargo test --release -p tagger --test it entities -- --nocapture` prints the table.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use sha2::Digest as _;
+use tagger::{Field, Taxonomy};
+
+/// Floors on each half: (precision, recall), micro-averaged over every shipped entity.
+const FLOORS: &[(&str, f64, f64)] = &[("tune", 0.0, 0.0), ("measure", 0.0, 0.0)];
+
+/// NEREL links some mentions of Taiwan to the island (Q22502), not the state (Q865) the
+/// gazetteer ships; such a link counts as Taiwan.
+const SAME_AS: &[(&str, &str)] = &[("Q22502", "Q865")];
+
+fn half(stem: &str) -> &'static str {
+    let digest = sha2::Sha256::digest(format!("newswire-split-1:nerel:{stem}").as_bytes());
+    if digest[0] % 2 == 1 { "measure" } else { "tune" }
+}
+
+/// The Wikidata items a document's spans are linked to.
+fn gold(ann: &str) -> BTreeSet<String> {
+    ann.lines()
+        .filter(|l| l.starts_with('N'))
+        .filter_map(|l| l.split('\t').nth(1))
+        .filter_map(|f| f.split_whitespace().nth(2))
+        .filter_map(|w| w.strip_prefix("Wikidata:"))
+        .filter(|q| q.starts_with('Q'))
+        .map(|q| SAME_AS.iter().find(|(a, _)| *a == q).map_or(q, |(_, b)| *b).to_string())
+        .collect()
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    tp: u32,
+    fp: u32,
+    fn_: u32,
+}
+
+impl Counts {
+    fn precision(&self) -> f64 {
+        if self.tp + self.fp == 0 { 1.0 } else { f64::from(self.tp) / f64::from(self.tp + self.fp) }
+    }
+    fn recall(&self) -> f64 {
+        if self.tp + self.fn_ == 0 { 1.0 } else { f64::from(self.tp) / f64::from(self.tp + self.fn_) }
+    }
+}
+
+#[test]
+fn entities_on_russian_wikinews() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let nerel = root.join("../../../shared/corpus/multilingual/nerel");
+    if !nerel.is_dir() {
+        panic!("the corpus is not beside the checkout: {} is missing", nerel.display());
+    }
+    let taxonomy = Taxonomy::load(&root.join("../../deploy/taxonomy.yaml")).unwrap();
+    let shipped: BTreeMap<String, String> = taxonomy
+        .gazetteer()
+        .entities
+        .iter()
+        .filter(|e| e.def.id.starts_with('Q'))
+        .map(|e| (e.def.id.clone(), e.def.name.clone()))
+        .collect();
+    let mut files: Vec<PathBuf> = ["train", "dev"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(nerel.join(d)).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    let mut total: BTreeMap<&str, Counts> = BTreeMap::new();
+    let mut per_entity: BTreeMap<(&str, String), Counts> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for file in &files {
+        let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+        let part = half(&stem);
+        let text = std::fs::read_to_string(file).unwrap();
+        let ann = std::fs::read_to_string(file.with_extension("ann")).unwrap();
+        let want: BTreeSet<String> = gold(&ann).into_iter().filter(|q| shipped.contains_key(q)).collect();
+        let (title, body) = text.split_once('\n').unwrap_or((&text, ""));
+        let got: BTreeSet<String> = taxonomy
+            .tag(&[(Field::Title, title), (Field::Text, body)])
+            .entities
+            .into_iter()
+            .map(|e| e.id)
+            .filter(|id| shipped.contains_key(id))
+            .collect();
+        for id in want.union(&got) {
+            let (w, g) = (want.contains(id), got.contains(id));
+            for key in [part, "all"] {
+                let c = total.entry(key).or_default();
+                let e = per_entity.entry((key, id.clone())).or_default();
+                for c in [c, e] {
+                    match (w, g) {
+                        (true, true) => c.tp += 1,
+                        (false, true) => c.fp += 1,
+                        (true, false) => c.fn_ += 1,
+                        (false, false) => {}
+                    }
+                }
+            }
+            if part == "tune" && w != g {
+                errors.push(format!("{} {stem} {id} {}: {title}", if g { "FP" } else { "FN" }, shipped[id]));
+            }
+        }
+    }
+    assert!(files.len() >= 800, "NEREL has {} documents here", files.len());
+    if std::env::var_os("NEREL_ERRORS").is_some() {
+        errors.sort();
+        for e in &errors {
+            println!("{e}");
+        }
+    }
+    println!("{} documents; (document, entity) pairs over the shipped entities", files.len());
+    println!("{:<8} {:>5} {:>5} {:>5} {:>9} {:>7}", "half", "tp", "fp", "fn", "precision", "recall");
+    for (part, c) in &total {
+        println!("{part:<8} {:>5} {:>5} {:>5} {:>9.3} {:>7.3}", c.tp, c.fp, c.fn_, c.precision(), c.recall());
+    }
+    println!("\nper entity (tune | measure), entities with 5 or more pairs:");
+    for (id, name) in &shipped {
+        let get = |h: &str| per_entity.get(&(h, id.clone())).copied().unwrap_or_default();
+        let (t, m) = (get("tune"), get("measure"));
+        if t.tp + t.fp + t.fn_ + m.tp + m.fp + m.fn_ < 5 {
+            continue;
+        }
+        println!(
+            "{id:<9} {name:<28} P {:.2} R {:.2} ({}/{}/{}) | P {:.2} R {:.2} ({}/{}/{})",
+            t.precision(), t.recall(), t.tp, t.fp, t.fn_, m.precision(), m.recall(), m.tp, m.fp, m.fn_
+        );
+    }
+    for &(part, floor_p, floor_r) in FLOORS {
+        let c = total.get(part).copied().unwrap_or_default();
+        assert!(
+            c.precision() >= floor_p && c.recall() >= floor_r,
+            "{part}: precision {:.3} (floor {floor_p}), recall {:.3} (floor {floor_r})",
+            c.precision(),
+            c.recall()
+        );
+    }
+}
