@@ -284,10 +284,9 @@ pub fn clean_using(
         &mut provenance,
     );
     if language.is_none()
-        && let Some(info) = whatlang::detect(&text)
-        && info.is_reliable()
+        && let Some(detected) = detect_language(&text)
     {
-        language = Some(meta::bcp47(info.lang().code()).to_string());
+        language = Some(detected);
         provenance.insert("language".into(), From::Detected.as_str().into());
     }
     let summary = pick("summary", meta.summary, feed_summary, &mut provenance);
@@ -358,6 +357,13 @@ pub fn clean_using(
             },
         },
     })
+}
+
+/// The language of a text as the cleaner detects it when neither the page nor the feed says
+/// (a BCP 47 tag such as `ru` or `zh`), or `None` when the guess is not reliable.
+pub fn detect_language(text: &str) -> Option<String> {
+    let info = whatlang::detect(text)?;
+    info.is_reliable().then(|| meta::bcp47(info.lang().code()).to_string())
 }
 
 /// Cleans a stand-alone HTML document (the offline `newswire extract` tool and the

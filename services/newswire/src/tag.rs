@@ -62,15 +62,26 @@ pub fn run(options: &Options, out: &mut impl Write) -> anyhow::Result<Summary> {
         };
         let field = |key: &str| record.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
         let (title, summary_text, text) = (field("title"), field("summary"), field("text"));
+        // The record's language when it has one (records of news.unique do), else the one the
+        // cleaner would detect, so that `lang:` scopes hold for hand-written lines too.
+        let language = record
+            .get("language")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .or_else(|| cleaner::detect_language(&format!("{title}\n{summary_text}\n{text}")));
         let fields = [
             (Field::Title, title.as_str()),
             (Field::Summary, summary_text.as_str()),
             (Field::Text, text.as_str()),
         ];
-        let tags = taxonomy.tag(&fields);
+        let tags = taxonomy.tag_in(language.as_deref(), &fields);
         if options.explain {
-            eprintln!("--- {name}:{}: {title}", index + 1);
-            eprint!("{}", taxonomy.explain(&fields));
+            eprintln!(
+                "--- {name}:{}: {title} (language: {})",
+                index + 1,
+                language.as_deref().unwrap_or("unknown")
+            );
+            eprint!("{}", taxonomy.explain_in(language.as_deref(), &fields));
         }
         record.insert("topics".into(), serde_json::to_value(&tags.topics)?);
         record.insert("entities".into(), serde_json::to_value(&tags.entities)?);

@@ -11,7 +11,7 @@ use analysis as text;
 
 pub use gazetteer::{Gazetteer, GazetteerError};
 pub use metrics::TaggerMetrics;
-pub use query::{Field, QueryError};
+pub use query::{Field, QueryError, Vocabularies};
 pub use reload::{ReloadOutcome, Reloader, SharedTaxonomy};
 pub use taxonomy::{Tags, Taxonomy, TaxonomyError, TopicDef};
 
@@ -151,7 +151,7 @@ impl Tagger {
     /// Tags one article at time `now`.
     pub fn tag(&self, unique: UniqueRecord, now: DateTime<Utc>) -> EnrichedRecord {
         let mut article = unique.article;
-        let tags = self.taxonomy.current().tag(&[
+        let tags = self.taxonomy.current().tag_in(article.language.as_deref(), &[
             (Field::Title, article.title.as_str()),
             (Field::Summary, article.summary.as_deref().unwrap_or_default()),
             (Field::Text, article.text.as_str()),

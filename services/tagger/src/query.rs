@@ -7,13 +7,19 @@
 //! unary   := "NOT" unary | near
 //! near    := except ("NEAR/n" except)?
 //! except  := primary ("EXCEPT" primary)?
-//! primary := "(" or ")" | FIELD ":" primary | ENTITY ":" (WORD | PHRASE)
-//!          | "focus:" (WORD | PHRASE) | WORD | PHRASE
+//! primary := "(" or ")" | FIELD ":" primary | "lang:" LANGS primary | ENTITY ":" (WORD | PHRASE)
+//!          | "focus:" (WORD | PHRASE) | "@" NAME | WORD | PHRASE
 //! ```
 //!
 //! Operators are upper-case (`and` is a word); two terms side by side without an operator are
 //! an error rather than a guess. `EXCEPT` binds tightest, then `NEAR/n`, `NOT`, `AND`, `OR`.
+//!
+//! `@name` is a vocabulary of the taxonomy ([`Vocabularies`]): a query of its own, written
+//! once per language and used in many topics, which stands where it is used as if written
+//! there in parentheses (so `title:@talks` scopes every term of it to the title).
+//! `lang:ru,uk (...)` holds only for articles in one of those languages.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::text;
@@ -95,6 +101,8 @@ pub enum Expr {
         /// Whether the last word is a prefix.
         prefix: bool,
         field: Option<Field>,
+        /// The language of the vocabulary entry the term comes from, if any (for explanations).
+        lang: Option<String>,
     },
     /// `country:RU`, `person:"Vladimir Putin"`: any alias of a gazetteer entity.
     Entity {
@@ -111,6 +119,8 @@ pub enum Expr {
         /// Character position of the reference in the query, for resolution errors.
         position: usize,
     },
+    /// `lang:ru,uk`: the article's language is one of these (primary subtags, lower-case).
+    Lang(Vec<String>),
     And(Vec<Expr>),
     Or(Vec<Expr>),
     Not(Box<Expr>),
@@ -128,6 +138,13 @@ pub enum Expr {
         distance: u32,
     },
 }
+
+/// The taxonomy's vocabularies: each name with its entries, each a query in one language
+/// (`None`: a query for every language), e.g. `talks` → `[(en, "talks OR negotiations"),
+/// (ru, "переговоры"), (zh, "会谈 OR 会晤")]`. The language of an entry says which language's
+/// terms matched (`--explain`); it does not restrict where they match (write `lang:` for that),
+/// as articles quote words of other languages and detection can mistake a short text's.
+pub type Vocabularies = BTreeMap<String, Vec<(Option<String>, String)>>;
 
 /// A query that does not parse: what is wrong and where (a 1-based character column).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -157,6 +174,8 @@ enum Tok {
     Near(u32),
     /// `title:`, `country:`...
     Scope(String),
+    /// `@name`: a vocabulary.
+    Vocab(String),
     Word(String),
     Phrase(String),
 }
@@ -172,6 +191,7 @@ impl fmt::Display for Tok {
             Tok::Except => write!(f, "EXCEPT"),
             Tok::Near(n) => write!(f, "NEAR/{n}"),
             Tok::Scope(s) => write!(f, "'{s}:'"),
+            Tok::Vocab(v) => write!(f, "'@{v}'"),
             Tok::Word(w) => write!(f, "'{w}'"),
             Tok::Phrase(p) => write!(f, "\"{p}\""),
         }
@@ -237,6 +257,16 @@ fn lex(query: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
                     Ok(n) if (1..=MAX_NEAR).contains(&n) => Tok::Near(n),
                     _ => return err(start, format!("NEAR/n needs a whole number n from 1 to {MAX_NEAR}")),
                 },
+                w if w.starts_with('@') => {
+                    let name = &w[1..];
+                    if !is_vocabulary_name(name) {
+                        return err(
+                            start,
+                            "a vocabulary is '@' and a name of lower-case letters, digits, '-' or '_', e.g. @talks",
+                        );
+                    }
+                    Tok::Vocab(name.to_string())
+                }
                 _ => Tok::Word(word),
             };
             out.push((start, tok));
@@ -245,8 +275,33 @@ fn lex(query: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
     Ok(out)
 }
 
-/// Parses a query.
+/// Whether `name` can name a vocabulary.
+pub fn is_vocabulary_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// Parses a query that uses no vocabularies.
 pub fn parse(query: &str) -> Result<Expr, QueryError> {
+    parse_with(query, &Vocabularies::new())
+}
+
+/// Parses a query whose `@name`s are among `vocabularies`.
+pub fn parse_with(query: &str, vocabularies: &Vocabularies) -> Result<Expr, QueryError> {
+    parse_in(query, None, vocabularies, &mut Vec::new(), 0)
+}
+
+/// Parses `query` (a topic's, or a vocabulary entry's inside `expanding`, the vocabularies
+/// being expanded, innermost last) within the field scope `field`, `depth` levels deep.
+fn parse_in(
+    query: &str,
+    field: Option<Field>,
+    vocabularies: &Vocabularies,
+    expanding: &mut Vec<String>,
+    depth: usize,
+) -> Result<Expr, QueryError> {
     let tokens = lex(query)?;
     if tokens.is_empty() {
         return err(0, "the query is empty");
@@ -255,9 +310,11 @@ pub fn parse(query: &str) -> Result<Expr, QueryError> {
         tokens,
         at: 0,
         end: query.chars().count(),
-        depth: 0,
+        depth,
+        vocabularies,
+        expanding,
     };
-    let expr = parser.or(None)?;
+    let expr = parser.or(field)?;
     if let Some((pos, tok)) = parser.peek() {
         let message = if *tok == Tok::RParen {
             "this ')' has no matching '('".to_string()
@@ -269,15 +326,64 @@ pub fn parse(query: &str) -> Result<Expr, QueryError> {
     Ok(expr)
 }
 
-struct Parser {
+struct Parser<'a> {
     tokens: Vec<(usize, Tok)>,
     at: usize,
     end: usize,
     /// How many levels the parser is inside (see [`MAX_DEPTH`]).
     depth: usize,
+    vocabularies: &'a Vocabularies,
+    /// The vocabularies being expanded (to refuse one that uses itself).
+    expanding: &'a mut Vec<String>,
 }
 
-impl Parser {
+impl Parser<'_> {
+    /// `@name` within the field scope `field`: the OR of its entries, each parsed there, its
+    /// terms labelled with the entry's language. An error inside an entry is reported at the
+    /// reference, saying where in the entry it is.
+    fn vocabulary(&mut self, name: &str, field: Option<Field>, pos: usize) -> Result<Expr, QueryError> {
+        let Some(entries) = self.vocabularies.get(name) else {
+            let known: Vec<String> = self.vocabularies.keys().map(|k| format!("@{k}")).collect();
+            return err(
+                pos,
+                if known.is_empty() {
+                    format!("@{name} is not a vocabulary (the taxonomy defines none)")
+                } else {
+                    format!("@{name} is not a vocabulary (the taxonomy's: {})", known.join(", "))
+                },
+            );
+        };
+        if self.expanding.iter().any(|n| n == name) {
+            return err(
+                pos,
+                format!("@{name} uses itself: {} -> @{name}", self.expanding.iter().map(|n| format!("@{n}")).collect::<Vec<_>>().join(" -> ")),
+            );
+        }
+        if self.depth == MAX_DEPTH {
+            return err(pos, format!("the query nests more than {MAX_DEPTH} levels deep (vocabularies inside vocabularies)"));
+        }
+        self.expanding.push(name.to_string());
+        let mut items = Vec::new();
+        for (lang, query) in entries {
+            let parsed = parse_in(query, field, self.vocabularies, self.expanding, self.depth + 1);
+            match parsed {
+                Ok(mut expr) => {
+                    if let Some(lang) = lang {
+                        label(&mut expr, lang);
+                    }
+                    items.push(expr);
+                }
+                Err(e) => {
+                    self.expanding.pop();
+                    let which = lang.as_deref().map_or(String::new(), |l| format!(" ({l})"));
+                    return err(pos, format!("in @{name}{which}, at column {}: {}", e.column, e.message));
+                }
+            }
+        }
+        self.expanding.pop();
+        Ok(if items.len() == 1 { items.remove(0) } else { Expr::Or(items) })
+    }
+
     /// `parse` one level deeper, at query position `pos`.
     fn nested(
         &mut self,
@@ -416,8 +522,19 @@ impl Parser {
                     None => err(pos, "this '(' is never closed"),
                 }
             }
+            Tok::Vocab(name) => self.vocabulary(&name, field, pos),
             Tok::Scope(name) => {
-                if name == "focus" {
+                if name == "lang" {
+                    let langs = match self.next() {
+                        Some((_, Tok::Word(list))) => parse_langs(&list),
+                        _ => None,
+                    };
+                    let Some(langs) = langs else {
+                        return err(pos, "'lang:' needs languages and a term or group, e.g. lang:ru,uk (...)");
+                    };
+                    let inner = self.nested(pos, |p| p.primary(field))?;
+                    Ok(Expr::And(vec![Expr::Lang(langs), inner]))
+                } else if name == "focus" {
                     if field.is_some() {
                         return err(pos, "'focus:' is about the whole article and takes no field scope");
                     }
@@ -447,7 +564,7 @@ impl Parser {
                     err(
                         pos,
                         format!(
-                            "unknown field '{name}:' (fields: title, summary, text; entities: country, person, org, entity, actors; focus)"
+                            "unknown field '{name}:' (fields: title, summary, text; entities: country, person, org, entity, actors; focus; lang)"
                         ),
                     )
                 }
@@ -456,6 +573,36 @@ impl Parser {
             Tok::Phrase(phrase) => term(&phrase, true, field, pos),
             Tok::RParen => err(pos, "')' where a term was expected"),
             other => err(pos, format!("{other} where a term was expected")),
+        }
+    }
+}
+
+/// `ru,uk` → `["ru", "uk"]`: language codes (two or three letters, a subtag after `-` ignored).
+fn parse_langs(list: &str) -> Option<Vec<String>> {
+    let langs: Vec<String> = list
+        .split(',')
+        .map(|l| l.split('-').next().unwrap_or_default().to_ascii_lowercase())
+        .collect();
+    let ok = langs
+        .iter()
+        .all(|l| (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_lowercase()));
+    ok.then_some(langs)
+}
+
+/// Labels the terms of `expr` that have no language yet with `lang`.
+fn label(expr: &mut Expr, lang: &str) {
+    match expr {
+        Expr::Term { lang: l @ None, .. } => *l = Some(lang.to_string()),
+        Expr::Term { .. } | Expr::Entity { .. } | Expr::Focus { .. } | Expr::Lang(_) => {}
+        Expr::And(items) | Expr::Or(items) => items.iter_mut().for_each(|e| label(e, lang)),
+        Expr::Not(inner) => label(inner, lang),
+        Expr::Except { inner, excluded } => {
+            label(inner, lang);
+            label(excluded, lang);
+        }
+        Expr::Near { left, right, .. } => {
+            label(left, lang);
+            label(right, lang);
         }
     }
 }
@@ -491,6 +638,7 @@ fn term(raw: &str, quoted: bool, field: Option<Field>, pos: usize) -> Result<Exp
         words,
         prefix,
         field,
+        lang: None,
     })
 }
 
@@ -507,11 +655,21 @@ mod tests {
         let list = |items: &[Expr]| items.iter().map(show).collect::<Vec<_>>().join(" ");
         match expr {
             Expr::Term {
-                words, prefix, field, ..
+                words,
+                prefix,
+                field,
+                lang,
+                ..
             } => scoped(
                 field,
-                format!("[{}{}]", words.join(" "), if *prefix { "*" } else { "" }),
+                format!(
+                    "[{}{}{}]",
+                    words.join(" "),
+                    if *prefix { "*" } else { "" },
+                    lang.as_deref().map_or(String::new(), |l| format!("@{l}"))
+                ),
             ),
+            Expr::Lang(langs) => format!("<lang={}>", langs.join(",")),
             Expr::Entity { kind, key, field, .. } => scoped(field, format!("<{}={key}>", kind.as_str())),
             Expr::Focus { key, .. } => format!("<focus={key}>"),
             Expr::And(items) => format!("(AND {})", list(items)),
@@ -549,6 +707,54 @@ mod tests {
         check("\u{201C}Xi Jinping\u{201D}", "[xi jinping]");
         check("\"Nord Stream*\"", "[nord stream*]");
         check("U.S.", "[u s]");
+    }
+
+    fn vocabularies() -> Vocabularies {
+        let entry = |lang: Option<&str>, q: &str| (lang.map(str::to_string), q.to_string());
+        [
+            (
+                "talks",
+                vec![entry(Some("en"), "talks OR negotiat*"), entry(Some("ru"), "переговоры"), entry(Some("zh"), "会谈")],
+            ),
+            ("meet", vec![entry(None, "@talks OR summit")]),
+            ("loop", vec![entry(None, "a OR @loop2")]),
+            ("loop2", vec![entry(None, "@loop")]),
+            ("broken", vec![entry(Some("ru"), "a AND")]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    #[track_caller]
+    fn check_with(query: &str, expected: &str) {
+        let got = parse_with(query, &vocabularies()).unwrap_or_else(|e| panic!("{query:?}: {e}"));
+        assert_eq!(show(&got), expected, "{query:?}");
+    }
+
+    #[test]
+    fn vocabularies_stand_where_they_are_used() {
+        check_with("@talks", "(OR (OR [talks@en] [negotiat*@en]) [переговоры@ru] [会 谈@zh])");
+        check_with(
+            "title:@talks AND x",
+            "(AND (OR (OR title:[talks@en] title:[negotiat*@en]) title:[переговоры@ru] title:[会 谈@zh]) [x])",
+        );
+        // A vocabulary in a vocabulary keeps the inner entries' languages.
+        check_with("@meet", "(OR (OR (OR [talks@en] [negotiat*@en]) [переговоры@ru] [会 谈@zh]) [summit])");
+        check_with("lang:ru,uk (a OR b)", "(AND <lang=ru,uk> (OR [a] [b]))");
+        check_with("lang:zh-Hant @talks", "(AND <lang=zh> (OR (OR [talks@en] [negotiat*@en]) [переговоры@ru] [会 谈@zh]))");
+    }
+
+    #[test]
+    fn vocabulary_errors_say_which_and_where() {
+        let e = |q: &str| parse_with(q, &vocabularies()).unwrap_err().to_string();
+        assert_eq!(e("x OR @nope"), "at column 6: @nope is not a vocabulary (the taxonomy's: @broken, @loop, @loop2, @meet, @talks)");
+        assert_eq!(parse("@talks").unwrap_err().to_string(), "at column 1: @talks is not a vocabulary (the taxonomy defines none)");
+        assert_eq!(e("@loop"), "at column 1: in @loop, at column 6: in @loop2, at column 1: @loop uses itself: @loop -> @loop2 -> @loop");
+        assert_eq!(e("@broken"), "at column 1: in @broken (ru), at column 6: the query ends where a term was expected");
+        assert_eq!(e("@Talks"), "at column 1: a vocabulary is '@' and a name of lower-case letters, digits, '-' or '_', e.g. @talks");
+        assert!(e("lang:russian x").contains("'lang:' needs languages"), "{}", e("lang:russian x"));
+        assert!(e("lang:ru").contains("the query ends where a term was expected"), "{}", e("lang:ru"));
     }
 
     #[test]
@@ -658,7 +864,7 @@ mod tests {
         );
         check(
             "body:putin",
-            "error at column 1: unknown field 'body:' (fields: title, summary, text; entities: country, person, org, entity, actors; focus)",
+            "error at column 1: unknown field 'body:' (fields: title, summary, text; entities: country, person, org, entity, actors; focus; lang)",
         );
         check(
             "country:",

@@ -1,8 +1,17 @@
 use super::*;
 
 impl Taxonomy {
-    /// Compiles topics against a gazetteer.
+    /// Compiles topics that use no vocabularies against a gazetteer.
     pub fn compile(defs: Vec<TopicDef>, gazetteer: Gazetteer) -> Result<Taxonomy, TaxonomyError> {
+        Self::compile_with(defs, &query::Vocabularies::new(), gazetteer)
+    }
+
+    /// Compiles topics, whose queries may use `vocabularies`, against a gazetteer.
+    pub fn compile_with(
+        defs: Vec<TopicDef>,
+        vocabularies: &query::Vocabularies,
+        gazetteer: Gazetteer,
+    ) -> Result<Taxonomy, TaxonomyError> {
         let mut builder = Builder::default();
         // Entity aliases first, so that entity extraction shares the automaton.
         let mut atom_entities: Vec<Vec<u32>> = Vec::new();
@@ -50,7 +59,7 @@ impl Taxonomy {
                 column,
                 message,
             };
-            let expr = query::parse(&def.query).map_err(|e| query_error(e.column, e.message))?;
+            let expr = query::parse_with(&def.query, vocabularies).map_err(|e| query_error(e.column, e.message))?;
             let mut leaves = Vec::new();
             let root = lower(&expr, &mut builder, &gazetteer, &entity_atoms, &mut leaves)
                 .map_err(|(column, message)| query_error(column, message))?;
@@ -191,6 +200,7 @@ pub(super) fn lower(
             field,
             display,
             except: Vec::new(),
+            lang: None,
         });
         (leaves.len() - 1) as u32
     };
@@ -200,10 +210,14 @@ pub(super) fn lower(
             words,
             prefix,
             field,
+            lang,
         } => {
             let atom = builder.atom(words, *prefix, None);
-            Node::Leaf(leaf(atom, *field, text.clone(), leaves))
+            let id = leaf(atom, *field, text.clone(), leaves);
+            leaves[id as usize].lang = lang.clone();
+            Node::Leaf(id)
         }
+        Expr::Lang(langs) => Node::Lang(langs.clone()),
         Expr::Entity {
             kind,
             key,
@@ -321,7 +335,7 @@ pub(super) fn positive_leaves(node: &Node, negated: bool, out: &mut Vec<u32>) {
         Node::Focus { leaves, .. } if !negated => out.extend(leaves),
         Node::Focus { .. } => {}
         Node::Near { left, right, .. } if !negated => out.extend(left.iter().chain(right)),
-        Node::Near { .. } => {}
+        Node::Near { .. } | Node::Lang(_) => {}
     }
 }
 
@@ -331,7 +345,7 @@ impl Node {
             Node::Focus { .. } => true,
             Node::And(items) | Node::Or(items) => items.iter().any(Node::uses_focus),
             Node::Not(inner) => inner.uses_focus(),
-            Node::Leaf(_) | Node::Near { .. } => false,
+            Node::Leaf(_) | Node::Near { .. } | Node::Lang(_) => false,
         }
     }
 }
@@ -371,7 +385,8 @@ impl Topic {
                 .iter()
                 .filter_map(|item| self.anchors(item, builder))
                 .min_by(|a, b| a.0.total_cmp(&b.0)),
-            Node::Not(_) => None,
+            // Neither says which words an article must have.
+            Node::Not(_) | Node::Lang(_) => None,
             // A focus country has at least one mention.
             Node::Focus { leaves: ids, .. } => Some(leaves(ids)),
             Node::Near { left, right, .. } => {

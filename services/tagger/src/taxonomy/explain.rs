@@ -6,7 +6,12 @@ const EXPLAIN_PLACES: usize = 8;
 impl Taxonomy {
     /// How each candidate topic's query evaluates on the fields, node by node, for `--explain`.
     pub fn explain(&self, fields: &[(Field, &str)]) -> String {
-        let hits = self.scan(fields);
+        self.explain_in(None, fields)
+    }
+
+    /// [`Taxonomy::explain`] for an article in `language` (a BCP 47 tag, for `lang:`).
+    pub fn explain_in(&self, language: Option<&str>, fields: &[(Field, &str)]) -> String {
+        let hits = self.scan(language, fields);
         let candidates = self.candidates(&hits);
         let mut out = String::new();
         for (t, topic) in self.topics.iter().enumerate() {
@@ -49,10 +54,12 @@ impl Topic {
                     found.truncate(EXPLAIN_PLACES);
                     found.push("and more".into());
                 }
+                // A vocabulary's term says which language's entry it is from.
+                let lang = leaf.lang.as_deref().map_or(String::new(), |l| format!(" [{l}]"));
                 if found.is_empty() {
-                    let _ = writeln!(out, "{indent}{mark} {}", leaf.display);
+                    let _ = writeln!(out, "{indent}{mark} {}{lang}", leaf.display);
                 } else {
-                    let _ = writeln!(out, "{indent}{mark} {}  at {}", leaf.display, found.join(" "));
+                    let _ = writeln!(out, "{indent}{mark} {}{lang}  at {}", leaf.display, found.join(" "));
                 }
             }
             Node::And(items) | Node::Or(items) => {
@@ -72,6 +79,14 @@ impl Topic {
             Node::Not(inner) => {
                 let _ = writeln!(out, "{indent}{mark} NOT");
                 self.explain(inner, hits, depth + 1, out);
+            }
+            Node::Lang(langs) => {
+                let _ = writeln!(
+                    out,
+                    "{indent}{mark} lang:{}  (the article's language: {})",
+                    langs.join(","),
+                    hits.language.as_deref().unwrap_or("unknown")
+                );
             }
             Node::Focus { code, .. } => {
                 let _ = writeln!(

@@ -7,7 +7,78 @@ struct TaxonomyFile {
     /// Gazetteer files, relative to the taxonomy file.
     #[serde(default)]
     gazetteers: Vec<PathBuf>,
+    /// Named vocabularies the queries use as `@name`.
+    #[serde(default)]
+    vocabularies: BTreeMap<String, VocabularyDef>,
     topics: Vec<TopicDef>,
+}
+
+/// A vocabulary as written: one query for every language, or one per language.
+///
+/// ```yaml
+/// vocabularies:
+///   talks:
+///     en: talks OR negotiations
+///     ru: переговоры OR переговор*
+///     zh: 会谈 OR 会晤
+///   kremlin: Kremlin OR Кремль OR 克里姆林宫
+/// ```
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum VocabularyDef {
+    Any(String),
+    ByLanguage(BTreeMap<String, String>),
+}
+
+impl TaxonomyFile {
+    /// The vocabularies, checked: names usable as `@name`, languages as `lang:` takes them.
+    fn vocabularies(&self) -> Result<query::Vocabularies, TaxonomyError> {
+        let mut out = query::Vocabularies::new();
+        for (name, def) in &self.vocabularies {
+            let fail = |message: String| TaxonomyError::Vocabulary {
+                name: name.clone(),
+                message,
+            };
+            if !query::is_vocabulary_name(name) {
+                return Err(fail("a vocabulary's name is lower-case letters, digits, '-' and '_'".into()));
+            }
+            let entries = match def {
+                VocabularyDef::Any(q) => vec![(None, q.clone())],
+                VocabularyDef::ByLanguage(map) => {
+                    let mut entries = Vec::new();
+                    for (lang, q) in map {
+                        let ok = (2..=3).contains(&lang.len()) && lang.chars().all(|c| c.is_ascii_lowercase());
+                        if !ok {
+                            return Err(fail(format!(
+                                "{lang:?} is not a language code (two or three lower-case letters: en, ru, uk, zh)"
+                            )));
+                        }
+                        entries.push((Some(lang.clone()), q.clone()));
+                    }
+                    entries
+                }
+            };
+            if entries.is_empty() {
+                return Err(fail("a vocabulary needs at least one entry".into()));
+            }
+            out.insert(name.clone(), entries);
+        }
+        // Each entry must parse where it stands (errors in unused vocabularies too).
+        for (name, entries) in &out {
+            for (lang, q) in entries {
+                query::parse_with(q, &out).map_err(|e| TaxonomyError::Vocabulary {
+                    name: name.clone(),
+                    message: format!(
+                        "{}query error at column {}: {}",
+                        lang.as_deref().map_or(String::new(), |l| format!("{l}: ")),
+                        e.column,
+                        e.message
+                    ),
+                })?;
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// One topic as written in the taxonomy file.
@@ -69,7 +140,8 @@ impl Taxonomy {
         let base = path.parent().unwrap_or(Path::new("."));
         let gazetteer_files: Vec<PathBuf> = file.gazetteers.iter().map(|g| base.join(g)).collect();
         let gazetteer = Gazetteer::load(&gazetteer_files)?;
-        let mut taxonomy = Self::compile(file.topics, gazetteer)?;
+        let vocabularies = file.vocabularies()?;
+        let mut taxonomy = Self::compile_with(file.topics, &vocabularies, gazetteer)?;
         taxonomy.files = std::iter::once(path.to_path_buf()).chain(gazetteer_files).collect();
         Ok(taxonomy)
     }
@@ -101,7 +173,8 @@ impl Taxonomy {
                 })?;
             gazetteer.add(&name, text)?;
         }
-        Self::compile(file.topics, gazetteer)
+        let vocabularies = file.vocabularies()?;
+        Self::compile_with(file.topics, &vocabularies, gazetteer)
     }
 
     /// Compiles a taxonomy from YAML text, with the given gazetteer (a `gazetteers:` key in
@@ -111,6 +184,7 @@ impl Taxonomy {
             path: "<text>".into(),
             cause,
         })?;
-        Self::compile(file.topics, gazetteer)
+        let vocabularies = file.vocabularies()?;
+        Self::compile_with(file.topics, &vocabularies, gazetteer)
     }
 }

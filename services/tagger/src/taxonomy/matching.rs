@@ -43,9 +43,12 @@ impl Hits {
 }
 
 impl Taxonomy {
-    /// Finds every atom in the fields.
-    pub(super) fn scan(&self, fields: &[(Field, &str)]) -> Hits {
-        let mut hits = Hits::default();
+    /// Finds every atom in the fields of an article in `language`.
+    pub(super) fn scan(&self, language: Option<&str>, fields: &[(Field, &str)]) -> Hits {
+        let mut hits = Hits {
+            language: language.and_then(primary_language),
+            ..Hits::default()
+        };
         for &(field, text) in fields {
             if text.is_empty() {
                 continue;
@@ -85,9 +88,16 @@ impl Taxonomy {
         hits
     }
 
-    /// The topics, entities and focus countries of an article's fields.
+    /// The topics, entities and focus countries of an article's fields, its language unknown
+    /// (`lang:` scopes do not hold).
     pub fn tag(&self, fields: &[(Field, &str)]) -> Tags {
-        let hits = self.scan(fields);
+        self.tag_in(None, fields)
+    }
+
+    /// The topics, entities and focus countries of the fields of an article in `language` (a
+    /// BCP 47 tag such as `ru` or `zh-Hant`, as the record's `language`).
+    pub fn tag_in(&self, language: Option<&str>, fields: &[(Field, &str)]) -> Tags {
+        let hits = self.scan(language, fields);
         let (entities, focus_countries) = self.entities(&hits);
         Tags {
             topics: self.topics_of(&hits),
@@ -96,9 +106,14 @@ impl Taxonomy {
         }
     }
 
-    /// The topics the fields match, best score first.
+    /// The topics the fields match, best score first (the language unknown).
     pub fn matches(&self, fields: &[(Field, &str)]) -> Vec<TopicMatch> {
-        self.topics_of(&self.scan(fields))
+        self.matches_in(None, fields)
+    }
+
+    /// The topics the fields of an article in `language` match, best score first.
+    pub fn matches_in(&self, language: Option<&str>, fields: &[(Field, &str)]) -> Vec<TopicMatch> {
+        self.topics_of(&self.scan(language, fields))
     }
 
     pub(super) fn candidates(&self, hits: &Hits) -> Vec<u32> {
@@ -166,6 +181,7 @@ impl Topic {
             Node::Or(items) => items.iter().any(|n| self.eval(n, hits)),
             Node::Not(inner) => !self.eval(inner, hits),
             Node::Focus { code, .. } => hits.focus.contains(code),
+            Node::Lang(langs) => hits.language.as_ref().is_some_and(|l| langs.contains(l)),
             Node::Near { left, right, distance } => self.near(left, right, *distance, hits).is_some(),
         }
     }
@@ -420,4 +436,11 @@ mod tests {
             }
         }
     }
+}
+
+/// A BCP 47 tag's primary language subtag, lower-cased (`zh-Hant` → `zh`); `None` for a tag
+/// that has none.
+fn primary_language(tag: &str) -> Option<String> {
+    let primary = tag.split(['-', '_']).next()?.trim().to_ascii_lowercase();
+    (!primary.is_empty()).then_some(primary)
 }

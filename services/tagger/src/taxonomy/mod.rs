@@ -55,6 +55,8 @@ pub enum TaxonomyError {
         slug: String,
         message: String,
     },
+    #[error("invalid taxonomy: vocabulary {name:?}: {message}")]
+    Vocabulary { name: String, message: String },
     #[error("invalid taxonomy: topic {slug:?}: query error at column {column}: {message}")]
     Query {
         slug: String,
@@ -83,6 +85,8 @@ struct Leaf {
     /// `EXCEPT`: atoms (with their field scope) whose occurrences cancel any occurrence of
     /// this leaf they overlap in the same field.
     except: Vec<(u32, Option<Field>)>,
+    /// The language of the vocabulary entry the term comes from (shown by `explain`).
+    lang: Option<String>,
 }
 
 #[derive(Debug)]
@@ -102,6 +106,8 @@ enum Node {
         right: Vec<u32>,
         distance: u32,
     },
+    /// `lang:ru,uk`: the article's language (its primary subtag) is one of these.
+    Lang(Vec<String>),
 }
 
 #[derive(Debug)]
@@ -144,6 +150,8 @@ struct Hits {
     by_atom: HashMap<u32, Vec<Hit>>,
     /// The article's focus countries (computed only when some topic asks about them).
     focus: Vec<String>,
+    /// The article's language, its primary subtag lower-cased (`zh` for `zh-Hant`), if known.
+    language: Option<String>,
 }
 
 /// The compiled taxonomy.
