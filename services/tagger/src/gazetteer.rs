@@ -10,7 +10,13 @@
 //!     country: RU          # people and organisations: their home country, if any
 //!     aliases: [Russian Federation, Russian, Moscow, Kremlin, Россия, 俄罗斯]
 //!     cased: [RF]          # aliases matched only with exactly this case
+//!     metonyms: [Moscow, Kremlin, Москва, 莫斯科]
 //! ```
+//!
+//! A metonym is a name that stands for the entity in news copy but names something else: a
+//! capital, a seat of government. It counts wherever the entity's names count in queries
+//! (`country:RU` matches «Москве») and towards focus countries, but a metonym alone does not
+//! make the entity one the article mentions: «в Москве прошёл фестиваль» is about the city.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -58,6 +64,10 @@ pub struct EntityDef {
     /// `cased`: names matched only with exactly this case (`US`, `Xi`).
     #[serde(default)]
     pub cased: Vec<String>,
+    /// `metonyms`: names that stand for the entity (a capital, a seat of government), matched
+    /// case-insensitively; see the module docs.
+    #[serde(default)]
+    pub metonyms: Vec<String>,
 }
 
 /// A loaded entity.
@@ -73,11 +83,17 @@ impl GazEntity {
         self.def.code.as_deref().or(self.def.country.as_deref())
     }
 
-    /// Every name to match: (text, case-sensitive).
+    /// Every name to match: (text, case-sensitive), metonyms included.
     pub fn names(&self) -> impl Iterator<Item = (&str, bool)> {
-        std::iter::once((self.def.name.as_str(), false))
-            .chain(self.def.aliases.iter().map(|a| (a.as_str(), false)))
-            .chain(self.def.cased.iter().map(|a| (a.as_str(), true)))
+        self.names_and_kinds().map(|(name, cased, _)| (name, cased))
+    }
+
+    /// Every name to match: (text, case-sensitive, a metonym).
+    pub fn names_and_kinds(&self) -> impl Iterator<Item = (&str, bool, bool)> {
+        std::iter::once((self.def.name.as_str(), false, false))
+            .chain(self.def.aliases.iter().map(|a| (a.as_str(), false, false)))
+            .chain(self.def.cased.iter().map(|a| (a.as_str(), true, false)))
+            .chain(self.def.metonyms.iter().map(|a| (a.as_str(), false, true)))
     }
 }
 

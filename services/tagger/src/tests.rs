@@ -707,3 +707,55 @@ fn a_term_repeated_in_the_query_is_matched_once() {
     let took = started.elapsed();
     assert!(took < std::time::Duration::from_secs(20), "{took:?}");
 }
+
+#[test]
+fn metonyms_count_for_queries_and_focus_but_are_not_mentions() {
+    let mut g = Gazetteer::default();
+    g.add(
+        "countries",
+        "kind: country\nentities:\n\
+         \x20 - {id: Q159, name: Russia, code: RU, aliases: [Россия, России], metonyms: [Москва, Москве, Кремль]}\n",
+    )
+    .unwrap();
+    let taxonomy = Taxonomy::compile(
+        vec![TopicDef {
+            slug: "ru".into(),
+            label: "RU".into(),
+            description: String::new(),
+            parent: None,
+            query: "country:RU".into(),
+            min_score: 0.0,
+        }],
+        g,
+    )
+    .unwrap();
+    let tags = taxonomy.tag(&[(Field::Title, "В Москве прошёл фестиваль"), (Field::Text, "Кремль молчит.")]);
+    assert_eq!(tags.topics.len(), 1, "the metonym matches country:RU");
+    assert_eq!(tags.focus_countries, vec!["RU"], "and counts towards focus");
+    assert!(tags.entities.is_empty(), "but Russia is not mentioned: {:?}", tags.entities);
+    // With a name of its own, the mentions are the name's only.
+    let tags = taxonomy.tag(&[(Field::Title, "Россия и Москва")]);
+    assert_eq!(tags.entities.len(), 1);
+    assert_eq!((tags.entities[0].count, tags.entities[0].mentions[0].start), (1, 0));
+}
+
+#[test]
+fn vocabularies_and_lang_in_a_taxonomy_file() {
+    let yaml = "vocabularies:\n  talks:\n    en: talks OR negotiations\n    ru: переговоры\n    zh: 会谈\n\
+                topics:\n  - slug: t\n    label: T\n    query: (@talks AND country:RU) OR lang:zh 会晤\n";
+    let taxonomy = Taxonomy::parse(yaml, gazetteer()).unwrap();
+    let hit = |lang: Option<&str>, title: &str| !taxonomy.matches_in(lang, &[(Field::Title, title)]).is_empty();
+    assert!(hit(None, "Россия: переговоры"));
+    assert!(hit(Some("zh"), "习近平会晤"));
+    assert!(!hit(Some("ru"), "习近平会晤"), "lang:zh holds for Chinese articles only");
+    assert!(!hit(None, "习近平会晤"), "nor for an article of unknown language");
+    assert!(hit(Some("zh-Hant"), "習近平會晤"), "a subtag and traditional characters");
+    let explained = taxonomy.explain_in(Some("ru"), &[(Field::Title, "Россия: переговоры")]);
+    assert!(explained.contains("переговоры [ru]"), "{explained}");
+    let bad = "vocabularies:\n  talks:\n    russian: переговоры\ntopics: []\n";
+    let err = Taxonomy::parse(bad, gazetteer()).unwrap_err().to_string();
+    assert!(err.contains("vocabulary \"talks\": \"russian\" is not a language code"), "{err}");
+    let bad = "vocabularies:\n  talks: a AND\ntopics: []\n";
+    let err = Taxonomy::parse(bad, gazetteer()).unwrap_err().to_string();
+    assert!(err.contains("vocabulary \"talks\": query error at column 6"), "{err}");
+}

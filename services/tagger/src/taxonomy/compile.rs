@@ -14,18 +14,21 @@ impl Taxonomy {
     ) -> Result<Taxonomy, TaxonomyError> {
         let mut builder = Builder::default();
         // Entity aliases first, so that entity extraction shares the automaton.
-        let mut atom_entities: Vec<Vec<u32>> = Vec::new();
+        let mut atom_entities: Vec<Vec<(u32, bool)>> = Vec::new();
         let mut entity_atoms: Vec<Vec<(u32, String)>> = Vec::new();
         for (e, entity) in gazetteer.entities.iter().enumerate() {
             let mut atoms = Vec::new();
-            for (name, cased) in entity.names() {
+            for (name, cased, metonym) in entity.names_and_kinds() {
                 let words = text::words(name);
                 let id = builder.atom(&words, false, cased.then(|| text::cased_words(name)));
                 if atom_entities.len() <= id as usize {
                     atom_entities.resize(id as usize + 1, Vec::new());
                 }
-                if !atom_entities[id as usize].contains(&(e as u32)) {
-                    atom_entities[id as usize].push(e as u32);
+                let of = &mut atom_entities[id as usize];
+                match of.iter_mut().find(|(other, _)| *other == e as u32) {
+                    // A name that is both an alias and a metonym of one entity is an alias.
+                    Some(known) => known.1 &= metonym,
+                    None => of.push((e as u32, metonym)),
                 }
                 atoms.push((id, name.to_string()));
             }

@@ -1,8 +1,9 @@
 use super::*;
 
 impl Taxonomy {
-    /// Each entity's mentions: the longest alias wins where aliases overlap.
-    pub(super) fn entity_hits(&self, hits: &Hits) -> BTreeMap<u32, Vec<Hit>> {
+    /// Each entity's mentions, and whether each is by a metonym: the longest name wins where
+    /// names overlap.
+    pub(super) fn entity_hits(&self, hits: &Hits) -> BTreeMap<u32, Vec<(Hit, bool)>> {
         let mut mentions: Vec<(Hit, u32)> = Vec::new();
         for (&atom, list) in &hits.by_atom {
             if self.atom_entities[atom as usize].is_empty() {
@@ -11,15 +12,15 @@ impl Taxonomy {
             mentions.extend(list.iter().map(|h| (*h, atom)));
         }
         mentions.sort_by_key(|(h, _)| (h.field, h.tok, std::cmp::Reverse(h.len)));
-        let mut by_entity: BTreeMap<u32, Vec<Hit>> = BTreeMap::new();
+        let mut by_entity: BTreeMap<u32, Vec<(Hit, bool)>> = BTreeMap::new();
         let mut taken_until: Option<(Field, u32)> = None;
         for (hit, atom) in mentions {
             if taken_until.is_some_and(|(f, end)| f == hit.field && hit.tok < end) {
                 continue;
             }
             taken_until = Some((hit.field, hit.tok + hit.len));
-            for &e in &self.atom_entities[atom as usize] {
-                by_entity.entry(e).or_default().push(hit);
+            for &(e, metonym) in &self.atom_entities[atom as usize] {
+                by_entity.entry(e).or_default().push((hit, metonym));
             }
         }
         by_entity
@@ -27,25 +28,30 @@ impl Taxonomy {
 
     /// The weighted mentions of each country: the country itself and its people (not its
     /// organisations).
-    pub(super) fn country_weights(&self, by_entity: &BTreeMap<u32, Vec<Hit>>) -> HashMap<&str, f64> {
+    pub(super) fn country_weights(&self, by_entity: &BTreeMap<u32, Vec<(Hit, bool)>>) -> HashMap<&str, f64> {
         let mut country_weight: HashMap<&str, f64> = HashMap::new();
         for (&e, hits) in by_entity {
             let entity = &self.gazetteer.entities[e as usize];
             if entity.kind != EntityKind::Organisation {
                 if let Some(code) = entity.country() {
-                    *country_weight.entry(code).or_default() += hits.iter().map(Hit::weight).sum::<f64>();
+                    *country_weight.entry(code).or_default() += hits.iter().map(|(h, _)| h.weight()).sum::<f64>();
                 }
             }
         }
         country_weight
     }
 
-    /// Entity mentions (longest alias wins where aliases overlap) and focus countries.
+    /// Entity mentions (longest name wins where names overlap) and focus countries. Metonyms
+    /// count towards focus, but are not mentions of the entity (see the gazetteer's docs).
     pub(super) fn entities(&self, hits: &Hits) -> (Vec<Entity>, Vec<String>) {
         let by_entity = self.entity_hits(hits);
         let focus_countries = focus(self.country_weights(&by_entity));
         let mut entities: Vec<Entity> = by_entity
             .into_iter()
+            .filter_map(|(e, hits)| {
+                let hits: Vec<Hit> = hits.into_iter().filter(|(_, metonym)| !metonym).map(|(h, _)| h).collect();
+                (!hits.is_empty()).then_some((e, hits))
+            })
             .map(|(e, hits)| {
                 let entity = &self.gazetteer.entities[e as usize];
                 Entity {

@@ -162,8 +162,8 @@ pub struct Taxonomy {
     automaton: AhoCorasick,
     /// For each atom, the topics whose query mentions it: the only candidates to evaluate.
     atom_topics: Vec<Vec<u32>>,
-    /// For each atom, the entities it is an alias of.
-    atom_entities: Vec<Vec<u32>>,
+    /// For each atom, the entities it is a name of, and whether it is a metonym of each.
+    atom_entities: Vec<Vec<(u32, bool)>>,
     gazetteer: Gazetteer,
     /// The files this taxonomy was read from (the taxonomy, then its gazetteers).
     files: Vec<PathBuf>,

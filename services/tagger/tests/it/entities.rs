@@ -91,11 +91,26 @@ fn entities_on_russian_wikinews() {
         let ann = std::fs::read_to_string(file.with_extension("ann")).unwrap();
         let want: BTreeSet<String> = gold(&ann).into_iter().filter(|q| shipped.contains_key(q)).collect();
         let (title, body) = text.split_once('\n').unwrap_or((&text, ""));
-        let got: BTreeSet<String> = taxonomy
-            .tag(&[(Field::Title, title), (Field::Text, body)])
-            .entities
-            .into_iter()
-            .map(|e| e.id)
+        let entities = taxonomy.tag_in(Some("ru"), &[(Field::Title, title), (Field::Text, body)]).entities;
+        // What each entity was found as (its first mentions), to say why in an error.
+        let found_as = |id: &str| -> String {
+            let Some(e) = entities.iter().find(|e| e.id == id) else {
+                return String::new();
+            };
+            let words: BTreeSet<String> = e
+                .mentions
+                .iter()
+                .take(5)
+                .map(|m| {
+                    let field = if m.field == "title" { title } else { body };
+                    field.chars().skip(m.start as usize).take((m.end - m.start) as usize).collect()
+                })
+                .collect();
+            format!(" (as {})", words.into_iter().collect::<Vec<_>>().join(", "))
+        };
+        let got: BTreeSet<String> = entities
+            .iter()
+            .map(|e| e.id.clone())
             .filter(|id| shipped.contains_key(id))
             .collect();
         for id in want.union(&got) {
@@ -113,7 +128,12 @@ fn entities_on_russian_wikinews() {
                 }
             }
             if part == "tune" && w != g {
-                errors.push(format!("{} {stem} {id} {}: {title}", if g { "FP" } else { "FN" }, shipped[id]));
+                errors.push(format!(
+                    "{} {stem} {id} {}{}: {title}",
+                    if g { "FP" } else { "FN" },
+                    shipped[id],
+                    found_as(id)
+                ));
             }
         }
     }
