@@ -2,14 +2,17 @@
 """Writes deploy/gazetteer/{countries,people,organisations}.yaml from the seeds in
 scripts/gazetteer/entities/ and from data packages (see README.md):
 
-- the seed's ids, names, codes, roles, English aliases, cased aliases and hand-kept
+- the seed's ids, names, codes, roles, English aliases, cased aliases, metonyms (capitals
+  and seats of power: names that stand for the entity but name something else) and hand-kept
   Russian, Ukrainian and Chinese names;
 - for countries, the CLDR territory names (babel: ru, uk, zh, zh_Hant) and the iso-codes names
   (pycountry: name, official name, common name in ru, uk, zh_CN, zh_TW);
 - every case of every Russian name (pymorphy3 with pymorphy3-dicts-ru; see russian.py), with
   the forms that are also ordinary words moved to `cased` or dropped (the guard).
 
-The output is deterministic: aliases are deduplicated (on the tagger's folding: case, ё, one
+Metonyms go to their own field, `metonyms`, inflected and guarded as aliases are; a form that
+is both an alias and a metonym of an entity stays an alias. The output is deterministic:
+aliases and metonyms are deduplicated (on the tagger's folding: case, ё, one
 apostrophe) and sorted, and a rerun with the pinned packages writes the same bytes.
 
 Run from the repository root:
@@ -38,8 +41,10 @@ SEEDS = os.path.join(HERE, "entities")
 OUT = os.path.join(ROOT, "deploy", "gazetteer")
 FILES = ("countries", "people", "organisations")
 
-SEED_ONLY = {"sex", "ru", "ru_fixed", "ru_last", "ru_cased", "uk", "zh", "exclude"}
-OUTPUT_FIELDS = ("id", "name", "code", "country", "role", "aliases", "cased")
+SEED_ONLY = {"sex", "ru", "ru_fixed", "ru_last", "ru_cased", "uk", "zh", "exclude",
+             "ru_metonyms", "ru_metonyms_fixed", "uk_metonyms", "zh_metonyms"}
+OUTPUT_FIELDS = ("id", "name", "code", "country", "role", "aliases", "metonyms", "cased")
+LIST_FIELDS = ("aliases", "metonyms", "cased")
 
 HEADERS = {
     "countries": """\
@@ -49,9 +54,12 @@ HEADERS = {
 # (pymorphy3-dicts-ru: OpenCorpora, CC BY-SA 3.0). Do not edit by hand: edit the seed and
 # rerun the generator (scripts/gazetteer/README.md).
 # Each entity: id (Wikidata QID), name, code (ISO 3166-1 alpha-2), aliases (matched
-# case-insensitively on word boundaries: other names, demonyms, capitals and seats of power
-# used as metonyms, in English, Russian with every case, Ukrainian and Chinese), and cased
-# (matched only with exactly this case: short forms and forms that are also ordinary words).
+# case-insensitively on word boundaries: other names, abbreviations, demonyms and adjectives,
+# in English, Russian with every case, Ukrainian and Chinese), metonyms (matched like aliases:
+# names that stand for the country in news copy but name something else, i.e. capitals, seats
+# of power, a few cities and territories: they count for topic queries and focus countries,
+# but alone do not make the country a mentioned entity), and cased (matched only with exactly
+# this case: short forms and forms that are also ordinary words).
 # Chinese forms match as character sequences, so «中俄» style abbreviations are aliases of
 # both countries.
 """,
@@ -153,12 +161,14 @@ class Entity:
     def __init__(self, seed):
         self.seed = seed
         self.aliases = []  # (text, provenance)
+        self.metonyms = []
         self.cased = []
         self.guard = []  # (form, what, why)
+        self.dropped = []  # (metonym, why): metonyms left out because they are aliases
 
-    def add(self, text, how, cased=False):
+    def add(self, text, how, cased=False, metonym=False):
         text = " ".join(text.split())
-        (self.cased if cased else self.aliases).append((text, how))
+        (self.cased if cased else self.metonyms if metonym else self.aliases).append((text, how))
 
 
 # --- the guard's reference corpus ----------------------------------------------------------
@@ -233,8 +243,9 @@ def write_counts(lemmas):
             f.write(f"{lemma}\t{counts[lemma]}\n")
 
 
-def russian_forms(entity, names, mode):
-    """Inflects `names` and files each form, or moves it to cased or drops it (the guard)."""
+def russian_forms(entity, names, mode, metonym=False):
+    """Inflects `names` and files each form, or moves it to cased or drops it (the guard).
+    For metonyms there is no cased field: a form the guard would case is dropped."""
     seed = entity.seed
     sex = seed.get("sex", "m")
     for name in names:
@@ -244,20 +255,28 @@ def russian_forms(entity, names, mode):
             forms, own = russian.person_forms(name, sex, last_only=True)
         else:
             forms, own = russian.np_forms(name)
+        how = "ru-adj" if mode == "np" and not metonym and is_adjective(name) else "ru"
         for form in sorted(forms):
             for p in russian.competing_readings(form, own):
                 COMPETING.add(p.normal_form)
             bad = russian.unsafe_reading(form, own, LEMMA_COUNT)
             if bad is None:
-                entity.add(form, "ru")
+                entity.add(form, how, metonym=metonym)
                 continue
             why = f"also «{bad.normal_form}» ({bad.tag.POS}, p={bad.score:.2f}, {LEMMA_COUNT(bad.normal_form)} in corpus)"
-            if russian.is_function_word(bad):
-                entity.guard.append((form, "dropped", why))
+            if russian.is_function_word(bad) or metonym:
+                entity.guard.append((form, "dropped" + (" (a metonym: none is cased)" if metonym else ""), why))
             else:
                 cased = form[:1].upper() + form[1:]
                 entity.guard.append((form, f"cased as {cased}", why))
                 entity.add(cased, "ru-guard", cased=True)
+
+
+def is_adjective(name):
+    """Whether a seed's Russian or Ukrainian base form is an adjective: the seeds write
+    adjectives («российский», «український») and the first parts of compound adjectives
+    («российско», «американо») in lower case, and nothing else in lower case."""
+    return " " not in name and name[:1].islower()
 
 
 def build(kind, seed_file):
@@ -270,6 +289,8 @@ def build(kind, seed_file):
             code_of[seed["code"]] = e
         for a in seed.get("aliases", []):
             e.add(a, "seed")
+        for a in seed.get("metonyms", []):
+            e.add(a, "seed", metonym=True)
         for a in seed.get("cased", []):
             e.add(a, "seed", cased=True)
         ru = list(seed.get("ru", []))
@@ -287,44 +308,61 @@ def build(kind, seed_file):
             russian_forms(e, seed.get("ru_last", []), "person_last")
         else:
             russian_forms(e, ru, "np")
+        russian_forms(e, seed.get("ru_metonyms", []), "np", metonym=True)
         for a in seed.get("ru_fixed", []):
-            e.add(a, "ru-fixed")
+            e.add(a, "ru-adj" if is_adjective(a) else "ru-fixed")
+        for a in seed.get("ru_metonyms_fixed", []):
+            e.add(a, "ru-fixed", metonym=True)
         for a in seed.get("ru_cased", []):
             e.add(a, "ru-fixed", cased=True)
         for lang in ("uk", "zh"):
             for a in seed.get(lang, []):
-                e.add(a, lang)
+                e.add(a, lang + "-adj" if lang == "uk" and is_adjective(a) else lang)
+            for a in seed.get(lang + "_metonyms", []):
+                e.add(a, lang, metonym=True)
     for pair, codes in (seed_file.get("pairs") or {}).items():
         for code in codes:
             code_of[code].add(pair, "zh-pair")
     return entities
 
 
-def finish(entity):
-    """The entity as the gazetteer has it: aliases deduplicated on folding and sorted, the
-    name and the case-insensitive aliases removed from cased, excluded forms removed."""
-    seed = entity.seed
-    exclude = {fold(x) for x in seed.get("exclude", [])}
-    taken = {fold(seed["name"])} | exclude
-    aliases = {}
-    for text, _ in entity.aliases:
+def one_spelling(texts, taken):
+    """{folded: text}: one spelling per folded form, the one with ё (the dictionary's), else
+    the first in sort order, so the choice does not depend on the order of the sources."""
+    out = {}
+    for text in texts:
         k = fold(text)
         if k in taken:
             continue
-        # One spelling per folded form: the one with ё (the dictionary's), else the first in
-        # sort order, so the choice does not depend on the order of the sources.
-        best = aliases.get(k)
+        best = out.get(k)
         if best is None or spelling_key(text) < spelling_key(best):
-            aliases[k] = text
+            out[k] = text
+    return out
+
+
+def finish(entity):
+    """The entity as the gazetteer has it: aliases and metonyms deduplicated on folding and
+    sorted; a form that is both an alias (or a cased alias) and a metonym stays an alias; the
+    name and the case-insensitive aliases removed from cased; excluded forms removed."""
+    seed = entity.seed
+    exclude = {fold(x) for x in seed.get("exclude", [])}
+    taken = {fold(seed["name"])} | exclude
+    aliases = one_spelling((t for t, _ in entity.aliases), taken)
     cased = {}
     for text, _ in entity.cased:
         if fold(text) in aliases or fold(text) in taken:
             continue  # already matched case-insensitively, or excluded
         cased[text] = text
+    as_alias = set(aliases) | {fold(t) for t in cased}
+    metonyms = one_spelling((t for t, _ in entity.metonyms), taken)
+    for k in sorted(set(metonyms) & as_alias):
+        entity.dropped.append((metonyms.pop(k), "also an alias"))
     out = {}
     for f in OUTPUT_FIELDS:
         if f == "aliases":
             v = sorted(aliases.values(), key=sort_key)
+        elif f == "metonyms":
+            v = sorted(metonyms.values(), key=sort_key)
         elif f == "cased":
             v = sorted(cased.values(), key=sort_key)
         else:
@@ -388,7 +426,7 @@ def render(name, kind, entities):
                 continue
             lead = "  - " if first else "    "
             first = False
-            if f in ("aliases", "cased"):
+            if f in LIST_FIELDS:
                 out.append(flow_list(f, e[f]).replace("    ", lead, 1))
             else:
                 out.append(f"{lead}{f}: {scalar(e[f])}")
@@ -406,8 +444,10 @@ def validate(name, text, ids):
         ids.add(e["id"])
         if data["kind"] == "country":
             assert re.fullmatch(r"[A-Z]{2}", e.get("code") or ""), (name, e["id"], e.get("code"))
-        for a in [e["name"]] + e.get("aliases", []) + e.get("cased", []):
+        for a in [e["name"]] + e.get("aliases", []) + e.get("metonyms", []) + e.get("cased", []):
             assert isinstance(a, str) and any(c.isalnum() for c in a), (name, e["id"], a)
+        assert not {fold(a) for a in e.get("metonyms", [])} & {fold(a) for a in [e["name"]] + e.get(
+            "aliases", []) + e.get("cased", [])}, (name, e["id"], "a metonym is also an alias")
 
 
 COMPETING = set()
@@ -432,6 +472,7 @@ def main():
     stale = False
     ids = set()
     all_aliases = {}
+    all_metonyms = {}
     for name in FILES:
         with open(os.path.join(SEEDS, name + ".yaml"), encoding="utf-8") as f:
             seed_file = yaml.safe_load(f)
@@ -446,10 +487,14 @@ def main():
         for e in finished:
             for a in [e["name"]] + e.get("aliases", []):
                 all_aliases.setdefault(fold(a), set()).add(e["id"])
+            for a in e.get("metonyms", []):
+                all_metonyms.setdefault(fold(a), set()).add(e["id"])
         if report:
             for e in entities:
                 for form, what, why in e.guard:
                     print(f"guard\t{e.seed['id']}\t{form}\t{what}\t{why}")
+                for form, why in e.dropped:
+                    print(f"metonym\t{e.seed['id']}\t{form}\tleft out: {why}")
         path = os.path.join(OUT, name + ".yaml")
         if check:
             with open(path, encoding="utf-8") as f:
@@ -460,7 +505,8 @@ def main():
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
             n = sum(len(e.get("aliases", [])) + len(e.get("cased", [])) for e in finished)
-            print(f"{path}: {len(finished)} entities, {n} aliases")
+            m = sum(len(e.get("metonyms", [])) for e in finished)
+            print(f"{path}: {len(finished)} entities, {n} aliases, {m} metonyms")
     if LEMMA_COUNT.missing:
         print(f"lemma-counts.tsv lacks {len(LEMMA_COUNT.missing)} lemmas (counted as common): "
               "run generate.py --count", file=sys.stderr)
@@ -469,6 +515,11 @@ def main():
         for k, owners in sorted(all_aliases.items()):
             if len(owners) > 1:
                 print(f"shared\t{k}\t{' '.join(sorted(owners))}")
+        for k, owners in sorted(all_metonyms.items()):
+            others = all_aliases.get(k, set()) - owners
+            if len(owners) > 1 or others:
+                print(f"shared-metonym\t{k}\t{' '.join(sorted(owners))}"
+                      + (f"\talias of {' '.join(sorted(others))}" if others else ""))
     sys.exit(1 if stale else 0)
 
 
