@@ -43,8 +43,8 @@ FILES = ("countries", "people", "organisations")
 
 SEED_ONLY = {"sex", "ru", "ru_fixed", "ru_last", "ru_cased", "uk", "zh", "exclude",
              "ru_metonyms", "ru_metonyms_fixed", "uk_metonyms", "zh_metonyms"}
-OUTPUT_FIELDS = ("id", "name", "code", "country", "role", "aliases", "metonyms", "cased")
-LIST_FIELDS = ("aliases", "metonyms", "cased")
+OUTPUT_FIELDS = ("id", "name", "code", "country", "role", "aliases", "metonyms", "cased", "except")
+LIST_FIELDS = ("aliases", "metonyms", "cased", "except")
 
 HEADERS = {
     "countries": """\
@@ -365,6 +365,8 @@ def finish(entity):
             v = sorted(metonyms.values(), key=sort_key)
         elif f == "cased":
             v = sorted(cased.values(), key=sort_key)
+        elif f == "except":
+            v = sorted(set(seed.get(f, [])), key=sort_key)
         else:
             v = seed.get(f)
         if v:

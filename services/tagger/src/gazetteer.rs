@@ -11,6 +11,7 @@
 //!     aliases: [Russian Federation, Russian, Moscow, Kremlin, Россия, 俄罗斯]
 //!     cased: [RF]          # aliases matched only with exactly this case
 //!     metonyms: [Moscow, Kremlin, Москва, 莫斯科]
+//!     except: [埃塞俄比亚]  # longer names holding one of its names that are not the entity
 //! ```
 //!
 //! A metonym is a name that stands for the entity in news copy but names something else: a
@@ -68,6 +69,12 @@ pub struct EntityDef {
     /// case-insensitively; see the module docs.
     #[serde(default)]
     pub metonyms: Vec<String>,
+    /// `except`: longer names that contain one of the entity's names but are not the entity
+    /// («埃塞俄比亚», Ethiopia, holds «俄», Russia's one-character name): the entity's names
+    /// inside an occurrence of one of these do not count. (A name inside a longer name of
+    /// another entity never counts: «俄» in «白俄罗斯» is Belarus.)
+    #[serde(default)]
+    pub except: Vec<String>,
 }
 
 /// A loaded entity.
@@ -163,7 +170,11 @@ impl Gazetteer {
                 Kind::Organisation => EntityKind::Organisation,
             };
             let entity = GazEntity { def, kind };
-            if let Some((bad, _)) = entity.names().find(|(n, _)| text::words(n).is_empty()) {
+            if let Some((bad, _)) = entity
+                .names()
+                .chain(entity.def.except.iter().map(|n| (n.as_str(), false)))
+                .find(|(n, _)| text::words(n).is_empty())
+            {
                 return Err(GazetteerError::Entity {
                     path: name.to_string(),
                     id: entity.def.id.clone(),

@@ -759,3 +759,39 @@ fn vocabularies_and_lang_in_a_taxonomy_file() {
     let err = Taxonomy::parse(bad, gazetteer()).unwrap_err().to_string();
     assert!(err.contains("vocabulary \"talks\": query error at column 6"), "{err}");
 }
+
+#[test]
+fn a_name_inside_a_longer_name_of_another_entity_is_not_a_mention() {
+    let mut g = Gazetteer::default();
+    g.add(
+        "countries",
+        "kind: country\nentities:\n\
+         \x20 - {id: Q159, name: Russia, code: RU, aliases: [俄罗斯, 俄], except: [埃塞俄比亚]}\n\
+         \x20 - {id: Q184, name: Belarus, code: BY, aliases: [白俄罗斯]}\n\
+         \x20 - {id: Q884, name: South Korea, code: KR, aliases: [Korea]}\n\
+         \x20 - {id: Q423, name: North Korea, code: KP, aliases: [North Korea]}\n",
+    )
+    .unwrap();
+    let taxonomy = Taxonomy::compile(
+        vec![TopicDef {
+            slug: "ru".into(),
+            label: "RU".into(),
+            description: String::new(),
+            parent: None,
+            query: "country:RU".into(),
+            min_score: 0.0,
+        }],
+        g,
+    )
+    .unwrap();
+    let ids = |title: &str| -> Vec<String> {
+        let tags = taxonomy.tag(&[(Field::Title, title)]);
+        assert_eq!(tags.topics.is_empty(), !tags.entities.iter().any(|e| e.id == "Q159"), "{title}");
+        tags.entities.into_iter().map(|e| e.id).collect()
+    };
+    assert_eq!(ids("白俄罗斯总统访华"), vec!["Q184"]);
+    assert_eq!(ids("埃塞俄比亚总理访华"), Vec::<String>::new());
+    assert_eq!(ids("俄方与白俄罗斯"), vec!["Q184", "Q159"], "one mention each, by name");
+    assert_eq!(ids("North Korea fires a missile"), vec!["Q423"]);
+    assert_eq!(ids("Korea and North Korea"), vec!["Q423", "Q884"]);
+}

@@ -34,6 +34,16 @@ impl Taxonomy {
             }
             entity_atoms.push(atoms);
         }
+        let mut atom_excepts: Vec<Vec<u32>> = Vec::new();
+        for (e, entity) in gazetteer.entities.iter().enumerate() {
+            for name in &entity.def.except {
+                let id = builder.atom(&text::words(name), false, None);
+                if atom_excepts.len() <= id as usize {
+                    atom_excepts.resize(id as usize + 1, Vec::new());
+                }
+                atom_excepts[id as usize].push(e as u32);
+            }
+        }
 
         let mut topics = Vec::new();
         let mut slugs = HashSet::new();
@@ -140,6 +150,7 @@ impl Taxonomy {
             }
         }
         atom_entities.resize(builder.atoms.len(), Vec::new());
+        atom_excepts.resize(builder.atoms.len(), Vec::new());
         // Always the contiguous NFA, which the crate picks anyway past 100 patterns (the
         // shipped taxonomy has over a thousand). For fewer it would build a DFA, whose construction
         // is quadratic in a long pattern of repeated words: one query term of 20,000 words
@@ -157,6 +168,7 @@ impl Taxonomy {
             automaton,
             atom_topics,
             atom_entities,
+            atom_excepts,
             gazetteer,
             files: Vec::new(),
         })

@@ -82,10 +82,55 @@ impl Taxonomy {
         for list in hits.by_atom.values_mut() {
             list.sort_by_key(|h| (h.field, h.tok));
         }
+        self.drop_inner_names(&mut hits);
         if self.uses_focus {
             hits.focus = focus(self.country_weights(&self.entity_hits(&hits)));
         }
         hits
+    }
+
+    /// Drops the occurrences of an entity's name that lie inside a longer occurrence of a name
+    /// of other entities only, or of a name the entity excepts (see the gazetteer's `except`):
+    /// «俄» (Russia) in «白俄罗斯» (Belarus) or «埃塞俄比亚» (Ethiopia), «Korea» in «North Korea».
+    fn drop_inner_names(&self, hits: &mut Hits) {
+        let named = |atom: u32| !self.atom_entities[atom as usize].is_empty();
+        let excepting = |atom: u32| !self.atom_excepts[atom as usize].is_empty();
+        // Every occurrence of a name, or of an except name: (field, first word, end, atom).
+        let mut spans: Vec<(Field, u32, u32, u32)> = hits
+            .by_atom
+            .iter()
+            .filter(|(atom, _)| named(**atom) || excepting(**atom))
+            .flat_map(|(&atom, list)| list.iter().map(move |h| (h.field, h.tok, h.tok + h.len, atom)))
+            .collect();
+        if spans.len() < 2 {
+            return;
+        }
+        spans.sort_unstable();
+        let entities = |atom: u32| self.atom_entities[atom as usize].iter().map(|(e, _)| *e);
+        // Whether an occurrence of `outer` hides one of `inner` inside it.
+        let hides = |outer: u32, inner: u32| {
+            self.atom_excepts[outer as usize]
+                .iter()
+                .any(|e| entities(inner).any(|i| i == *e))
+                || (named(outer) && !entities(outer).any(|o| entities(inner).any(|i| i == o)))
+        };
+        for (&atom, list) in hits.by_atom.iter_mut() {
+            if !named(atom) {
+                continue;
+            }
+            list.retain(|h| {
+                let end = h.tok + h.len;
+                // Spans that start at or before this one, nearest first; a name is a few
+                // dozen words at most.
+                let upto = spans.partition_point(|s| (s.0, s.1) <= (h.field, h.tok));
+                !spans[..upto]
+                    .iter()
+                    .rev()
+                    .take_while(|s| s.0 == h.field && s.1 + 64 >= h.tok)
+                    .any(|s| s.2 >= end && s.2 - s.1 > h.len && hides(s.3, atom))
+            });
+        }
+        hits.by_atom.retain(|_, list| !list.is_empty());
     }
 
     /// The topics, entities and focus countries of an article's fields, its language unknown

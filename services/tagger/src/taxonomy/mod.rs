@@ -164,6 +164,8 @@ pub struct Taxonomy {
     atom_topics: Vec<Vec<u32>>,
     /// For each atom, the entities it is a name of, and whether it is a metonym of each.
     atom_entities: Vec<Vec<(u32, bool)>>,
+    /// For each atom, the entities it is an `except` name of.
+    atom_excepts: Vec<Vec<u32>>,
     gazetteer: Gazetteer,
     /// The files this taxonomy was read from (the taxonomy, then its gazetteers).
     files: Vec<PathBuf>,
