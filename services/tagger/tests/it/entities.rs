@@ -19,8 +19,9 @@ use std::path::{Path, PathBuf};
 use sha2::Digest as _;
 use tagger::{Field, Taxonomy};
 
-/// Floors on each half: (precision, recall), micro-averaged over every shipped entity.
-const FLOORS: &[(&str, f64, f64)] = &[("tune", 0.0, 0.0), ("measure", 0.0, 0.0)];
+/// Floors on each half: (precision, recall), micro-averaged over every shipped entity; what
+/// the gazetteer achieves, rounded down (the target is 0.95 for both).
+const FLOORS: &[(&str, f64, f64)] = &[("tune", 0.91, 0.98), ("measure", 0.91, 0.99)];
 
 /// NEREL links some mentions of Taiwan to the island (Q22502), not the state (Q865) the
 /// gazetteer ships; such a link counts as Taiwan.
