@@ -277,12 +277,21 @@ pub fn clean_using(
         raw.updated_at.filter(plausible),
         &mut provenance,
     );
-    let mut language = pick(
-        "language",
-        meta.language,
-        raw.language.as_deref().and_then(meta::normalize_language),
-        &mut provenance,
-    );
+    // The language the feeds file gives the feed wins: the operator knows it, where pages and
+    // feeds often declare a template's.
+    let configured = raw.feed.language.as_deref().and_then(meta::normalize_language);
+    let mut language = match configured {
+        Some(configured) => {
+            provenance.insert("language".into(), From::Feed.as_str().into());
+            Some(configured)
+        }
+        None => pick(
+            "language",
+            meta.language,
+            raw.language.as_deref().and_then(meta::normalize_language),
+            &mut provenance,
+        ),
+    };
     if language.is_none()
         && let Some(detected) = detect_language(&text)
     {
@@ -376,6 +385,7 @@ pub fn extract_document(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Re
             url: url.unwrap_or_default().to_string(),
             name: None,
             tags: Vec::new(),
+            language: None,
         },
         guid: None,
         url: url.map(str::to_string),

@@ -40,6 +40,7 @@ fn raw() -> RawRecord {
             url: "https://www.example.com/feed.xml".into(),
             name: Some("Example".into()),
             tags: vec![],
+            language: None,
         },
         guid: None,
         url: Some("https://www.example.com/world/story?utm_source=rss".into()),
@@ -256,6 +257,22 @@ fn language_is_detected_when_nobody_says() {
     let a = clean(&item, Utc::now()).unwrap().article;
     assert_eq!(a.language.as_deref(), Some("de"));
     assert_eq!(a.extraction.provenance["language"], "detected");
+}
+
+#[test]
+fn the_language_the_feeds_file_gives_wins() {
+    let mut item = raw();
+    // The feed declares a template's language; the text is Russian; the operator says `ru`.
+    item.language = Some("en-us".into());
+    item.feed.language = Some("ru".into());
+    item.summary = Some("<p>Россия и Китай подписали соглашение о поставках газа.</p>".into());
+    let a = clean(&item, Utc::now()).unwrap().article;
+    assert_eq!(a.language.as_deref(), Some("ru"));
+    assert_eq!(a.extraction.provenance["language"], "feed");
+    // Without it, the feed's declaration stands.
+    item.feed.language = None;
+    let a = clean(&item, Utc::now()).unwrap().article;
+    assert!(a.language.as_deref().is_some_and(|l| l.starts_with("en")), "{:?}", a.language);
 }
 
 #[test]

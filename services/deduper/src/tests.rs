@@ -36,6 +36,7 @@ fn cleaned(url: &str, title: &str, text: &str) -> CleanedRecord {
                 url: "https://example.com/feed".into(),
                 name: None,
                 tags: vec![],
+                language: None,
             },
             source: Source {
                 domain: "example.com".into(),

@@ -43,6 +43,11 @@ pub struct FeedEntry {
     /// `tags`: free-form labels (region, language...) carried in every record.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// `language`: the feed's language (BCP 47: `ru`, `uk`, `zh-Hans`), when the operator
+    /// knows it: every article from the feed is in it, whatever the feed, its items or the
+    /// pages declare (feeds often declare a template's `en-us`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -285,6 +290,15 @@ impl FeedEntry {
     }
 }
 
+/// Whether `tag` is shaped as a BCP 47 language tag: `ru`, `zh-Hans`, `pt-BR`.
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or_default();
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
 impl FeedsFile {
     /// Reads and validates a feeds file.
     pub fn load(path: &Path) -> Result<FeedsFile, FeedsError> {
@@ -325,6 +339,13 @@ impl FeedsFile {
             }
             if feed.min_interval_secs == Some(0) {
                 return Err(fail("min_interval_secs must be at least 1"));
+            }
+            if let Some(language) = &feed.language {
+                if !is_language_tag(language) {
+                    return Err(fail(
+                        "the language must be a BCP 47 tag: a two- or three-letter code, then subtags (ru, uk, zh-Hans)",
+                    ));
+                }
             }
             feed.http.check().map_err(|message| fail(&message))?;
         }
@@ -412,6 +433,10 @@ mod tests {
         assert!(e.contains("min_interval_secs"), "{e}");
         let e = err("feeds:\n  - url: https://a.example/rss\n  - urll: https://b.example/rss\n");
         assert!(e.contains("feeds[1]") && e.contains("urll"), "{e}");
+        let e = err("feeds:\n  - url: https://a.example/rss\n    language: russian\n");
+        assert!(e.contains("feeds[0]") && e.contains("BCP 47"), "{e}");
+        let ok = FeedsFile::parse("feeds:\n  - url: https://a.example/rss\n    language: zh-Hans\n", "f").unwrap();
+        assert_eq!(ok.feeds[0].language.as_deref(), Some("zh-Hans"));
         let e = err("feeds:\n  - url: https://a.example/rss\n    fetch_article: sometimes\n");
         assert!(e.contains("sometimes"), "{e}");
         let e = err("feeds:\n  - url: https://a.example/rss\n    http:\n      proxy: http://user:pw@proxy:3128\n");

@@ -79,6 +79,7 @@ pub fn parse_document(
         url: feed.url.clone(),
         name: feed.name.clone().or_else(|| title.clone()),
         tags: feed.tags.clone(),
+        language: feed.language.clone(),
     };
     let language = parsed.language.clone();
     let link = |rel: &str| {
@@ -149,7 +150,7 @@ pub fn parse_document(
             // No date, or a nonsensical one: the first sighting (never 1970).
             published_at: Some(own_date.unwrap_or(fetched_at)),
             updated_at: sane_date(entry.updated, fetched_at),
-            language: entry.language.or_else(|| language.clone()),
+            language: feed.language.clone().or(entry.language).or_else(|| language.clone()),
             lead_image,
             page: None,
             article_fetch: None,

@@ -1126,3 +1126,26 @@ fn non_english_feeds_in_legacy_charsets_keep_their_text_and_dates() {
         assert_eq!(record.published_at, Some(expected), "{label}");
     }
 }
+
+/// A feed's language from the feeds file wins over the template's `en-us` the feed declares,
+/// and reaches the record with the feed.
+#[test]
+fn the_configured_language_of_a_feed_wins() {
+    let xml = "<rss version=\"2.0\"><channel><title>ТАСС</title><language>en-us</language>\
+               <item><title>Россия и Китай подписали соглашение</title><link>https://tass.example/1</link></item>\
+               </channel></rss>";
+    let parse = |entry: &FeedEntry| {
+        parse_document(entry, xml.as_bytes(), Some("application/rss+xml"), "https://tass.example/", Utc::now())
+            .unwrap()
+            .records
+            .remove(0)
+    };
+    let plain = parse(&feed("https://tass.example/rss"));
+    assert_eq!((plain.language.as_deref(), plain.feed.language.as_deref()), (Some("en-us"), None));
+    let configured = FeedEntry {
+        language: Some("ru".into()),
+        ..feed("https://tass.example/rss")
+    };
+    let record = parse(&configured);
+    assert_eq!((record.language.as_deref(), record.feed.language.as_deref()), (Some("ru"), Some("ru")));
+}

@@ -100,6 +100,7 @@ fn records(n: usize) -> Vec<(String, Vec<u8>)> {
                     url: format!("https://bench{copy}.example/feed"),
                     name: Some(format!("Bench desk {copy}")),
                     tags: Vec::new(),
+                    language: None,
                 },
                 guid: None,
                 url: Some(link),

@@ -55,6 +55,10 @@ pub struct FeedRef {
     /// Free-form tags from the feeds file (region, language, outlet kind...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The feed's language from the feeds file (BCP 47), if given: the article's language,
+    /// whatever the feed, the item or the page declare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// An article page fetched from the item's link (when the feed asks for full articles).

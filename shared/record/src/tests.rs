@@ -10,6 +10,7 @@ fn sample_article() -> Article {
             url: "https://example.com/feed.xml".into(),
             name: Some("Example".into()),
             tags: vec![],
+            language: None,
         },
         source: Source {
             domain: "example.com".into(),

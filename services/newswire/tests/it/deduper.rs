@@ -25,6 +25,7 @@ fn article(url: &str, title: &str, text: &str) -> CleanedRecord {
                 url: format!("https://{domain}/feed"),
                 name: None,
                 tags: vec![],
+                language: None,
             },
             source: Source { domain, name: None },
             title: title.into(),
