@@ -82,11 +82,16 @@ impl Taxonomy {
             positive.dedup();
             let unanchored_error =
                 fail("the query would match an article that contains none of its terms (a NOT on its own?)".into());
+            let mut positive_by_atom: AtomMap<Vec<u32>> = AtomMap::default();
+            for &l in &positive {
+                positive_by_atom.entry(leaves[l as usize].atom).or_default().push(l);
+            }
             let topic = Topic {
                 def,
                 leaves,
                 root,
                 positive,
+                positive_by_atom,
                 parent: None,
             };
             if topic.positive.is_empty() || topic.eval(&topic.root, &Hits::default()) {

@@ -235,7 +235,7 @@ impl Topic {
     /// first left occurrence that has a partner, with its first partner).
     pub(super) fn near(&self, left: &[u32], right: &[u32], distance: u32, hits: &Hits) -> Option<(Hit, Hit)> {
         let side = |leaves: &[u32]| -> Vec<Hit> {
-            self.distinct(leaves)
+            self.distinct(leaves.iter().copied().filter(|&l| hits.by_atom.contains_key(&self.leaves[l as usize].atom)))
                 .flat_map(|l| hits.of(&self.leaves[l as usize]).copied())
                 .collect()
         };
@@ -246,9 +246,9 @@ impl Topic {
     /// repeat finds exactly the occurrences of the first, so it adds nothing but work (a query
     /// naming one word 4,000 times made 4,000 copies of its every occurrence; found by
     /// fuzzing).
-    fn distinct<'a>(&'a self, leaves: &'a [u32]) -> impl Iterator<Item = u32> + 'a {
+    fn distinct<'a>(&'a self, leaves: impl Iterator<Item = u32> + 'a) -> impl Iterator<Item = u32> + 'a {
         let mut seen = HashSet::new();
-        leaves.iter().copied().filter(move |&l| {
+        leaves.filter(move |&l| {
             let leaf = &self.leaves[l as usize];
             seen.insert((leaf.atom, leaf.field, leaf.except.as_slice()))
         })
@@ -260,7 +260,16 @@ impl Topic {
         let mut grouped: BTreeMap<(String, Field), Vec<Span>> = BTreeMap::new();
         let mut score = 0.0;
         let mut all: Vec<(u32, Hit)> = Vec::new();
-        for l in self.distinct(&self.positive) {
+        // The positive leaves whose atoms the article has, in leaf order.
+        let mut present: Vec<u32> = hits
+            .by_atom
+            .keys()
+            .filter_map(|atom| self.positive_by_atom.get(atom))
+            .flatten()
+            .copied()
+            .collect();
+        present.sort_unstable();
+        for l in self.distinct(present.into_iter()) {
             let leaf = &self.leaves[l as usize];
             all.extend(hits.of(leaf).map(|h| (l, *h)));
         }

@@ -117,6 +117,9 @@ struct Topic {
     root: Node,
     /// Leaves not under a NOT: the ones that score and are shown as highlights.
     positive: Vec<u32>,
+    /// The positive leaves of each atom, in leaf order: an article's evidence is read from
+    /// the atoms it has, not from every leaf (an `actors:` reference has hundreds).
+    positive_by_atom: AtomMap<Vec<u32>>,
     /// The index of `def.parent` among the taxonomy's topics.
     parent: Option<u32>,
 }
@@ -144,10 +147,32 @@ pub struct Tags {
     pub focus_countries: Vec<String>,
 }
 
+/// Hashes an atom id (a small integer) by one multiplication: the maps keyed by atom are
+/// looked up for every term of every candidate topic, where SipHash cost most of the time.
+#[derive(Debug, Default, Clone, Copy)]
+struct AtomHasher(u64);
+
+impl std::hash::Hasher for AtomHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (u64::from(n) ^ self.0).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by atom id.
+type AtomMap<V> = HashMap<u32, V, std::hash::BuildHasherDefault<AtomHasher>>;
+
 /// The atoms found in one article.
 #[derive(Debug, Default)]
 struct Hits {
-    by_atom: HashMap<u32, Vec<Hit>>,
+    by_atom: AtomMap<Vec<Hit>>,
     /// The article's focus countries (computed only when some topic asks about them).
     focus: Vec<String>,
     /// The article's language, its primary subtag lower-cased (`zh` for `zh-Hant`), if known.
