@@ -272,7 +272,11 @@ fn the_language_the_feeds_file_gives_wins() {
     // Without it, the feed's declaration stands.
     item.feed.language = None;
     let a = clean(&item, Utc::now()).unwrap().article;
-    assert!(a.language.as_deref().is_some_and(|l| l.starts_with("en")), "{:?}", a.language);
+    assert!(
+        a.language.as_deref().is_some_and(|l| l.starts_with("en")),
+        "{:?}",
+        a.language
+    );
 }
 
 #[test]

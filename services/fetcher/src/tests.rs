@@ -1135,17 +1135,29 @@ fn the_configured_language_of_a_feed_wins() {
                <item><title>Россия и Китай подписали соглашение</title><link>https://tass.example/1</link></item>\
                </channel></rss>";
     let parse = |entry: &FeedEntry| {
-        parse_document(entry, xml.as_bytes(), Some("application/rss+xml"), "https://tass.example/", Utc::now())
-            .unwrap()
-            .records
-            .remove(0)
+        parse_document(
+            entry,
+            xml.as_bytes(),
+            Some("application/rss+xml"),
+            "https://tass.example/",
+            Utc::now(),
+        )
+        .unwrap()
+        .records
+        .remove(0)
     };
     let plain = parse(&feed("https://tass.example/rss"));
-    assert_eq!((plain.language.as_deref(), plain.feed.language.as_deref()), (Some("en-us"), None));
+    assert_eq!(
+        (plain.language.as_deref(), plain.feed.language.as_deref()),
+        (Some("en-us"), None)
+    );
     let configured = FeedEntry {
         language: Some("ru".into()),
         ..feed("https://tass.example/rss")
     };
     let record = parse(&configured);
-    assert_eq!((record.language.as_deref(), record.feed.language.as_deref()), (Some("ru"), Some("ru")));
+    assert_eq!(
+        (record.language.as_deref(), record.feed.language.as_deref()),
+        (Some("ru"), Some("ru"))
+    );
 }

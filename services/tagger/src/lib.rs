@@ -151,11 +151,14 @@ impl Tagger {
     /// Tags one article at time `now`.
     pub fn tag(&self, unique: UniqueRecord, now: DateTime<Utc>) -> EnrichedRecord {
         let mut article = unique.article;
-        let tags = self.taxonomy.current().tag_in(article.language.as_deref(), &[
-            (Field::Title, article.title.as_str()),
-            (Field::Summary, article.summary.as_deref().unwrap_or_default()),
-            (Field::Text, article.text.as_str()),
-        ]);
+        let tags = self.taxonomy.current().tag_in(
+            article.language.as_deref(),
+            &[
+                (Field::Title, article.title.as_str()),
+                (Field::Summary, article.summary.as_deref().unwrap_or_default()),
+                (Field::Text, article.text.as_str()),
+            ],
+        );
         article.timestamps.tagged_at = Some(now);
         EnrichedRecord {
             schema_version: EnrichedRecord::SCHEMA_VERSION,

@@ -356,11 +356,21 @@ impl Parser<'_> {
         if self.expanding.iter().any(|n| n == name) {
             return err(
                 pos,
-                format!("@{name} uses itself: {} -> @{name}", self.expanding.iter().map(|n| format!("@{n}")).collect::<Vec<_>>().join(" -> ")),
+                format!(
+                    "@{name} uses itself: {} -> @{name}",
+                    self.expanding
+                        .iter()
+                        .map(|n| format!("@{n}"))
+                        .collect::<Vec<_>>()
+                        .join(" -> ")
+                ),
             );
         }
         if self.depth == MAX_DEPTH {
-            return err(pos, format!("the query nests more than {MAX_DEPTH} levels deep (vocabularies inside vocabularies)"));
+            return err(
+                pos,
+                format!("the query nests more than {MAX_DEPTH} levels deep (vocabularies inside vocabularies)"),
+            );
         }
         self.expanding.push(name.to_string());
         let mut items = Vec::new();
@@ -381,7 +391,11 @@ impl Parser<'_> {
             }
         }
         self.expanding.pop();
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::Or(items)
+        })
     }
 
     /// `parse` one level deeper, at query position `pos`.
@@ -530,7 +544,10 @@ impl Parser<'_> {
                         _ => None,
                     };
                     let Some(langs) = langs else {
-                        return err(pos, "'lang:' needs languages and a term or group, e.g. lang:ru,uk (...)");
+                        return err(
+                            pos,
+                            "'lang:' needs languages and a term or group, e.g. lang:ru,uk (...)",
+                        );
                     };
                     let inner = self.nested(pos, |p| p.primary(field))?;
                     Ok(Expr::And(vec![Expr::Lang(langs), inner]))
@@ -714,7 +731,11 @@ mod tests {
         [
             (
                 "talks",
-                vec![entry(Some("en"), "talks OR negotiat*"), entry(Some("ru"), "переговоры"), entry(Some("zh"), "会谈")],
+                vec![
+                    entry(Some("en"), "talks OR negotiat*"),
+                    entry(Some("ru"), "переговоры"),
+                    entry(Some("zh"), "会谈"),
+                ],
             ),
             ("meet", vec![entry(None, "@talks OR summit")]),
             ("loop", vec![entry(None, "a OR @loop2")]),
@@ -734,27 +755,59 @@ mod tests {
 
     #[test]
     fn vocabularies_stand_where_they_are_used() {
-        check_with("@talks", "(OR (OR [talks@en] [negotiat*@en]) [переговоры@ru] [会 谈@zh])");
+        check_with(
+            "@talks",
+            "(OR (OR [talks@en] [negotiat*@en]) [переговоры@ru] [会 谈@zh])",
+        );
         check_with(
             "title:@talks AND x",
             "(AND (OR (OR title:[talks@en] title:[negotiat*@en]) title:[переговоры@ru] title:[会 谈@zh]) [x])",
         );
         // A vocabulary in a vocabulary keeps the inner entries' languages.
-        check_with("@meet", "(OR (OR (OR [talks@en] [negotiat*@en]) [переговоры@ru] [会 谈@zh]) [summit])");
+        check_with(
+            "@meet",
+            "(OR (OR (OR [talks@en] [negotiat*@en]) [переговоры@ru] [会 谈@zh]) [summit])",
+        );
         check_with("lang:ru,uk (a OR b)", "(AND <lang=ru,uk> (OR [a] [b]))");
-        check_with("lang:zh-Hant @talks", "(AND <lang=zh> (OR (OR [talks@en] [negotiat*@en]) [переговоры@ru] [会 谈@zh]))");
+        check_with(
+            "lang:zh-Hant @talks",
+            "(AND <lang=zh> (OR (OR [talks@en] [negotiat*@en]) [переговоры@ru] [会 谈@zh]))",
+        );
     }
 
     #[test]
     fn vocabulary_errors_say_which_and_where() {
         let e = |q: &str| parse_with(q, &vocabularies()).unwrap_err().to_string();
-        assert_eq!(e("x OR @nope"), "at column 6: @nope is not a vocabulary (the taxonomy's: @broken, @loop, @loop2, @meet, @talks)");
-        assert_eq!(parse("@talks").unwrap_err().to_string(), "at column 1: @talks is not a vocabulary (the taxonomy defines none)");
-        assert_eq!(e("@loop"), "at column 1: in @loop, at column 6: in @loop2, at column 1: @loop uses itself: @loop -> @loop2 -> @loop");
-        assert_eq!(e("@broken"), "at column 1: in @broken (ru), at column 6: the query ends where a term was expected");
-        assert_eq!(e("@Talks"), "at column 1: a vocabulary is '@' and a name of lower-case letters, digits, '-' or '_', e.g. @talks");
-        assert!(e("lang:russian x").contains("'lang:' needs languages"), "{}", e("lang:russian x"));
-        assert!(e("lang:ru").contains("the query ends where a term was expected"), "{}", e("lang:ru"));
+        assert_eq!(
+            e("x OR @nope"),
+            "at column 6: @nope is not a vocabulary (the taxonomy's: @broken, @loop, @loop2, @meet, @talks)"
+        );
+        assert_eq!(
+            parse("@talks").unwrap_err().to_string(),
+            "at column 1: @talks is not a vocabulary (the taxonomy defines none)"
+        );
+        assert_eq!(
+            e("@loop"),
+            "at column 1: in @loop, at column 6: in @loop2, at column 1: @loop uses itself: @loop -> @loop2 -> @loop"
+        );
+        assert_eq!(
+            e("@broken"),
+            "at column 1: in @broken (ru), at column 6: the query ends where a term was expected"
+        );
+        assert_eq!(
+            e("@Talks"),
+            "at column 1: a vocabulary is '@' and a name of lower-case letters, digits, '-' or '_', e.g. @talks"
+        );
+        assert!(
+            e("lang:russian x").contains("'lang:' needs languages"),
+            "{}",
+            e("lang:russian x")
+        );
+        assert!(
+            e("lang:ru").contains("the query ends where a term was expected"),
+            "{}",
+            e("lang:ru")
+        );
     }
 
     #[test]

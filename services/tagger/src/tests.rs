@@ -729,10 +729,17 @@ fn metonyms_count_for_queries_and_focus_but_are_not_mentions() {
         g,
     )
     .unwrap();
-    let tags = taxonomy.tag(&[(Field::Title, "В Москве прошёл фестиваль"), (Field::Text, "Кремль молчит.")]);
+    let tags = taxonomy.tag(&[
+        (Field::Title, "В Москве прошёл фестиваль"),
+        (Field::Text, "Кремль молчит."),
+    ]);
     assert_eq!(tags.topics.len(), 1, "the metonym matches country:RU");
     assert_eq!(tags.focus_countries, vec!["RU"], "and counts towards focus");
-    assert!(tags.entities.is_empty(), "but Russia is not mentioned: {:?}", tags.entities);
+    assert!(
+        tags.entities.is_empty(),
+        "but Russia is not mentioned: {:?}",
+        tags.entities
+    );
     // With a name of its own, the mentions are the name's only.
     let tags = taxonomy.tag(&[(Field::Title, "Россия и Москва")]);
     assert_eq!(tags.entities.len(), 1);
@@ -747,14 +754,23 @@ fn vocabularies_and_lang_in_a_taxonomy_file() {
     let hit = |lang: Option<&str>, title: &str| !taxonomy.matches_in(lang, &[(Field::Title, title)]).is_empty();
     assert!(hit(None, "Россия: переговоры"));
     assert!(hit(Some("zh"), "习近平会晤"));
-    assert!(!hit(Some("ru"), "习近平会晤"), "lang:zh holds for Chinese articles only");
+    assert!(
+        !hit(Some("ru"), "习近平会晤"),
+        "lang:zh holds for Chinese articles only"
+    );
     assert!(!hit(None, "习近平会晤"), "nor for an article of unknown language");
-    assert!(hit(Some("zh-Hant"), "習近平會晤"), "a subtag and traditional characters");
+    assert!(
+        hit(Some("zh-Hant"), "習近平會晤"),
+        "a subtag and traditional characters"
+    );
     let explained = taxonomy.explain_in(Some("ru"), &[(Field::Title, "Россия: переговоры")]);
     assert!(explained.contains("переговоры [ru]"), "{explained}");
     let bad = "vocabularies:\n  talks:\n    russian: переговоры\ntopics: []\n";
     let err = Taxonomy::parse(bad, gazetteer()).unwrap_err().to_string();
-    assert!(err.contains("vocabulary \"talks\": \"russian\" is not a language code"), "{err}");
+    assert!(
+        err.contains("vocabulary \"talks\": \"russian\" is not a language code"),
+        "{err}"
+    );
     let bad = "vocabularies:\n  talks: a AND\ntopics: []\n";
     let err = Taxonomy::parse(bad, gazetteer()).unwrap_err().to_string();
     assert!(err.contains("vocabulary \"talks\": query error at column 6"), "{err}");
@@ -786,7 +802,11 @@ fn a_name_inside_a_longer_name_of_another_entity_is_not_a_mention() {
     .unwrap();
     let ids = |title: &str| -> Vec<String> {
         let tags = taxonomy.tag(&[(Field::Title, title)]);
-        assert_eq!(tags.topics.is_empty(), !tags.entities.iter().any(|e| e.id == "Q159"), "{title}");
+        assert_eq!(
+            tags.topics.is_empty(),
+            !tags.entities.iter().any(|e| e.id == "Q159"),
+            "{title}"
+        );
         tags.entities.into_iter().map(|e| e.id).collect()
     };
     assert_eq!(ids("白俄罗斯总统访华"), vec!["Q184"]);

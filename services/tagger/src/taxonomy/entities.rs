@@ -49,7 +49,11 @@ impl Taxonomy {
         let mut entities: Vec<Entity> = by_entity
             .into_iter()
             .filter_map(|(e, hits)| {
-                let hits: Vec<Hit> = hits.into_iter().filter(|(_, metonym)| !metonym).map(|(h, _)| h).collect();
+                let hits: Vec<Hit> = hits
+                    .into_iter()
+                    .filter(|(_, metonym)| !metonym)
+                    .map(|(h, _)| h)
+                    .collect();
                 (!hits.is_empty()).then_some((e, hits))
             })
             .map(|(e, hits)| {

@@ -40,7 +40,9 @@ impl TaxonomyFile {
                 message,
             };
             if !query::is_vocabulary_name(name) {
-                return Err(fail("a vocabulary's name is lower-case letters, digits, '-' and '_'".into()));
+                return Err(fail(
+                    "a vocabulary's name is lower-case letters, digits, '-' and '_'".into(),
+                ));
             }
             let entries = match def {
                 VocabularyDef::Any(q) => vec![(None, q.clone())],

@@ -235,9 +235,14 @@ impl Topic {
     /// first left occurrence that has a partner, with its first partner).
     pub(super) fn near(&self, left: &[u32], right: &[u32], distance: u32, hits: &Hits) -> Option<(Hit, Hit)> {
         let side = |leaves: &[u32]| -> Vec<Hit> {
-            self.distinct(leaves.iter().copied().filter(|&l| hits.by_atom.contains_key(&self.leaves[l as usize].atom)))
-                .flat_map(|l| hits.of(&self.leaves[l as usize]).copied())
-                .collect()
+            self.distinct(
+                leaves
+                    .iter()
+                    .copied()
+                    .filter(|&l| hits.by_atom.contains_key(&self.leaves[l as usize].atom)),
+            )
+            .flat_map(|l| hits.of(&self.leaves[l as usize]).copied())
+            .collect()
         };
         near_pair(&side(left), &side(right), distance)
     }

@@ -53,10 +53,18 @@ struct Counts {
 
 impl Counts {
     fn precision(&self) -> f64 {
-        if self.tp + self.fp == 0 { 1.0 } else { f64::from(self.tp) / f64::from(self.tp + self.fp) }
+        if self.tp + self.fp == 0 {
+            1.0
+        } else {
+            f64::from(self.tp) / f64::from(self.tp + self.fp)
+        }
     }
     fn recall(&self) -> f64 {
-        if self.tp + self.fn_ == 0 { 1.0 } else { f64::from(self.tp) / f64::from(self.tp + self.fn_) }
+        if self.tp + self.fn_ == 0 {
+            1.0
+        } else {
+            f64::from(self.tp) / f64::from(self.tp + self.fn_)
+        }
     }
 }
 
@@ -92,7 +100,9 @@ fn entities_on_russian_wikinews() {
         let ann = std::fs::read_to_string(file.with_extension("ann")).unwrap();
         let want: BTreeSet<String> = gold(&ann).into_iter().filter(|q| shipped.contains_key(q)).collect();
         let (title, body) = text.split_once('\n').unwrap_or((&text, ""));
-        let entities = taxonomy.tag_in(Some("ru"), &[(Field::Title, title), (Field::Text, body)]).entities;
+        let entities = taxonomy
+            .tag_in(Some("ru"), &[(Field::Title, title), (Field::Text, body)])
+            .entities;
         // What each entity was found as (its first mentions), to say why in an error.
         let found_as = |id: &str| -> String {
             let Some(e) = entities.iter().find(|e| e.id == id) else {
@@ -104,7 +114,11 @@ fn entities_on_russian_wikinews() {
                 .take(5)
                 .map(|m| {
                     let field = if m.field == "title" { title } else { body };
-                    field.chars().skip(m.start as usize).take((m.end - m.start) as usize).collect()
+                    field
+                        .chars()
+                        .skip(m.start as usize)
+                        .take((m.end - m.start) as usize)
+                        .collect()
                 })
                 .collect();
             format!(" (as {})", words.into_iter().collect::<Vec<_>>().join(", "))
@@ -145,10 +159,23 @@ fn entities_on_russian_wikinews() {
             println!("{e}");
         }
     }
-    println!("{} documents; (document, entity) pairs over the shipped entities", files.len());
-    println!("{:<8} {:>5} {:>5} {:>5} {:>9} {:>7}", "half", "tp", "fp", "fn", "precision", "recall");
+    println!(
+        "{} documents; (document, entity) pairs over the shipped entities",
+        files.len()
+    );
+    println!(
+        "{:<8} {:>5} {:>5} {:>5} {:>9} {:>7}",
+        "half", "tp", "fp", "fn", "precision", "recall"
+    );
     for (part, c) in &total {
-        println!("{part:<8} {:>5} {:>5} {:>5} {:>9.3} {:>7.3}", c.tp, c.fp, c.fn_, c.precision(), c.recall());
+        println!(
+            "{part:<8} {:>5} {:>5} {:>5} {:>9.3} {:>7.3}",
+            c.tp,
+            c.fp,
+            c.fn_,
+            c.precision(),
+            c.recall()
+        );
     }
     println!("\nper entity (tune | measure), entities with 5 or more pairs:");
     for (id, name) in &shipped {
@@ -159,7 +186,16 @@ fn entities_on_russian_wikinews() {
         }
         println!(
             "{id:<9} {name:<28} P {:.2} R {:.2} ({}/{}/{}) | P {:.2} R {:.2} ({}/{}/{})",
-            t.precision(), t.recall(), t.tp, t.fp, t.fn_, m.precision(), m.recall(), m.tp, m.fp, m.fn_
+            t.precision(),
+            t.recall(),
+            t.tp,
+            t.fp,
+            t.fn_,
+            m.precision(),
+            m.recall(),
+            m.tp,
+            m.fp,
+            m.fn_
         );
     }
     for &(part, floor_p, floor_r) in FLOORS {

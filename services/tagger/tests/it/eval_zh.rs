@@ -50,10 +50,18 @@ impl Counts {
         }
     }
     fn precision(&self) -> f64 {
-        if self.tp + self.fp == 0.0 { 1.0 } else { self.tp / (self.tp + self.fp) }
+        if self.tp + self.fp == 0.0 {
+            1.0
+        } else {
+            self.tp / (self.tp + self.fp)
+        }
     }
     fn recall(&self) -> f64 {
-        if self.tp + self.fn_ == 0.0 { 1.0 } else { self.tp / (self.tp + self.fn_) }
+        if self.tp + self.fn_ == 0.0 {
+            1.0
+        } else {
+            self.tp / (self.tp + self.fn_)
+        }
     }
 }
 
@@ -71,7 +79,12 @@ fn default_taxonomy_on_chinese_news() {
         let s = |k: &str| item[k].as_str().unwrap_or_default().to_string();
         let (id, half, title, text) = (s("id"), s("half"), s("title"), s("text"));
         let weight = if item["pool"] == "O" { 4.0 } else { 1.0 };
-        let want: BTreeSet<&str> = item["labels"].as_array().unwrap().iter().filter_map(|l| l.as_str()).collect();
+        let want: BTreeSet<&str> = item["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l.as_str())
+            .collect();
         let got: BTreeSet<String> = taxonomy
             .matches(&[(Field::Title, &title), (Field::Text, &text)])
             .into_iter()
@@ -103,7 +116,11 @@ fn default_taxonomy_on_chinese_news() {
         let cell = |c: Counts| format!("{:.2} / {:.2} ({}/{}/{})", c.precision(), c.recall(), c.tp, c.fp, c.fn_);
         let get = |h: &str| counts.get(&(slug, h.to_string())).copied().unwrap_or_default();
         let (tune, measure) = (get("tune"), get("measure"));
-        println!("{slug:<20} {:>26} {:>26} {target_p:>8.2} {target_r:>8.2}", cell(tune), cell(measure));
+        println!(
+            "{slug:<20} {:>26} {:>26} {target_p:>8.2} {target_r:>8.2}",
+            cell(tune),
+            cell(measure)
+        );
         for (half, c, (floor_p, floor_r)) in [("tune", tune, tune_floor), ("measure", measure, measure_floor)] {
             if c.precision() < floor_p || c.recall() < floor_r {
                 failures.push(format!(
