@@ -386,6 +386,13 @@ fn near_pair(a: &[Hit], b: &[Hit], distance: u32) -> Option<(Hit, Hit)> {
     Some((*x, *y))
 }
 
+/// A BCP 47 tag's primary language subtag, lower-cased (`zh-Hant` → `zh`); `None` for a tag
+/// that has none.
+fn primary_language(tag: &str) -> Option<String> {
+    let primary = tag.split(['-', '_']).next()?.trim().to_ascii_lowercase();
+    (!primary.is_empty()).then_some(primary)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,11 +502,4 @@ mod tests {
             }
         }
     }
-}
-
-/// A BCP 47 tag's primary language subtag, lower-cased (`zh-Hant` → `zh`); `None` for a tag
-/// that has none.
-fn primary_language(tag: &str) -> Option<String> {
-    let primary = tag.split(['-', '_']).next()?.trim().to_ascii_lowercase();
-    (!primary.is_empty()).then_some(primary)
 }
