@@ -39,6 +39,11 @@ fn gazetteer() -> Gazetteer {
 }
 
 fn one_topic(query: &str) -> Result<Taxonomy, TaxonomyError> {
+    one_topic_over(gazetteer(), query)
+}
+
+/// A taxonomy of one topic, slug `t`, over the gazetteer `g`.
+fn one_topic_over(g: Gazetteer, query: &str) -> Result<Taxonomy, TaxonomyError> {
     Taxonomy::compile(
         vec![TopicDef {
             slug: "t".into(),
@@ -48,7 +53,7 @@ fn one_topic(query: &str) -> Result<Taxonomy, TaxonomyError> {
             query: query.into(),
             min_score: 0.0,
         }],
-        gazetteer(),
+        g,
     )
 }
 
@@ -717,18 +722,7 @@ fn metonyms_count_for_queries_and_focus_but_are_not_mentions() {
          \x20 - {id: Q159, name: Russia, code: RU, aliases: [Россия, России], metonyms: [Москва, Москве, Кремль]}\n",
     )
     .unwrap();
-    let taxonomy = Taxonomy::compile(
-        vec![TopicDef {
-            slug: "ru".into(),
-            label: "RU".into(),
-            description: String::new(),
-            parent: None,
-            query: "country:RU".into(),
-            min_score: 0.0,
-        }],
-        g,
-    )
-    .unwrap();
+    let taxonomy = one_topic_over(g, "country:RU").unwrap();
     let tags = taxonomy.tag(&[
         (Field::Title, "В Москве прошёл фестиваль"),
         (Field::Text, "Кремль молчит."),
@@ -788,18 +782,7 @@ fn a_name_inside_a_longer_name_of_another_entity_is_not_a_mention() {
          \x20 - {id: Q423, name: North Korea, code: KP, aliases: [North Korea]}\n",
     )
     .unwrap();
-    let taxonomy = Taxonomy::compile(
-        vec![TopicDef {
-            slug: "ru".into(),
-            label: "RU".into(),
-            description: String::new(),
-            parent: None,
-            query: "country:RU".into(),
-            min_score: 0.0,
-        }],
-        g,
-    )
-    .unwrap();
+    let taxonomy = one_topic_over(g, "country:RU").unwrap();
     let ids = |title: &str| -> Vec<String> {
         let tags = taxonomy.tag(&[(Field::Title, title)]);
         assert_eq!(

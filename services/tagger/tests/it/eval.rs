@@ -19,6 +19,8 @@ use std::path::Path;
 
 use tagger::{Field, Taxonomy};
 
+use crate::counts::Counts;
+
 /// (slug, target precision, target recall, asserted precision floor, asserted recall floor)
 const TOPICS: &[(&str, f64, f64, f64, f64)] = &[
     ("russia-china", 0.90, 0.85, 0.91, 0.95),
@@ -45,39 +47,6 @@ const SPLITS: &[(&str, Member)] = &[
     ("even", |i| i % 2 == 0),
     ("odd", |i| i % 2 == 1),
 ];
-
-#[derive(Debug, Default)]
-struct Counts {
-    tp: u32,
-    fp: u32,
-    fn_: u32,
-}
-
-impl Counts {
-    fn add(&mut self, want: bool, got: bool) {
-        match (want, got) {
-            (true, true) => self.tp += 1,
-            (false, true) => self.fp += 1,
-            (true, false) => self.fn_ += 1,
-            (false, false) => {}
-        }
-    }
-
-    fn precision(&self) -> f64 {
-        if self.tp + self.fp == 0 {
-            1.0
-        } else {
-            f64::from(self.tp) / f64::from(self.tp + self.fp)
-        }
-    }
-    fn recall(&self) -> f64 {
-        if self.tp + self.fn_ == 0 {
-            1.0
-        } else {
-            f64::from(self.tp) / f64::from(self.tp + self.fn_)
-        }
-    }
-}
 
 #[test]
 fn default_taxonomy_precision_and_recall_on_the_dev_set() {
@@ -107,10 +76,10 @@ fn default_taxonomy_precision_and_recall_on_the_dev_set() {
         items += 1;
         for (slug, c) in counts.iter_mut() {
             let (w, g) = (want.contains(slug), got.contains(*slug));
-            c.add(w, g);
+            c.add(w, g, 1.0);
             for &(split, member) in SPLITS {
                 if member(index) {
-                    split_counts.entry((*slug, split)).or_default().add(w, g);
+                    split_counts.entry((*slug, split)).or_default().add(w, g, 1.0);
                 }
             }
             match (w, g) {

@@ -18,6 +18,8 @@ use std::path::Path;
 
 use tagger::{Field, Taxonomy};
 
+use crate::counts::Counts;
+
 /// (slug, target precision, target recall, floors (P, R) on the tune half, on the measure half)
 type Row = (&'static str, f64, f64, (f64, f64), (f64, f64));
 
@@ -32,38 +34,6 @@ const TOPICS: &[Row] = &[
     ("xinjiang-hong-kong", 0.80, 0.75, (1.00, 0.50), (0.11, 0.33)),
     ("energy-security", 0.80, 0.75, (0.92, 0.73), (0.85, 0.48)),
 ];
-
-#[derive(Debug, Default, Clone, Copy)]
-struct Counts {
-    tp: f64,
-    fp: f64,
-    fn_: f64,
-}
-
-impl Counts {
-    fn add(&mut self, want: bool, got: bool, weight: f64) {
-        match (want, got) {
-            (true, true) => self.tp += weight,
-            (false, true) => self.fp += weight,
-            (true, false) => self.fn_ += weight,
-            (false, false) => {}
-        }
-    }
-    fn precision(&self) -> f64 {
-        if self.tp + self.fp == 0.0 {
-            1.0
-        } else {
-            self.tp / (self.tp + self.fp)
-        }
-    }
-    fn recall(&self) -> f64 {
-        if self.tp + self.fn_ == 0.0 {
-            1.0
-        } else {
-            self.tp / (self.tp + self.fn_)
-        }
-    }
-}
 
 #[test]
 fn default_taxonomy_on_chinese_news() {

@@ -1,5 +1,6 @@
 //! The tagger's integration tests: one binary (see STYLE.md).
 
+mod counts;
 mod entities;
 mod eval;
 mod eval_zh;
