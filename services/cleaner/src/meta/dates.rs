@@ -79,3 +79,96 @@ pub fn date_from_url(url: &str) -> Option<DateTime<Utc>> {
     }
     None
 }
+
+/// The first date a page shows in its text, from `text` (the page's text from its headline
+/// on): `2005-5-7 21:23:57`, `2022/02/13 04:22`, `2023年3月21日 10:05`, `2023年3月21日`. A
+/// date needs its day (a year and a month alone are an archive's, not an article's); a time
+/// after it is taken. Shown dates carry no zone: they are taken in `offset` hours east of UTC
+/// (the zone of the page's language's press, see [`press_offset_hours`]).
+pub fn visible_date(text: &str, offset: i32) -> Option<DateTime<Utc>> {
+    let chars: Vec<char> = text.chars().collect();
+    let number = |at: usize, max: usize| -> Option<(u32, usize)> {
+        let digits: String = chars[at..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .take(max + 1)
+            .collect();
+        if digits.is_empty() || digits.len() > max {
+            return None;
+        }
+        Some((digits.parse().ok()?, at + digits.len()))
+    };
+    let zone = chrono::FixedOffset::east_opt(offset * 3600)?;
+    let mut i = 0;
+    while i + 8 <= chars.len() {
+        // Not inside a longer run of numbers (`010-2005-5-7` is a phone number).
+        let joined =
+            |k: usize| k > 0 && matches!(chars[k - 1], '-' | '/' | '.') && k > 1 && chars[k - 2].is_ascii_digit();
+        let starts_number = chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_digit()) && !joined(i);
+        if !starts_number {
+            i += 1;
+            continue;
+        }
+        let found = (|| {
+            let (year, at) = number(i, 4)?;
+            if !(1995..=2100).contains(&year) || at - i != 4 {
+                return None;
+            }
+            let cjk = chars.get(at) == Some(&'年');
+            let sep = *chars.get(at)?;
+            if !(cjk || matches!(sep, '-' | '/' | '.')) {
+                return None;
+            }
+            let (month, at) = number(at + 1, 2)?;
+            if chars.get(at) != Some(&if cjk { '月' } else { sep }) {
+                return None;
+            }
+            let (day, mut at) = number(at + 1, 2)?;
+            if cjk {
+                if chars.get(at) != Some(&'日') {
+                    return None;
+                }
+                at += 1;
+            } else if chars.get(at).is_some_and(char::is_ascii_digit) {
+                return None;
+            }
+            let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+            // A time after it: `21:23`, `21:23:57`, with a space or two (or none after 日).
+            let mut t = at;
+            while t < chars.len() && t < at + 3 && chars[t].is_whitespace() {
+                t += 1;
+            }
+            let time = (|| {
+                let (h, a) = number(t, 2)?;
+                if chars.get(a) != Some(&':') {
+                    return None;
+                }
+                let (m, a) = number(a + 1, 2)?;
+                let s = if chars.get(a) == Some(&':') {
+                    number(a + 1, 2).map_or(0, |(s, _)| s)
+                } else {
+                    0
+                };
+                chrono::NaiveTime::from_hms_opt(h, m, s)
+            })();
+            let local = date.and_time(time.unwrap_or_default());
+            local.and_local_timezone(zone).single().map(|d| d.with_timezone(&Utc))
+        })();
+        if found.is_some() {
+            return found;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Hours east of UTC in which a page in `language` shows its dates: the zone most of that
+/// language's press writes in (Moscow and Kyiv +3, China and Taiwan +8; UTC otherwise, as for
+/// other dates without a zone).
+pub fn press_offset_hours(language: Option<&str>) -> i32 {
+    match language.map(|l| l.split(['-', '_']).next().unwrap_or_default()) {
+        Some("zh") => 8,
+        Some("ru" | "uk") => 3,
+        _ => 0,
+    }
+}

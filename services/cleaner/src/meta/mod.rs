@@ -30,7 +30,7 @@ pub mod byline;
 mod dates;
 mod language;
 
-pub use dates::{date_from_url, parse_date};
+pub use dates::{date_from_url, parse_date, press_offset_hours, visible_date};
 pub use language::{bcp47, normalize_language};
 
 /// Where a metadata value came from.
@@ -96,6 +96,48 @@ pub struct PageMeta {
 }
 
 pub use record::plausible_date;
+
+/// How far after the headline a shown date is looked for, in characters.
+const SHOWN_DATE_WINDOW: usize = 1_500;
+
+/// The page's text from its headline (`<h1>`, else the start of the body) for
+/// [`SHOWN_DATE_WINDOW`] characters, scripts and styles left out.
+fn shown_text(doc: &Document) -> String {
+    // A copy of the body, so that the scripts (JSON-LD among them) stay in the page.
+    let copy = Document::from(doc.select("body").html().to_string());
+    copy.select("script, style, noscript").remove();
+    let text = copy.select("body").text().to_string();
+    let headline = select(doc, "h1")
+        .first()
+        .map(|h| h.text().trim().to_string())
+        .unwrap_or_default();
+    let from = (!headline.is_empty())
+        .then(|| text.find(&headline))
+        .flatten()
+        .unwrap_or(0);
+    text[from..].chars().take(SHOWN_DATE_WINDOW).collect()
+}
+
+/// The language a text's letters say, for the zone of a shown date: `zh` when it is mostly
+/// CJK, `ru` when mostly Cyrillic.
+fn script_language(text: &str) -> Option<String> {
+    let (mut cjk, mut cyrillic, mut letters) = (0usize, 0usize, 0usize);
+    for c in text.chars().filter(|c| c.is_alphabetic()) {
+        letters += 1;
+        if record::is_cjk(c) {
+            cjk += 1;
+        } else if ('\u{0400}'..='\u{04FF}').contains(&c) {
+            cyrillic += 1;
+        }
+    }
+    if cjk * 2 > letters {
+        Some("zh".into())
+    } else if cyrillic * 2 > letters {
+        Some("ru".into())
+    } else {
+        None
+    }
+}
 
 /// The elements matching `css`, in document order (none when the selector is invalid).
 fn select<'a>(doc: &'a Document, css: &str) -> Vec<NodeRef<'a>> {
@@ -494,6 +536,20 @@ pub fn page_meta(doc: &Document, page_url: Option<&str>, now: DateTime<Utc>) -> 
                 .map(|l| (l, From::JsonLd))
         });
 
+    // No machine-readable date, or only the URL's day: the date the page shows near its
+    // headline (Chinese portals write «2005-5-7 21:23:57» under it and nothing else).
+    if m.published_at.as_ref().is_none_or(|(_, from)| *from == From::Url) {
+        let shown = shown_text(doc);
+        let language = m
+            .language
+            .as_ref()
+            .map(|(l, _)| l.clone())
+            .or_else(|| script_language(&shown));
+        if let Some(d) = visible_date(&shown, press_offset_hours(language.as_deref())).filter(|d| ok(*d)) {
+            m.published_at = Some((d, From::Html));
+        }
+    }
+
     m.summary = ld_get("description")
         .and_then(|v| ld_str(v, &[]))
         .map(|s| (s, From::JsonLd))
@@ -622,6 +678,46 @@ mod tests {
         );
         let m = page_meta(&doc, Some("https://example.com/2029/12/15/story"), now());
         assert_eq!(m.published_at, None, "a URL date in the future is not taken");
+    }
+
+    #[test]
+    fn dates_shown_on_the_page() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        // Chinese portals: the date under the headline, in the zone of China's press.
+        assert_eq!(
+            visible_date("来源：新华网 2005-5-7 21:23:57 【字号 大 中 小】", 8),
+            Some(at("2005-05-07T13:23:57Z"))
+        );
+        assert_eq!(
+            visible_date("2023年3月21日 10:05 来源：人民网", 8),
+            Some(at("2023-03-21T02:05:00Z"))
+        );
+        assert_eq!(
+            visible_date("发布时间：2022/02/13 04:22", 8),
+            Some(at("2022-02-12T20:22:00Z"))
+        );
+        assert_eq!(
+            visible_date("Опубликовано 2018-07-30", 3),
+            Some(at("2018-07-29T21:00:00Z"))
+        );
+        // A year and a month are an archive's, not a day; other numbers are not dates.
+        assert_eq!(visible_date("1998-3 合订本 共 12345 字 2023-13-40", 8), None);
+        assert_eq!(visible_date("电话 010-2005-5-7", 8), None);
+        assert_eq!(press_offset_hours(Some("zh-Hans")), 8);
+        assert_eq!(press_offset_hours(Some("en")), 0);
+    }
+
+    #[test]
+    fn a_page_without_a_machine_date_gets_the_one_it_shows() {
+        let html = "<html><head><title>t</title><script type=\"text/javascript\">var d='2001-01-01';</script></head>\
+                    <body><div>今天是 2020-01-01</div><h1>中俄签署天然气贸易协议</h1>\
+                    <p>2005-5-7 21:23:57 来源：新华网</p><p>正文</p></body></html>";
+        let doc = Document::from(html);
+        let m = page_meta(&doc, None, now());
+        assert_eq!(
+            m.published_at,
+            Some(("2005-05-07T13:23:57Z".parse().unwrap(), From::Html))
+        );
     }
 
     #[test]
