@@ -272,6 +272,63 @@ def russian_forms(entity, names, mode, metonym=False):
                 entity.add(cased, "ru-guard", cased=True)
 
 
+# Ukrainian declension of the regular names, by rule: the only Ukrainian morphological
+# dictionary packaged for pymorphy3 is non-commercial (see README.md), and country names fall
+# into a few regular classes. Endings for genitive, dative, accusative, instrumental, locative.
+UK_NOUN = (
+    ("ія", ("ії", "ії", "ію", "ією", "ії")),   # Іспанія, Британія, Росія
+    ("ка", ("ки", "ці", "ку", "кою", "ці")),   # Америка, Африка
+    ("га", ("ги", "зі", "гу", "гою", "зі")),   # Прага
+    ("ща", ("щі", "щі", "щу", "щею", "щі")),   # Польща
+    ("ча", ("чі", "чі", "чу", "чею", "чі")),
+    ("ша", ("ші", "ші", "шу", "шею", "ші")),
+    ("жа", ("жі", "жі", "жу", "жею", "жі")),
+    ("а", ("и", "і", "у", "ою", "і")),         # Німеччина, Україна
+    ("ай", ("аю", "аю", "ай", "аєм", "аї")),   # Китай
+)
+# Masculine names ending in a hard consonant (Іран, Казахстан, Катар): genitive -у. Not after
+# е or о (a vowel that drops: Єгипет → Єгипту) nor after к, г, х (Ірак: locative Іраку).
+UK_COUNTRY_HARD = ("у", "у", "", "ом", "і")
+UK_ADJECTIVE = (
+    ("ська", ("ської", "ській", "ську", "ською", "ській")),
+    ("цька", ("цької", "цькій", "цьку", "цькою", "цькій")),
+    ("на", ("ної", "ній", "ну", "ною", "ній")),
+    ("ика", ("икої", "икій", "ику", "икою", "икій")),   # Велика (not Республіка: a noun)
+    ("ий", ("ого", "ому", "ий", "им", "ому")),
+)
+
+
+def uk_noun_forms(word):
+    """The five oblique case forms of a regular Ukrainian name, or None."""
+    if len(word) < 3 or not word[:1].isupper():
+        return None
+    if word.endswith("а") and word[-2] in "аеиіоуяюєї":
+        return None  # Нікарагуа, Гваделупа's kin: a vowel before the ending does not decline
+    for ending, forms in UK_NOUN:
+        if word.endswith(ending):
+            return [word[: -len(ending)] + f for f in forms]
+    if word[-1] in "бвдзлмнпрстф" and word[-2] in "аиіуяюєї":
+        return [word + f for f in UK_COUNTRY_HARD]
+    return None
+
+
+def ukrainian_forms(name):
+    """The case forms of a Ukrainian name: a regular noun (Іспанія → Іспанії, Іспанію,
+    Іспанією), or an adjective and a noun that agree (Велика Британія → Великої Британії…).
+    Anything else (indeclinable names, longer phrases) has none but itself."""
+    words = name.split()
+    if len(words) == 1:
+        forms = uk_noun_forms(words[0])
+        return sorted(set(forms)) if forms else []
+    if len(words) == 2:
+        adjective = next(((e, f) for e, f in UK_ADJECTIVE if words[0].endswith(e)), None)
+        noun = uk_noun_forms(words[1])
+        if adjective and noun:
+            stem = words[0][: -len(adjective[0])]
+            return sorted({f"{stem}{a} {n}" for a, n in zip(adjective[1], noun)})
+    return []
+
+
 def is_adjective(name):
     """Whether a seed's Russian or Ukrainian base form is an adjective: the seeds write
     adjectives («российский», «український») and the first parts of compound adjectives
@@ -303,6 +360,11 @@ def build(kind, seed_file):
             for lang in ("uk", "zh"):
                 for n in data.get(lang, []):
                     e.add(n, lang + "-data")
+            # Ukrainian names decline: the data's nominatives, by rule (see UK_NOUN); the seed's
+            # forms are typed as they are.
+            for n in data.get("uk", []):
+                for form in ukrainian_forms(n):
+                    e.add(form, "uk-rule")
         if kind == "person":
             russian_forms(e, ru, "person")
             russian_forms(e, seed.get("ru_last", []), "person_last")
