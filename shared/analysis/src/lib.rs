@@ -23,7 +23,7 @@
 //! - Every CJK ideograph or kana is a word of its own: Chinese and Japanese have no spaces, so
 //!   a CJK term (`习近平`) is a phrase of single characters and matches wherever that
 //!   sequence of characters occurs. (Word segmentation with jieba was measured against this
-//!   on the tagger's Chinese evaluation set; see ARCHITECTURE.md, "Chinese text".)
+//!   on the tagger's Chinese evaluation set; see ARCHITECTURE.md, "Text in four languages".)
 //!
 //! Matching runs over a *normalised* form of a field: its words joined by single spaces, with
 //! a space before the first and after the last, so that a pattern ` word ` only matches whole
