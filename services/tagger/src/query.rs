@@ -131,6 +131,15 @@ pub enum Expr {
         inner: Box<Expr>,
         excluded: Box<Expr>,
     },
+    /// The occurrences of `inner` (a term, entity reference or OR-group of them) that have an
+    /// occurrence of `context` at most `distance` words away in the same field: `sanction*
+    /// WITH/10 country:*` counts the sanctions a country is named beside. Only `inner`'s
+    /// occurrences score; `context` neither scores nor makes the query true by itself.
+    With {
+        inner: Box<Expr>,
+        context: Box<Expr>,
+        distance: u32,
+    },
     /// Both sides occur in the same field, at most `distance` words apart, in either order.
     Near {
         left: Box<Expr>,
@@ -172,6 +181,7 @@ enum Tok {
     Not,
     Except,
     Near(u32),
+    With(u32),
     /// `title:`, `country:`...
     Scope(String),
     /// `@name`: a vocabulary.
@@ -190,6 +200,7 @@ impl fmt::Display for Tok {
             Tok::Not => write!(f, "NOT"),
             Tok::Except => write!(f, "EXCEPT"),
             Tok::Near(n) => write!(f, "NEAR/{n}"),
+            Tok::With(n) => write!(f, "WITH/{n}"),
             Tok::Scope(s) => write!(f, "'{s}:'"),
             Tok::Vocab(v) => write!(f, "'@{v}'"),
             Tok::Word(w) => write!(f, "'{w}'"),
@@ -256,6 +267,11 @@ fn lex(query: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
                 w if w.starts_with("NEAR/") => match w["NEAR/".len()..].parse::<u32>() {
                     Ok(n) if (1..=MAX_NEAR).contains(&n) => Tok::Near(n),
                     _ => return err(start, format!("NEAR/n needs a whole number n from 1 to {MAX_NEAR}")),
+                },
+                "WITH" => return err(start, "WITH needs a distance in words, e.g. WITH/5"),
+                w if w.starts_with("WITH/") => match w["WITH/".len()..].parse::<u32>() {
+                    Ok(n) if (1..=MAX_NEAR).contains(&n) => Tok::With(n),
+                    _ => return err(start, format!("WITH/n needs a whole number n from 1 to {MAX_NEAR}")),
                 },
                 w if w.starts_with('@') => {
                     let name = &w[1..];
@@ -469,13 +485,13 @@ impl Parser<'_> {
 
     fn near(&mut self, field: Option<Field>) -> Result<Expr, QueryError> {
         let left_at = self.peek().map_or(self.end, |(p, _)| *p);
-        let left = self.except(field)?;
+        let left = self.with(field)?;
         let Some(&(_, Tok::Near(distance))) = self.peek() else {
             return Ok(left);
         };
         self.next();
         let right_at = self.peek().map_or(self.end, |(p, _)| *p);
-        let right = self.except(field)?;
+        let right = self.with(field)?;
         for (side, at) in [(&left, left_at), (&right, right_at)] {
             if !is_span(side) {
                 return err(
@@ -490,6 +506,33 @@ impl Parser<'_> {
         Ok(Expr::Near {
             left: Box::new(left),
             right: Box::new(right),
+            distance,
+        })
+    }
+
+    fn with(&mut self, field: Option<Field>) -> Result<Expr, QueryError> {
+        let inner_at = self.peek().map_or(self.end, |(p, _)| *p);
+        let inner = self.except(field)?;
+        let Some(&(_, Tok::With(distance))) = self.peek() else {
+            return Ok(inner);
+        };
+        self.next();
+        let context_at = self.peek().map_or(self.end, |(p, _)| *p);
+        let context = self.except(field)?;
+        for (side, at) in [(&inner, inner_at), (&context, context_at)] {
+            if !is_span(side) {
+                return err(
+                    at,
+                    "WITH/n joins terms, phrases, entity references or OR-groups of them (not AND, NOT or NEAR)",
+                );
+            }
+        }
+        if let Some(&(next, Tok::With(_))) = self.peek() {
+            return err(next, "WITH/n cannot be chained; write a WITH/n (b OR c)");
+        }
+        Ok(Expr::With {
+            inner: Box::new(inner),
+            context: Box::new(context),
             distance,
         })
     }
@@ -621,6 +664,10 @@ fn label(expr: &mut Expr, lang: &str) {
             label(left, lang);
             label(right, lang);
         }
+        Expr::With { inner, context, .. } => {
+            label(inner, lang);
+            label(context, lang);
+        }
     }
 }
 
@@ -628,7 +675,7 @@ fn is_span(expr: &Expr) -> bool {
     match expr {
         Expr::Term { .. } | Expr::Entity { .. } => true,
         Expr::Or(items) => items.iter().all(is_span),
-        Expr::Except { inner, .. } => is_span(inner),
+        Expr::Except { inner, .. } | Expr::With { inner, .. } => is_span(inner),
         _ => false,
     }
 }
@@ -694,6 +741,11 @@ mod tests {
             Expr::Not(inner) => format!("(NOT {})", show(inner)),
             Expr::Near { left, right, distance } => format!("(NEAR/{distance} {} {})", show(left), show(right)),
             Expr::Except { inner, excluded } => format!("(EXCEPT {} {})", show(inner), show(excluded)),
+            Expr::With {
+                inner,
+                context,
+                distance,
+            } => format!("(WITH/{distance} {} {})", show(inner), show(context)),
         }
     }
 
@@ -851,6 +903,27 @@ mod tests {
         check(
             "a NEAR/2",
             "error at column 9: the query ends where a term was expected",
+        );
+    }
+
+    #[test]
+    fn with() {
+        check("sanction* WITH/10 oil", "(WITH/10 [sanction*] [oil])");
+        check("a EXCEPT b WITH/5 c", "(WITH/5 (EXCEPT [a] [b]) [c])");
+        check("a WITH/5 b NEAR/3 c", "(NEAR/3 (WITH/5 [a] [b]) [c])");
+        check("a WITH/5 b OR c", "(OR (WITH/5 [a] [b]) [c])");
+        check("(a WITH/2 b) WITH/5 c", "(WITH/5 (WITH/2 [a] [b]) [c])");
+        check(
+            "a WITH/5 (b AND c)",
+            "error at column 10: WITH/n joins terms, phrases, entity references or OR-groups of them (not AND, NOT or NEAR)",
+        );
+        check(
+            "a WITH/2 b WITH/2 c",
+            "error at column 12: WITH/n cannot be chained; write a WITH/n (b OR c)",
+        );
+        check(
+            "a WITH/101 b",
+            "error at column 3: WITH/n needs a whole number n from 1 to 100",
         );
     }
 

@@ -166,6 +166,112 @@ fn except_drops_occurrences_inside_the_excluded_phrases() {
 }
 
 #[test]
+fn with_keeps_the_occurrences_that_have_the_context_near() {
+    let q = "sanction* WITH/3 (country:* OR oil)";
+    check(q, "Sanctions on Russian oil", "", true);
+    check(q, "China hit by sanctions", "", true);
+    check(q, "Disciplinary sanctions for the club", "", false);
+    // The distance is counted as NEAR's, in the same field, in either order.
+    check(q, "Sanctions are now being felt in Moscow", "", false);
+    check(q, "Sanctions felt in Moscow", "", true);
+    check(q, "Sanctions are felt in Moscow", "", false);
+    check(q, "Sanctions", "Moscow", false);
+    // The context alone does not make the query true.
+    check(q, "Russian oil", "", false);
+    // With EXCEPT: the occurrences left must have the context.
+    let sense = "(sanction* EXCEPT \"benefit sanctions\") WITH/5 country:*";
+    check(sense, "UK benefit sanctions rise", "", false);
+    check(sense, "UK sanctions on Russia", "", true);
+    // Only the inner occurrences score; the context's do not.
+    let t = one_topic(q).unwrap();
+    let m = &t.matches(&[(Field::Title, "Russia, China and sanctions")])[0];
+    assert_eq!(m.score, 3.0, "{m:?}");
+    assert_eq!(m.matches.len(), 1, "{m:?}");
+    // An occurrence without context does not score (the title's), one with it does (the
+    // text's, in its lead: 2).
+    let m = &t.matches(&[(Field::Title, "Sanctions"), (Field::Text, "Oil sanctions")])[0];
+    assert_eq!(m.score, 2.0, "{m:?}");
+    // Two contexts, nested: both must be there.
+    let both = "(sanction* WITH/2 oil) WITH/4 country:*";
+    check(both, "Oil sanctions on Russia", "", true);
+    check(both, "Oil sanctions", "", false);
+    check(both, "Russia: sanctions", "", false);
+    // A WITH can be a NEAR operand; it is not chained, and its sides are terms.
+    check("(sanction* WITH/2 oil) NEAR/3 putin", "Putin: oil sanctions", "", true);
+    check("(sanction* WITH/2 oil) NEAR/3 putin", "Putin: sanctions", "", false);
+    for (query, message) in [
+        ("a WITH/2 b WITH/2 c", "column 12: WITH/n cannot be chained"),
+        ("a WITH/2 (b AND c)", "column 10: WITH/n joins terms"),
+        ("a WITH b", "column 3: WITH needs a distance"),
+        ("a WITH/0 b", "column 3: WITH/n needs a whole number"),
+    ] {
+        let err = one_topic(query).unwrap_err().to_string();
+        assert!(err.contains(message), "{query}: {err}");
+    }
+}
+
+#[test]
+fn a_star_reference_is_every_entity_of_its_kind() {
+    check("country:*", "Beijing", "", true);
+    check("country:*", "Putin", "", false);
+    check("person:*", "Putin", "", true);
+    check("org:*", "НАТО", "", true);
+    check("entity:*", "习近平", "", true);
+    check("actors:*", "Putin", "", true);
+    check("actors:*", "NATO", "", false);
+    check("country:*", "Nothing of the gazetteer", "", false);
+}
+
+/// The shipped `sanctions` topic reads the economic sense of the words, in every language:
+/// beside a state, a bloc or the economy, not a penalty or an approval.
+#[test]
+fn sanctions_are_the_economic_sense_of_the_word() {
+    let t = shipped();
+    let sanctions = |language: &str, title: &str, text: &str| {
+        t.tag_in(Some(language), &[(Field::Title, title), (Field::Text, text)])
+            .topics
+            .iter()
+            .any(|m| m.slug == "sanctions")
+    };
+    for (language, title) in [
+        ("en", "EU agrees new sanctions on Russian oil"),
+        ("en", "Treasury sanctions Iranian drone makers"),
+        ("en", "Sanctions evasion: how chips reach Moscow"),
+        ("ru", "Евросоюз ввел новые санкции против России"),
+        ("uk", "ЄС запровадив нові санкції проти Росії"),
+        ("zh", "美国宣布对俄罗斯实施新一轮制裁"),
+        ("en", "Oil price cap takes effect"),
+    ] {
+        assert!(sanctions(language, title, ""), "{title}");
+    }
+    for (language, title) in [
+        ("en", "Disciplinary sanctions for the goalkeeper after the brawl"),
+        ("en", "Benefit sanctions pushed claimants into debt, charity says"),
+        ("en", "Club sanctioned by the league for fielding an ineligible player"),
+        ("en", "A state-sanctioned festival returns to the capital"),
+        ("en", "Lawyer faces sanctions motion over fake citations"),
+        ("ru", "Санкция статьи предусматривает до десяти лет лишения свободы"),
+        ("ru", "Суд дал санкцию на арест бизнесмена"),
+        ("uk", "Санкція статті передбачає до п'яти років позбавлення волі"),
+        ("zh", "违法者将受到法律制裁"),
+    ] {
+        assert!(!sanctions(language, title, ""), "{title}");
+    }
+    // One sentence on a new round counts in a long report; a passing mention does not.
+    let report = "Shelling went on in the east overnight, officials said. ";
+    assert!(sanctions(
+        "en",
+        "Fighting goes on",
+        &format!("{report}The European Union announced a new round of sanctions against Russia.")
+    ));
+    assert!(!sanctions(
+        "en",
+        "Fighting goes on",
+        &format!("{}The economy shrank amid Western sanctions.", report.repeat(12))
+    ));
+}
+
+#[test]
 fn fields() {
     check("title:putin", "Putin speaks", "", true);
     check("title:putin", "A speech", "Putin speaks", false);

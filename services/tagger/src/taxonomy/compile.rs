@@ -203,6 +203,46 @@ impl Builder {
 
 type LowerError = (usize, String);
 
+/// The entity `kind:key` names, and for `actors:` every entity of its country too; an error
+/// when the key names none or more than one.
+fn one_entity(
+    gazetteer: &Gazetteer,
+    kind: EntityRef,
+    want: Option<EntityKind>,
+    key: &str,
+    position: usize,
+) -> Result<Vec<usize>, LowerError> {
+    let found = gazetteer.resolve(want, key);
+    let entity = match found.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err((
+                position + 1,
+                format!("{}:{key:?} is not in the gazetteer", kind.as_str()),
+            ));
+        }
+        many => {
+            let ids: Vec<&str> = many.iter().map(|&e| gazetteer.entities[e].def.id.as_str()).collect();
+            return Err((
+                position + 1,
+                format!(
+                    "{}:{key:?} is ambiguous ({}); use its id, e.g. entity:{}",
+                    kind.as_str(),
+                    ids.join(", "),
+                    ids[0]
+                ),
+            ));
+        }
+    };
+    let mut members = vec![entity];
+    if kind == EntityRef::Actors {
+        let code = gazetteer.entities[entity].country();
+        members
+            .extend((0..gazetteer.entities.len()).filter(|&e| e != entity && gazetteer.entities[e].country() == code));
+    }
+    Ok(members)
+}
+
 pub(super) fn lower(
     expr: &Expr,
     builder: &mut Builder,
@@ -220,6 +260,7 @@ pub(super) fn lower(
             field,
             display,
             except: Vec::new(),
+            with: Vec::new(),
             lang: None,
         });
         (leaves.len() - 1) as u32
@@ -250,35 +291,18 @@ pub(super) fn lower(
                 EntityRef::Organisation => Some(EntityKind::Organisation),
                 EntityRef::Any => None,
             };
-            let found = gazetteer.resolve(want, key);
-            let entity = match found.as_slice() {
-                [one] => *one,
-                [] => {
-                    return Err((
-                        position + 1,
-                        format!("{}:{key:?} is not in the gazetteer", kind.as_str()),
-                    ));
-                }
-                many => {
-                    let ids: Vec<&str> = many.iter().map(|&e| gazetteer.entities[e].def.id.as_str()).collect();
-                    return Err((
-                        position + 1,
-                        format!(
-                            "{}:{key:?} is ambiguous ({}); use its id, e.g. entity:{}",
-                            kind.as_str(),
-                            ids.join(", "),
-                            ids[0]
-                        ),
-                    ));
-                }
+            // `country:*`: every entity of the kind (`actors:*`, every entity with a country).
+            let members: Vec<usize> = if key == "*" {
+                (0..gazetteer.entities.len())
+                    .filter(|&e| {
+                        let entity = &gazetteer.entities[e];
+                        want.is_none_or(|k| entity.kind == k || *kind == EntityRef::Actors)
+                            && (*kind != EntityRef::Actors || entity.country().is_some())
+                    })
+                    .collect()
+            } else {
+                one_entity(gazetteer, *kind, want, key, *position)?
             };
-            let mut members = vec![entity];
-            if *kind == EntityRef::Actors {
-                let code = gazetteer.entities[entity].country();
-                members.extend(
-                    (0..gazetteer.entities.len()).filter(|&e| e != entity && gazetteer.entities[e].country() == code),
-                );
-            }
             let items = members
                 .iter()
                 .flat_map(|&e| &entity_atoms[e])
@@ -327,6 +351,31 @@ pub(super) fn lower(
             positive_leaves(&node, false, &mut own);
             for l in own {
                 leaves[l as usize].except.extend(except.iter().copied());
+            }
+            node
+        }
+        Expr::With {
+            inner,
+            context,
+            distance,
+        } => {
+            let node = lower(inner, builder, gazetteer, entity_atoms, leaves)?;
+            // Like EXCEPT's terms, the context's are looked for, not leaves of the query.
+            let mut scratch = Vec::new();
+            lower(context, builder, gazetteer, entity_atoms, &mut scratch)?;
+            let mut by_atom: AtomMap<Vec<u32>> = AtomMap::default();
+            for (i, l) in scratch.iter().enumerate() {
+                by_atom.entry(l.atom).or_default().push(i as u32);
+            }
+            let context = Arc::new(Context {
+                leaves: scratch,
+                by_atom,
+                distance: *distance,
+            });
+            let mut own = Vec::new();
+            positive_leaves(&node, false, &mut own);
+            for l in own {
+                leaves[l as usize].with.push(Arc::clone(&context));
             }
             node
         }

@@ -20,6 +20,29 @@ impl Hits {
             .flatten()
             .filter(move |h| leaf.field.is_none_or(|f| f == h.field))
             .filter(move |h| !self.excluded(h, &leaf.except))
+            .filter(move |h| leaf.with.iter().all(|c| self.in_context(h, c)))
+    }
+
+    /// Whether an occurrence has an occurrence of one of the context's terms at most its
+    /// distance away (`WITH/n`), by the article's atoms or by the context's, whichever are
+    /// fewer.
+    fn in_context(&self, hit: &Hit, context: &Context) -> bool {
+        let near = |leaf: &Leaf| {
+            self.of(leaf)
+                .any(|x| gap(hit, x).is_some_and(|g| g <= context.distance))
+        };
+        if self.by_atom.len() < context.leaves.len() {
+            self.by_atom
+                .keys()
+                .filter_map(|atom| context.by_atom.get(atom))
+                .flatten()
+                .any(|&l| near(&context.leaves[l as usize]))
+        } else {
+            context
+                .leaves
+                .iter()
+                .any(|l| self.by_atom.contains_key(&l.atom) && near(l))
+        }
     }
 
     /// Whether an occurrence overlaps an occurrence of one of the `EXCEPT` atoms. An atom's
@@ -255,7 +278,8 @@ impl Topic {
         let mut seen = HashSet::new();
         leaves.filter(move |&l| {
             let leaf = &self.leaves[l as usize];
-            seen.insert((leaf.atom, leaf.field, leaf.except.as_slice()))
+            let with: Vec<*const Context> = leaf.with.iter().map(Arc::as_ptr).collect();
+            seen.insert((leaf.atom, leaf.field, leaf.except.as_slice(), with))
         })
     }
 
@@ -348,20 +372,21 @@ fn inside_longer(all: &[(u32, Hit)]) -> Vec<bool> {
 
 /// The first occurrence of `a` that has one of `b` within `distance` words in its field, with
 /// the first such occurrence of `b` (see [`Topic::near`]).
+/// Words from the end of one occurrence to the start of the other, in either order: adjacent
+/// words are 1 apart. `None` for occurrences in different fields or overlapping ones.
+fn gap(x: &Hit, y: &Hit) -> Option<u32> {
+    if x.field != y.field {
+        None
+    } else if x.tok + x.len <= y.tok {
+        Some(y.tok - (x.tok + x.len - 1))
+    } else if y.tok + y.len <= x.tok {
+        Some(x.tok - (y.tok + y.len - 1))
+    } else {
+        None
+    }
+}
+
 fn near_pair(a: &[Hit], b: &[Hit], distance: u32) -> Option<(Hit, Hit)> {
-    // Words from the end of the first occurrence to the start of the second: adjacent words
-    // are 1 apart. Overlapping occurrences do not count.
-    let gap = |x: &Hit, y: &Hit| {
-        if x.field != y.field {
-            None
-        } else if x.tok + x.len <= y.tok {
-            Some(y.tok - (x.tok + x.len - 1))
-        } else if y.tok + y.len <= x.tok {
-            Some(x.tok - (y.tok + y.len - 1))
-        } else {
-            None
-        }
-    };
     // Whether an x has a partner is found by binary search, so that thousands of occurrences
     // on each side cost no more than sorting them: the nearest occurrence of `b` starting
     // after x ends, and the nearest ending before x starts.

@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use record::{Entity, EntityKind, Mention, Span, TermMatch, TopicMatch};
@@ -85,8 +86,22 @@ struct Leaf {
     /// `EXCEPT`: atoms (with their field scope) whose occurrences cancel any occurrence of
     /// this leaf they overlap in the same field.
     except: Vec<(u32, Option<Field>)>,
+    /// `WITH/n`: an occurrence of this leaf counts only when each of these contexts has an
+    /// occurrence near it.
+    with: Vec<Arc<Context>>,
     /// The language of the vocabulary entry the term comes from (shown by `explain`).
     lang: Option<String>,
+}
+
+/// The right side of `a WITH/n b`: the terms of `b` and how far from an occurrence of `a` one
+/// of them may be.
+#[derive(Debug)]
+struct Context {
+    leaves: Vec<Leaf>,
+    /// The leaves of each atom: an article's atoms are looked up here when it has fewer of
+    /// them than the context has leaves (`country:*` has thousands).
+    by_atom: AtomMap<Vec<u32>>,
+    distance: u32,
 }
 
 #[derive(Debug)]
