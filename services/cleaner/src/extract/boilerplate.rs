@@ -1,6 +1,9 @@
 //! The boilerplate rules: which paragraphs of an extracted text are page furniture (prompts,
 //! share calls, related-story links), bylines and datelines, publication stamps and captions.
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
 /// Normalises paragraphs and drops boilerplate, byline and date lines, the headline repeated
 /// as the first paragraph, and an image caption shown twice, the second time with its credit.
 /// Other repeated paragraphs are kept: an article may repeat a line (a recipe's or a menu's,
@@ -500,7 +503,8 @@ pub(super) fn is_dateline(p: &str) -> bool {
     if tokens.is_empty() {
         return false;
     }
-    let has_month = tokens.iter().any(|t| MONTHS.contains(t));
+    let names = calendar_names();
+    let has_month = tokens.iter().any(|t| MONTHS.contains(t) || names.months.contains(t));
     if is_stamp_line(p, &tokens, has_month) {
         return true;
     }
@@ -513,8 +517,44 @@ pub(super) fn is_dateline(p: &str) -> bool {
     has_month
         && has_year
         && tokens.iter().all(|t| {
-            MONTHS.contains(t) || WEEKDAYS.contains(t) || OTHER.contains(t) || t.chars().all(|c| c.is_ascii_digit())
+            MONTHS.contains(t)
+                || WEEKDAYS.contains(t)
+                || OTHER.contains(t)
+                || names.months.contains(t)
+                || names.weekdays.contains(t)
+                || names.literals.contains(t)
+                || t.chars().all(|c| c.is_ascii_digit())
         })
+}
+
+/// The month and weekday names of the other languages newswire reads dates in (CLDR's, as
+/// the fetcher reads feed dates with: `analysis::calendar`), and the words CLDR's date
+/// patterns quote («de», «г»): `7. Oktober 2020`, `12 juin 2021`, `15 марта 2023 г.` are
+/// datelines as `15 December 2021` is.
+struct CalendarNames {
+    months: HashSet<&'static str>,
+    weekdays: HashSet<&'static str>,
+    /// Weekday names of five letters or more (`mittwoch`, `lundi`, `среда`): a stamp may
+    /// start with one; shorter ones (`so`, `do`, `mar`) are ordinary words too.
+    long_weekdays: HashSet<&'static str>,
+    literals: HashSet<&'static str>,
+}
+
+fn calendar_names() -> &'static CalendarNames {
+    static NAMES: OnceLock<CalendarNames> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        use analysis::calendar;
+        CalendarNames {
+            months: calendar::MONTHS.iter().map(|n| n.name).collect(),
+            weekdays: calendar::WEEKDAYS.iter().map(|n| n.name).collect(),
+            long_weekdays: calendar::WEEKDAYS
+                .iter()
+                .map(|n| n.name)
+                .filter(|n| n.chars().count() >= 5)
+                .collect(),
+            literals: calendar::LITERALS.iter().map(|(_, w)| *w).collect(),
+        }
+    })
 }
 
 /// A publication stamp with more than a date in it, as sites print under a headline:
@@ -536,6 +576,7 @@ pub(super) fn is_stamp_line(p: &str, tokens: &[&str], has_month: bool) -> bool {
         || first == "last"
         || WEEKDAYS.contains(&first)
         || MONTHS.contains(&first)
+        || calendar_names().long_weekdays.contains(first)
         || p.contains(" | ")
         || p.contains('·');
     let ago = tokens.contains(&"ago");

@@ -497,6 +497,13 @@ mod tests {
                 "Published 1 day ago",
                 "Nov 18, 2019 @17:19 PM · Updated: Nov 18, 2019 @17:26 PM",
                 "By HNN Staff | November 18, 2019 at 2:26 PM HST - Updated November 18 at 4:46 PM",
+                // Other languages, by CLDR's month and weekday names.
+                "7. Oktober 2020",
+                "Mittwoch, 7. Oktober 2020, 10:30",
+                "12 juin 2021",
+                "30 de julio de 2018",
+                "15 марта 2023 г.",
+                "Середа, 15 березня 2023",
             ],
         );
         check(
@@ -507,6 +514,9 @@ mod tests {
                 "The study was published in March.",
                 "By November 2019, 6:00 pm curfews were in place across the city.",
                 "Updated figures are expected in May",
+                "Im Oktober 2020 wurde die Halle eröffnet",
+                "So it was March 5, 10:30 when they left",
+                "Mars 2020 rover",
             ],
         );
         check(
