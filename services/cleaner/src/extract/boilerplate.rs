@@ -192,6 +192,9 @@ pub fn is_boilerplate(p: &str) -> bool {
     if p.split_whitespace().nth(25).is_none() && is_copyright(lower) {
         return true;
     }
+    if is_paywall(lower) {
+        return true;
+    }
     short
         && (PREFIXES.iter().any(|pre| lower.starts_with(pre))
             || lower.ends_with("by clicking here")
@@ -420,6 +423,77 @@ pub(super) fn is_captioned(p: &str) -> bool {
             .rfind(k)
             .is_some_and(|i| i > 0 && lower[i + k.len()..].split_whitespace().count() <= 6)
     })
+}
+
+/// A subscription wall's prompt (a short paragraph, lower-case): it speaks to the reader
+/// (`you`, `please`, `Sie`, `vous`…), names a subscription and what it gives (the full story,
+/// access, logging in): "To view the full story, please subscribe", "If you're already a
+/// subscriber, you can log in", "Um weiterzulesen, melden Sie sich an oder abonnieren Sie".
+/// An article's sentence about subscribers losing access speaks to nobody and stays.
+fn is_paywall(lower: &str) -> bool {
+    const SUBSCRIBE: &[&str] = &[
+        "subscrib",
+        "abonn",
+        "abo ",
+        "abo-",
+        "suscri",
+        "assinant",
+        "assinatura",
+        "abbonat",
+        "abbonament",
+        "подпис",
+        "передплат",
+    ];
+    const WALL: &[&str] = &[
+        "log in",
+        "login",
+        "sign in",
+        "full story",
+        "full article",
+        "access",
+        "continue reading",
+        "keep reading",
+        "anmelden",
+        "melden sie sich",
+        "einloggen",
+        "weiterlesen",
+        "weiter lesen",
+        "zugang",
+        "zugriff",
+        "vollständig",
+        "connecter",
+        "connectez",
+        "identifiez",
+        "accès",
+        "lire la suite",
+        "iniciar sesión",
+        "inicia sesión",
+        "acceso",
+        "seguir leyendo",
+        "accedi",
+        "accesso",
+        "continuare a leggere",
+        "acesso",
+        "continuar lendo",
+        "войдите",
+        "войти",
+        "доступ",
+        "увійдіть",
+        "увійти",
+    ];
+    const READER: &[&str] = &[
+        "you", "your", "you're", "please", "sie", "ihr", "ihre", "du", "vous", "votre", "usted", "tu", "su", "lei",
+        "você", "вы", "вас", "вам", "ви", "вас",
+    ];
+    let words = || {
+        lower
+            .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+            .filter(|w| !w.is_empty())
+    };
+    lower.split_whitespace().nth(40).is_none()
+        && SUBSCRIBE.iter().any(|k| lower.contains(k))
+        && WALL.iter().any(|k| lower.contains(k))
+        && words().any(|w| READER.contains(&w.replace('’', "'").as_str()))
 }
 
 /// Month names and their abbreviations, lower-case.

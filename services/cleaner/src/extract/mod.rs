@@ -273,11 +273,17 @@ pub fn extract_stripped(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Re
     let byline: Vec<String> = meta.authors.as_ref().map(|(a, _)| a.clone()).unwrap_or_default();
     let title = meta.title.as_ref().map(|(t, _)| t.as_str());
     let standfirst = standfirst(&doc, meta.summary.as_ref().map(|(s, _)| s.as_str()));
+    // (Only a page that names a recipe has one: no second JSON-LD parse for the others.)
+    let recipe = if html.contains("ecipe") || html.contains("ngredients") {
+        shown_parts(&doc, meta::recipe_parts(&doc))
+    } else {
+        Vec::new()
+    };
 
     let text = readability(doc, url, title, &byline);
     if words(&text) >= MIN_WORDS {
         return Ok(PageText {
-            text: with_standfirst(text, standfirst.as_deref()),
+            text: with_parts(with_standfirst(text, standfirst.as_deref()), &recipe),
             method: Method::Readability,
             meta,
         });
@@ -297,10 +303,47 @@ pub fn extract_stripped(html: &str, url: Option<&str>, now: DateTime<Utc>) -> Re
             (traf, Method::Trafilatura)
         }
     };
+    let text = with_parts(text, &recipe);
     if text.is_empty() {
         return Err(Failure::Empty);
     }
     Ok(PageText { text, method, meta })
+}
+
+/// The parts of the page's structured data (a recipe's ingredients and steps) that the page
+/// shows: data the reader does not see is not its text.
+fn shown_parts(doc: &Document, parts: Vec<String>) -> Vec<String> {
+    if parts.is_empty() {
+        return parts;
+    }
+    let body = fold(&doc.select("body").text());
+    parts
+        .into_iter()
+        .map(|p| crate::text::normalize_text(&p))
+        .filter(|p| !p.is_empty() && body.contains(&fold(p)))
+        .collect()
+}
+
+/// The text, and after it, one paragraph each, the parts it does not hold yet.
+fn with_parts(text: String, parts: &[String]) -> String {
+    if parts.is_empty() {
+        return text;
+    }
+    let folded = fold(&text);
+    let missing: Vec<&str> = parts
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !folded.contains(&fold(p)))
+        .collect();
+    if missing.is_empty() {
+        return text;
+    }
+    let extra = missing.join("\n\n");
+    if text.is_empty() {
+        extra
+    } else {
+        format!("{text}\n\n{extra}")
+    }
 }
 
 fn words(text: &str) -> usize {
@@ -336,6 +379,36 @@ fn fold(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recipes_ingredients_and_steps_join_the_text_when_it_lacks_them() {
+        let story = "<p>".to_string()
+            + &"A cake my grandmother baked every summer, with fruit from the garden. ".repeat(6)
+            + "</p>";
+        let ld = r#"<script type="application/ld+json">{"@type": "Recipe", "name": "Cake",
+            "recipeIngredient": ["200 g Mehl", "2 Eier", "Geheim"],
+            "recipeInstructions": [{"@type": "HowToSection", "itemListElement": [
+                {"@type": "HowToStep", "text": "Den Ofen vorheizen."}]}]}</script>"#;
+        let page = format!(
+            "<html><head>{ld}</head><body><article><h1>Cake</h1>{story}</article>\
+             <ul class=x><li><a href=/a>200 g Mehl</a></li><li><a href=/b>2 Eier</a></li></ul>\
+             <ol><li>Den Ofen vorheizen.</li></ol></body></html>"
+        );
+        let text = extract_now(&page, None, Utc::now()).unwrap().text;
+        assert!(text.contains("grandmother"), "{text}");
+        for part in ["200 g Mehl", "2 Eier", "Den Ofen vorheizen."] {
+            assert!(text.contains(part), "{part} missing: {text}");
+        }
+        // What the page does not show is not its text.
+        assert!(!text.contains("Geheim"), "{text}");
+        // Microdata, where there is no JSON-LD.
+        let page = format!(
+            "<html><body><article><h1>Cake</h1>{story}</article>\
+             <table><tr itemprop=ingredients><td>1 Pck.</td> <td>Trockenhefe</td></tr></table></body></html>"
+        );
+        let text = extract_now(&page, None, Utc::now()).unwrap().text;
+        assert!(text.contains("1 Pck. Trockenhefe"), "{text}");
+    }
 
     #[test]
     fn nesting_is_measured_without_parsing() {
@@ -517,6 +590,24 @@ mod tests {
                 "Im Oktober 2020 wurde die Halle eröffnet",
                 "So it was March 5, 10:30 when they left",
                 "Mars 2020 rover",
+            ],
+        );
+        check(
+            is_boilerplate,
+            true,
+            &[
+                "To view the full story, please subscribe to The Haitian Times.",
+                "If you’re seeing this message but you’re already a subscriber, you can log in for immediate access to this story.",
+                "Um weiterzulesen, melden Sie sich an oder abonnieren Sie jetzt.",
+                "Pour lire la suite, abonnez-vous ou connectez-vous.",
+            ],
+        );
+        check(
+            is_boilerplate,
+            false,
+            &[
+                "Subscribers who share passwords will lose access from March, the company said.",
+                "The paper lost 20,000 subscribers after the paywall went up.",
             ],
         );
         check(

@@ -225,20 +225,7 @@ fn canonical_link(doc: &Document) -> Option<String> {
 /// The JSON-LD object describing the article: the first object (searching `@graph` and arrays)
 /// whose `@type` is an article type, else the first with a `headline`.
 fn json_ld_article(doc: &Document) -> Option<Value> {
-    let mut objects = Vec::new();
-    for script in select(doc, r#"script[type="application/ld+json"]"#) {
-        let text = script.text().to_string();
-        let text = text.trim();
-        let text = text.strip_prefix("//").unwrap_or(text).trim_start();
-        let text = text.strip_prefix("<![CDATA[").unwrap_or(text);
-        let text = text.trim_end();
-        let text = text.strip_suffix("]]>").unwrap_or(text).trim_end();
-        let text = text.strip_suffix("//").unwrap_or(text);
-        let Ok(value) = serde_json::from_str::<Value>(text.trim().trim_end_matches(';')) else {
-            continue;
-        };
-        flatten_ld(value, &mut objects, 0);
-    }
+    let mut objects = json_ld_objects(doc);
     let is_article = |v: &Value| {
         let types: Vec<&str> = match v.get("@type") {
             Some(Value::String(s)) => vec![s.as_str()],
@@ -254,6 +241,72 @@ fn json_ld_article(doc: &Document) -> Option<Value> {
         .position(is_article)
         .or_else(|| objects.iter().position(|v| v.get("headline").is_some()))?;
     Some(objects.swap_remove(idx))
+}
+
+/// The ingredients and steps of the page's recipe, from its JSON-LD `Recipe`
+/// (`recipeIngredient`; `recipeInstructions` as text, a list of texts, `HowToStep`s or
+/// `HowToSection`s of them), or its microdata (`itemprop="recipeIngredient"`, `ingredients`,
+/// `recipeInstructions`), in order. Readability drops a recipe's lists (short lines, many
+/// of them links), yet they are the page's content.
+pub fn recipe_parts(doc: &Document) -> Vec<String> {
+    fn steps(v: &Value, out: &mut Vec<String>, depth: usize) {
+        if depth > 4 {
+            return;
+        }
+        match v {
+            Value::String(s) => out.extend(clean(s)),
+            Value::Array(items) => items.iter().for_each(|i| steps(i, out, depth + 1)),
+            Value::Object(o) => {
+                if let Some(list) = o.get("itemListElement") {
+                    steps(list, out, depth + 1);
+                } else if let Some(text) = o.get("text").or_else(|| o.get("name")) {
+                    steps(text, out, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    let is_recipe = |v: &Value| match v.get("@type") {
+        Some(Value::String(s)) => s == "Recipe",
+        Some(Value::Array(a)) => a.iter().any(|t| t == "Recipe"),
+        _ => false,
+    };
+    let Some(recipe) = json_ld_objects(doc).into_iter().find(is_recipe) else {
+        // Microdata, where the page has no JSON-LD recipe.
+        return select(
+            doc,
+            r#"[itemprop="recipeIngredient"], [itemprop="ingredients"], [itemprop="recipeInstructions"]"#,
+        )
+        .iter()
+        .filter_map(|e| clean(&e.text()))
+        .collect();
+    };
+    let mut out = Vec::new();
+    for key in ["recipeIngredient", "recipeInstructions"] {
+        if let Some(v) = recipe.get(key) {
+            steps(v, &mut out, 0);
+        }
+    }
+    out
+}
+
+/// Every JSON-LD object of the page, `@graph`s and arrays flattened.
+fn json_ld_objects(doc: &Document) -> Vec<Value> {
+    let mut objects = Vec::new();
+    for script in select(doc, r#"script[type="application/ld+json"]"#) {
+        let text = script.text().to_string();
+        let text = text.trim();
+        let text = text.strip_prefix("//").unwrap_or(text).trim_start();
+        let text = text.strip_prefix("<![CDATA[").unwrap_or(text);
+        let text = text.trim_end();
+        let text = text.strip_suffix("]]>").unwrap_or(text).trim_end();
+        let text = text.strip_suffix("//").unwrap_or(text);
+        let Ok(value) = serde_json::from_str::<Value>(text.trim().trim_end_matches(';')) else {
+            continue;
+        };
+        flatten_ld(value, &mut objects, 0);
+    }
+    objects
 }
 
 fn flatten_ld(value: Value, out: &mut Vec<Value>, depth: usize) {
