@@ -1,5 +1,8 @@
 //! Dates of a page: the formats pages write them in, and the date a URL carries.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use super::*;
 
 /// Parses the date formats found in pages: RFC 3339 / ISO 8601 with or without offset,
@@ -86,7 +89,18 @@ pub fn date_from_url(url: &str) -> Option<DateTime<Utc>> {
 /// after it is taken. Shown dates carry no zone: they are taken in `offset` hours east of UTC
 /// (the zone of the page's language's press, see [`press_offset_hours`]).
 pub fn visible_date(text: &str, offset: i32) -> Option<DateTime<Utc>> {
+    let zone = chrono::FixedOffset::east_opt(offset * 3600)?;
     let chars: Vec<char> = text.chars().collect();
+    // Whichever the text shows first, a numeric date or one with a month's name.
+    match (numeric_date(&chars, zone), named_date(&chars, zone)) {
+        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a.1 } else { b.1 }),
+        (a, b) => a.or(b).map(|(_, d)| d),
+    }
+}
+
+/// The first numeric date of `chars` (`2005-5-7`, `2022/02/13`, `2023年3月21日`) and a time
+/// after it, with its position.
+fn numeric_date(chars: &[char], zone: chrono::FixedOffset) -> Option<(usize, DateTime<Utc>)> {
     let number = |at: usize, max: usize| -> Option<(u32, usize)> {
         let digits: String = chars[at..]
             .iter()
@@ -98,7 +112,6 @@ pub fn visible_date(text: &str, offset: i32) -> Option<DateTime<Utc>> {
         }
         Some((digits.parse().ok()?, at + digits.len()))
     };
-    let zone = chrono::FixedOffset::east_opt(offset * 3600)?;
     let mut i = 0;
     while i + 8 <= chars.len() {
         // Not inside a longer run of numbers (`010-2005-5-7` is a phone number).
@@ -133,31 +146,125 @@ pub fn visible_date(text: &str, offset: i32) -> Option<DateTime<Utc>> {
                 return None;
             }
             let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
-            // A time after it: `21:23`, `21:23:57`, with a space or two (or none after 日).
-            let mut t = at;
-            while t < chars.len() && t < at + 3 && chars[t].is_whitespace() {
-                t += 1;
-            }
-            let time = (|| {
-                let (h, a) = number(t, 2)?;
-                if chars.get(a) != Some(&':') {
-                    return None;
-                }
-                let (m, a) = number(a + 1, 2)?;
-                let s = if chars.get(a) == Some(&':') {
-                    number(a + 1, 2).map_or(0, |(s, _)| s)
-                } else {
-                    0
-                };
-                chrono::NaiveTime::from_hms_opt(h, m, s)
-            })();
-            let local = date.and_time(time.unwrap_or_default());
-            local.and_local_timezone(zone).single().map(|d| d.with_timezone(&Utc))
+            at_time(chars, at, date, zone)
         })();
-        if found.is_some() {
-            return found;
+        if let Some(found) = found {
+            return Some((i, found));
         }
         i += 1;
+    }
+    None
+}
+
+/// `date` at the time that follows it at `at` (`21:23`, `21:23:57`, after a space or two, a
+/// comma or `um`/`à`/`в`-like word of up to three letters), or at midnight, in `zone`.
+fn at_time(chars: &[char], at: usize, date: NaiveDate, zone: chrono::FixedOffset) -> Option<DateTime<Utc>> {
+    let number = |at: usize| -> Option<(u32, usize)> {
+        let digits: String = chars
+            .get(at..)?
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .take(3)
+            .collect();
+        if digits.is_empty() || digits.len() > 2 {
+            return None;
+        }
+        Some((digits.parse().ok()?, at + digits.len()))
+    };
+    let mut t = at;
+    while t < chars.len() && t < at + 6 && !chars[t].is_ascii_digit() && chars[t] != '\n' {
+        t += 1;
+    }
+    let time = (|| {
+        let (h, a) = number(t)?;
+        if !matches!(chars.get(a), Some(':' | '.' | 'h')) {
+            return None;
+        }
+        let (m, after) = number(a + 1)?;
+        if after - (a + 1) != 2 {
+            return None;
+        }
+        let a = after;
+        let s = if chars.get(a) == Some(&':') {
+            number(a + 1).map_or(0, |(s, _)| s)
+        } else {
+            0
+        };
+        chrono::NaiveTime::from_hms_opt(h, m, s)
+    })();
+    let local = date.and_time(time.unwrap_or_default());
+    local.and_local_timezone(zone).single().map(|d| d.with_timezone(&Utc))
+}
+
+/// The month of a lower-case word, in any language newswire reads dates in (CLDR's names, the
+/// fetcher's: `analysis::calendar`; `oktober`, `июля`, `липня`, `juin`, `dec`).
+fn month_of(word: &str) -> Option<u32> {
+    static MONTHS: OnceLock<HashMap<&'static str, u32>> = OnceLock::new();
+    let months = MONTHS.get_or_init(|| {
+        let mut map = HashMap::new();
+        for name in analysis::calendar::MONTHS {
+            map.entry(name.name).or_insert(name.number);
+        }
+        map
+    });
+    months.get(word).copied()
+}
+
+/// The first date with a month's name: `7. Oktober 2020`, `30 июля 2018 г. 12:00`,
+/// `30 de julio de 2018`, `12 juin 2021 à 10h30`, `December 15, 2021, 10:30`; with its position.
+fn named_date(chars: &[char], zone: chrono::FixedOffset) -> Option<(usize, DateTime<Utc>)> {
+    // Words: (start, end, lower-case text), letters or digits.
+    let mut words: Vec<(usize, usize, String)> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let digit = chars[i].is_ascii_digit();
+        while i < chars.len() && chars[i].is_alphanumeric() && chars[i].is_ascii_digit() == digit {
+            i += 1;
+        }
+        words.push((start, i, chars[start..i].iter().collect::<String>().to_lowercase()));
+    }
+    let day = |w: &str| w.parse::<u32>().ok().filter(|d| w.len() <= 2 && (1..=31).contains(d));
+    let year = |w: &str| w.len() == 4 && w.parse::<i32>().ok().filter(|y| (1995..=2100).contains(y)).is_some();
+    let literal = |w: &str| analysis::calendar::LITERALS.iter().any(|(_, l)| *l == w);
+    for k in 0..words.len() {
+        let word = |j: usize| words.get(j).map(|w| w.2.as_str());
+        // Day, month, year (`de` between them in Spanish and Portuguese).
+        let dmy = (|| {
+            let d = day(word(k)?)?;
+            let mut j = k + 1;
+            if literal(word(j)?) {
+                j += 1;
+            }
+            let m = month_of(word(j)?)?;
+            j += 1;
+            if literal(word(j)?) {
+                j += 1;
+            }
+            year(word(j)?).then_some((d, m, j))
+        })();
+        // Month, day, year (English).
+        let mdy = || {
+            let m = month_of(word(k)?)?;
+            let d = day(word(k + 1)?)?;
+            year(word(k + 2)?).then_some((d, m, k + 2))
+        };
+        let Some((d, m, y)) = dmy.or_else(mdy) else {
+            continue;
+        };
+        let Some(date) = NaiveDate::from_ymd_opt(words[y].2.parse().ok()?, m, d) else {
+            continue;
+        };
+        // Past the year and a literal after it («г.»).
+        let mut end = words[y].1;
+        if word(y + 1).is_some_and(literal) && words[y + 1].0 <= end + 1 {
+            end = words[y + 1].1;
+        }
+        return at_time(chars, end, date, zone).map(|d| (words[k].0, d));
     }
     None
 }
