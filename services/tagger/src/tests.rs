@@ -222,6 +222,33 @@ fn a_star_reference_is_every_entity_of_its_kind() {
     check("country:*", "Nothing of the gazetteer", "", false);
 }
 
+/// The lines a new user tries first (issue 16): a Russian and a Chinese headline of a
+/// Russia–China deal are russia-china; in Chinese the relationship words must stand beside
+/// both countries, so a bundle of unrelated items naming each is not.
+#[test]
+fn russian_and_chinese_headlines_of_a_russia_china_deal_are_russia_china() {
+    let t = shipped();
+    let topics = |language: &str, title: &str, text: &str| -> Vec<String> {
+        t.tag_in(Some(language), &[(Field::Title, title), (Field::Text, text)])
+            .topics
+            .into_iter()
+            .map(|m| m.slug)
+            .collect()
+    };
+    assert!(
+        topics("ru", "Россия и Китай подписали соглашение о поставках газа", "").contains(&"russia-china".to_string())
+    );
+    assert!(topics("zh", "中俄签署天然气贸易协议", "").contains(&"russia-china".to_string()));
+    let bundle = "俄罗斯国防部23日称，俄军在多个方向打击了目标。俄罗斯国防部表示，俄方将继续推进行动。\n\n"
+        .to_string()
+        + &"某地举行了一场文化节活动，吸引大批游客参观。".repeat(4)
+        + "\n\n中国国家主席习近平出席中国与东盟国家贸易合作会谈，中方表示愿同东盟加强合作，中国商务部签署多项协议。";
+    assert!(
+        !topics("zh", "国际联播快讯", &bundle).contains(&"russia-china".to_string()),
+        "{bundle}"
+    );
+}
+
 /// Topic words with a second sense count in the topic's sense: the shipped `sanctions` reads
 /// the economic sense of its words in every language (beside a state, a bloc or the economy;
 /// not a penalty or an approval), `ukraine` the Odesa of the war.
