@@ -239,8 +239,7 @@ fn russian_and_chinese_headlines_of_a_russia_china_deal_are_russia_china() {
         topics("ru", "Россия и Китай подписали соглашение о поставках газа", "").contains(&"russia-china".to_string())
     );
     assert!(topics("zh", "中俄签署天然气贸易协议", "").contains(&"russia-china".to_string()));
-    let bundle = "俄罗斯国防部23日称，俄军在多个方向打击了目标。俄罗斯国防部表示，俄方将继续推进行动。\n\n"
-        .to_string()
+    let bundle = "俄罗斯国防部23日称，俄军在多个方向打击了目标。俄罗斯国防部表示，俄方将继续推进行动。\n\n".to_string()
         + &"某地举行了一场文化节活动，吸引大批游客参观。".repeat(4)
         + "\n\n中国国家主席习近平出席中国与东盟国家贸易合作会谈，中方表示愿同东盟加强合作，中国商务部签署多项协议。";
     assert!(
