@@ -483,7 +483,7 @@ fn is_paywall(lower: &str) -> bool {
     ];
     const READER: &[&str] = &[
         "you", "your", "you're", "please", "sie", "ihr", "ihre", "du", "vous", "votre", "usted", "tu", "su", "lei",
-        "você", "вы", "вас", "вам", "ви", "вас",
+        "você", "вы", "вас", "вам", "ви",
     ];
     let words = || {
         lower

@@ -101,17 +101,7 @@ pub fn visible_date(text: &str, offset: i32) -> Option<DateTime<Utc>> {
 /// The first numeric date of `chars` (`2005-5-7`, `2022/02/13`, `2023年3月21日`) and a time
 /// after it, with its position.
 fn numeric_date(chars: &[char], zone: chrono::FixedOffset) -> Option<(usize, DateTime<Utc>)> {
-    let number = |at: usize, max: usize| -> Option<(u32, usize)> {
-        let digits: String = chars[at..]
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .take(max + 1)
-            .collect();
-        if digits.is_empty() || digits.len() > max {
-            return None;
-        }
-        Some((digits.parse().ok()?, at + digits.len()))
-    };
+    let number = |at: usize, max: usize| digits_at(chars, at, max);
     let mut i = 0;
     while i + 8 <= chars.len() {
         // Not inside a longer run of numbers (`010-2005-5-7` is a phone number).
@@ -156,21 +146,26 @@ fn numeric_date(chars: &[char], zone: chrono::FixedOffset) -> Option<(usize, Dat
     None
 }
 
-/// `date` at the time that follows it at `at` (`21:23`, `21:23:57`, after a space or two, a
-/// comma or `um`/`à`/`в`-like word of up to three letters), or at midnight, in `zone`.
+/// The number written at `at` in at most `max` digits (not part of a longer run of digits),
+/// and the position after it.
+fn digits_at(chars: &[char], at: usize, max: usize) -> Option<(u32, usize)> {
+    let digits: String = chars
+        .get(at..)?
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .take(max + 1)
+        .collect();
+    if digits.is_empty() || digits.len() > max {
+        return None;
+    }
+    Some((digits.parse().ok()?, at + digits.len()))
+}
+
+/// `date` at the time that follows it at `at` (`21:23`, `21:23:57`, `10h30`, within six
+/// characters that are neither digits nor a line break: `, `, ` à `, ` um `), or at midnight,
+/// in `zone`.
 fn at_time(chars: &[char], at: usize, date: NaiveDate, zone: chrono::FixedOffset) -> Option<DateTime<Utc>> {
-    let number = |at: usize| -> Option<(u32, usize)> {
-        let digits: String = chars
-            .get(at..)?
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .take(3)
-            .collect();
-        if digits.is_empty() || digits.len() > 2 {
-            return None;
-        }
-        Some((digits.parse().ok()?, at + digits.len()))
-    };
+    let number = |at: usize| digits_at(chars, at, 2);
     let mut t = at;
     while t < chars.len() && t < at + 6 && !chars[t].is_ascii_digit() && chars[t] != '\n' {
         t += 1;
