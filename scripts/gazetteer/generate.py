@@ -43,8 +43,8 @@ FILES = ("countries", "people", "organisations")
 
 SEED_ONLY = {"sex", "ru", "ru_fixed", "ru_last", "ru_cased", "uk", "zh", "exclude",
              "ru_metonyms", "ru_metonyms_fixed", "uk_metonyms", "zh_metonyms"}
-OUTPUT_FIELDS = ("id", "name", "code", "country", "role", "aliases", "metonyms", "cased", "except")
-LIST_FIELDS = ("aliases", "metonyms", "cased", "except")
+OUTPUT_FIELDS = ("id", "name", "code", "country", "role", "aliases", "adjectives", "metonyms", "cased", "except")
+LIST_FIELDS = ("aliases", "adjectives", "metonyms", "cased", "except")
 
 HEADERS = {
     "countries": """\
@@ -54,8 +54,10 @@ HEADERS = {
 # (pymorphy3-dicts-ru: OpenCorpora, CC BY-SA 3.0). Do not edit by hand: edit the seed and
 # rerun the generator (scripts/gazetteer/README.md).
 # Each entity: id (Wikidata QID), name, code (ISO 3166-1 alpha-2), aliases (matched
-# case-insensitively on word boundaries: other names, abbreviations, demonyms and adjectives,
-# in English, Russian with every case, Ukrainian and Chinese), metonyms (matched like aliases:
+# case-insensitively on word boundaries: other names, abbreviations and demonyms, in English,
+# Russian with every case, Ukrainian and Chinese), adjectives (the Russian and Ukrainian
+# adjective forms, matched like aliases; not a mention before a person noun or «язык»:
+# «российский магнат» is a nationality), metonyms (matched like aliases:
 # names that stand for the country in news copy but name something else, i.e. capitals, seats
 # of power, a few cities and territories: they count for topic queries and focus countries,
 # but alone do not make the country a mentioned entity), and cased (matched only with exactly
@@ -415,7 +417,14 @@ def finish(entity):
         if fold(text) in aliases or fold(text) in taken:
             continue  # already matched case-insensitively, or excluded
         cased[text] = text
-    as_alias = set(aliases) | {fold(t) for t in cased}
+    # A form made only from adjective seeds («российский», «российско») is an adjective: the
+    # tagger does not count it as a mention before a person noun («российский магнат»).
+    made_by = {}
+    for text, how in entity.aliases:
+        made_by.setdefault(fold(text), set()).add(how.endswith("-adj"))
+    adjectives = {k: v for k, v in aliases.items() if made_by.get(k) == {True}}
+    aliases = {k: v for k, v in aliases.items() if k not in adjectives}
+    as_alias = set(aliases) | set(adjectives) | {fold(t) for t in cased}
     metonyms = one_spelling((t for t, _ in entity.metonyms), taken)
     for k in sorted(set(metonyms) & as_alias):
         entity.dropped.append((metonyms.pop(k), "also an alias"))
@@ -423,6 +432,8 @@ def finish(entity):
     for f in OUTPUT_FIELDS:
         if f == "aliases":
             v = sorted(aliases.values(), key=sort_key)
+        elif f == "adjectives":
+            v = sorted(adjectives.values(), key=sort_key)
         elif f == "metonyms":
             v = sorted(metonyms.values(), key=sort_key)
         elif f == "cased":
@@ -508,10 +519,10 @@ def validate(name, text, ids):
         ids.add(e["id"])
         if data["kind"] == "country":
             assert re.fullmatch(r"[A-Z]{2}", e.get("code") or ""), (name, e["id"], e.get("code"))
-        for a in [e["name"]] + e.get("aliases", []) + e.get("metonyms", []) + e.get("cased", []):
+        for a in [e["name"]] + e.get("aliases", []) + e.get("adjectives", []) + e.get("metonyms", []) + e.get("cased", []):
             assert isinstance(a, str) and any(c.isalnum() for c in a), (name, e["id"], a)
         assert not {fold(a) for a in e.get("metonyms", [])} & {fold(a) for a in [e["name"]] + e.get(
-            "aliases", []) + e.get("cased", [])}, (name, e["id"], "a metonym is also an alias")
+            "aliases", []) + e.get("adjectives", []) + e.get("cased", [])}, (name, e["id"], "a metonym is also an alias")
 
 
 COMPETING = set()
@@ -549,7 +560,7 @@ def main():
         text = render(name, kind, finished)
         validate(name, text, ids)
         for e in finished:
-            for a in [e["name"]] + e.get("aliases", []):
+            for a in [e["name"]] + e.get("aliases", []) + e.get("adjectives", []):
                 all_aliases.setdefault(fold(a), set()).add(e["id"])
             for a in e.get("metonyms", []):
                 all_metonyms.setdefault(fold(a), set()).add(e["id"])
@@ -568,7 +579,7 @@ def main():
         else:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
-            n = sum(len(e.get("aliases", [])) + len(e.get("cased", [])) for e in finished)
+            n = sum(len(e.get("aliases", [])) + len(e.get("adjectives", [])) + len(e.get("cased", [])) for e in finished)
             m = sum(len(e.get("metonyms", [])) for e in finished)
             print(f"{path}: {len(finished)} entities, {n} aliases, {m} metonyms")
     if LEMMA_COUNT.missing:

@@ -17,12 +17,15 @@ word sequences on word boundaries; `cased` aliases with exact case):
       mention of the entity;
   f   (e), and the adjective forms («российский», «американских», «российско-») are not
       mentions either: the alternative the adjective statistics below are about;
+  g   the tagger: (e), and an adjective before a person noun or «язык» («российский магнат»,
+      «на испанском языке»: a nationality, a language) is no mention either
+      (nationality_heads.py makes the nouns);
   c   Snowball Russian stemming (snowballstemmer) of (a)'s aliases and of the text;
   d   Snowball stemming of (b)'s aliases and of the text.
 
-Adjective forms are the forms generated from a lower-case seed entry (`ru`, `ru_fixed`, `uk`:
-the seeds write adjectives and compound-adjective parts, and nothing else, in lower case), as
-generate.py marks them. `--adjectives` also prints, for the documents where a country's only
+Adjective forms are the gazetteer's `adjectives`: the forms generate.py makes only from
+lower-case seed entries (`ru`, `ru_fixed`, `uk`: the seeds write adjectives and
+compound-adjective parts, and nothing else, in lower case). `--adjectives` also prints, for the documents where a country's only
 matches are adjective forms, whether NEREL links the country there, only a nationality item
 (Q492468 citizens of Russia, Q846570 Americans …: the items NEREL links NATIONALITY mentions
 made of the country's adjective forms to), or neither.
@@ -44,9 +47,6 @@ from collections import Counter, defaultdict
 
 import snowballstemmer
 import yaml
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import generate  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -85,31 +85,35 @@ def stem(word):
 
 # --- gazetteers -----------------------------------------------------------------------------
 
-def load(texts, adjectives=frozenset()):
+def load(texts):
     """{id: (name, [(alias, cased, kind)])} from the three files' texts; kind is "alias",
-    "metonym" or "adjective" (an alias whose (id, folded form) is in `adjectives`)."""
+    "adjective" or "metonym", by the field the name is in."""
     out = {}
     for text in texts:
         for e in yaml.safe_load(text)["entities"]:
-            names = [(a, False, "adjective" if (e["id"], generate.fold(a)) in adjectives else "alias")
-                     for a in [e["name"]] + e.get("aliases", [])]
+            names = [(a, False, "alias") for a in [e["name"]] + e.get("aliases", [])]
+            names += [(a, False, "adjective") for a in e.get("adjectives", [])]
             names += [(a, False, "metonym") for a in e.get("metonyms", [])]
             names += [(a, True, "alias") for a in e.get("cased", [])]
             out[e["id"]] = (e["name"], names)
     return out
 
 
-def adjective_forms():
-    """{(id, folded form)} of the forms generate.py made only from adjective seed entries."""
-    generate.LEMMA_COUNT = generate.LemmaCounts()
-    kinds = defaultdict(set)
-    for f in FILES:
-        with open(os.path.join(generate.SEEDS, f + ".yaml"), encoding="utf-8") as fh:
-            seed_file = yaml.safe_load(fh)
-        for e in generate.build(seed_file["kind"], seed_file):
-            for text, how in e.aliases:
-                kinds[(e.seed["id"], generate.fold(text))].add(how.endswith("-adj"))
-    return {k for k, v in kinds.items() if v == {True}}
+def heads():
+    """The folded words after which an adjective is no mention (the tagger's
+    services/tagger/data/ru-nationality-heads.txt, made by nationality_heads.py)."""
+    paradigms, out = [], set()
+    with open(os.path.join(ROOT, "services", "tagger", "data", "ru-nationality-heads.txt"), encoding="utf-8") as f:
+        lines = [line.rstrip("\n") for line in f if line.strip() and not line.startswith("#")]
+    for line in lines:
+        if line.startswith("= "):
+            paradigms.append(["" if e == "-" else e for e in line[2:].split(" ")])
+    for line in lines:
+        if not line.startswith("= "):
+            stem, *numbers = line.split(" ")
+            stem = "" if stem == "-" else stem
+            out |= {stem + e for n in numbers for e in paradigms[int(n)]}
+    return out
 
 
 def generated():
@@ -117,7 +121,7 @@ def generated():
     for f in FILES:
         with open(os.path.join(ROOT, "deploy", "gazetteer", f + ".yaml"), encoding="utf-8") as fh:
             texts.append(fh.read())
-    return load(texts, adjective_forms())
+    return load(texts)
 
 
 def hand_typed(rev, new):
@@ -132,9 +136,10 @@ class Matcher:
     """Finds the gazetteer's names in a text; names of the kinds in `mentions` make the entity
     mentioned (the others are matched but do not count)."""
 
-    def __init__(self, gazetteer, stemmed=False, mentions=("alias", "metonym", "adjective")):
+    def __init__(self, gazetteer, stemmed=False, mentions=("alias", "metonym", "adjective"), heads=frozenset()):
         self.stemmed = stemmed
         self.mentions = set(mentions)
+        self.heads = heads  # an adjective before one of these is no mention
         # first word -> [(entity, words, alias, kind)], for folded and for cased aliases
         self.folded, self.cased = defaultdict(list), defaultdict(list)
         for ent, (_, names) in gazetteer.items():
@@ -152,7 +157,8 @@ class Matcher:
         return stem(w) if self.stemmed else w
 
     def matches(self, text):
-        """{entity: [(alias, kind)] in text order}: every name that matched."""
+        """{entity: [(alias, kind)] in text order}: every name that matched; an adjective
+        before a head is of kind "nationality"."""
         ws = words(text)
         low = [self.norm(f) for f, _ in ws]
         orig = [o for _, o in ws]
@@ -161,7 +167,9 @@ class Matcher:
             for src, table in ((low, self.folded), (orig, self.cased)):
                 for ent, seq, alias, kind in table.get(src[i], ()):
                     if tuple(src[i:i + len(seq)]) == seq:
-                        found[ent].append((alias, kind))
+                        after = low[i + len(seq)] if i + len(seq) < len(low) else ""
+                        head = kind == "adjective" and after in self.heads
+                        found[ent].append((alias, "nationality" if head else kind))
         return found
 
     def find(self, text):
@@ -265,6 +273,7 @@ def main():
         "b": ("metonyms counted", Matcher(new)),
         "e": ("metonyms do not count", Matcher(new, mentions=("alias", "adjective"))),
         "f": ("nor adjectives", Matcher(new, mentions=("alias",))),
+        "g": ("nor adjs before a person", Matcher(new, mentions=("alias", "adjective"), heads=heads())),
         "c": ("Snowball stems of (a)", Matcher(old, stemmed=True)),
         "d": ("Snowball stems of (b)", Matcher(new, stemmed=True)),
     }

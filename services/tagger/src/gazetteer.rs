@@ -8,7 +8,8 @@
 //!     name: Russia         # the preferred name (also an alias)
 //!     code: RU             # countries: ISO 3166-1 alpha-2
 //!     country: RU          # people and organisations: their home country, if any
-//!     aliases: [Russian Federation, Russian, Moscow, Kremlin, Россия, 俄罗斯]
+//!     aliases: [Russian Federation, Russian, Россия, России, 俄罗斯]
+//!     adjectives: [российский, российского, российские]
 //!     cased: [RF]          # aliases matched only with exactly this case
 //!     metonyms: [Moscow, Kremlin, Москва, 莫斯科]
 //!     except: [埃塞俄比亚]  # longer names holding one of its names that are not the entity
@@ -18,6 +19,12 @@
 //! capital, a seat of government. It counts wherever the entity's names count in queries
 //! (`country:RU` matches «Москве») and towards focus countries, but a metonym alone does not
 //! make the entity one the article mentions: «в Москве прошёл фестиваль» is about the city.
+//!
+//! An adjective (a demonym adjective in Russian or Ukrainian, «российский») counts like an
+//! alias, and is a mention too, except where the word after it is a person noun or «язык»:
+//! «российский магнат», «американские сенаторы», «на испанском языке» name a nationality or a
+//! language, not the state (`crate::nationality` has the nouns). «Российские власти» and
+//! «российско-китайские отношения» are mentions of Russia.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -62,6 +69,10 @@ pub struct EntityDef {
     /// `aliases`: other names, matched case-insensitively on word boundaries.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// `adjectives`: adjective forms of the name («российский», «российских»), matched
+    /// case-insensitively; see the module docs.
+    #[serde(default)]
+    pub adjectives: Vec<String>,
     /// `cased`: names matched only with exactly this case (`US`, `Xi`).
     #[serde(default)]
     pub cased: Vec<String>,
@@ -77,6 +88,18 @@ pub struct EntityDef {
     pub except: Vec<String>,
 }
 
+/// What kind of name of an entity a name is; where one name is of several kinds for one
+/// entity, the greatest counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NameKind {
+    /// Stands for the entity but names something else: never a mention on its own.
+    Metonym,
+    /// A demonym adjective: a mention unless it qualifies a person noun or «язык».
+    Adjective,
+    /// A name of the entity: always a mention.
+    Alias,
+}
+
 /// A loaded entity.
 #[derive(Debug, Clone)]
 pub struct GazEntity {
@@ -90,18 +113,23 @@ impl GazEntity {
         self.def.code.as_deref().or(self.def.country.as_deref())
     }
 
-    /// Every name to match: (text, case-sensitive), metonyms included.
+    /// Every name to match: (text, case-sensitive), adjectives and metonyms included.
     pub fn names(&self) -> impl Iterator<Item = (&str, bool)> {
         self.names_and_kinds().map(|(name, cased, _)| (name, cased))
     }
 
-    /// Every name to match: (text, case-sensitive, a metonym).
-    pub fn names_and_kinds(&self) -> impl Iterator<Item = (&str, bool, bool)> {
-        std::iter::once((self.def.name.as_str(), false, false))
-            .chain(self.def.aliases.iter().map(|a| (a.as_str(), false, false)))
-            .chain(self.def.cased.iter().map(|a| (a.as_str(), true, false)))
-            .chain(self.def.metonyms.iter().map(|a| (a.as_str(), false, true)))
+    /// Every name to match: (text, case-sensitive, its kind).
+    pub fn names_and_kinds(&self) -> impl Iterator<Item = (&str, bool, NameKind)> {
+        std::iter::once((self.def.name.as_str(), false, NameKind::Alias))
+            .chain(all(&self.def.aliases, false, NameKind::Alias))
+            .chain(all(&self.def.adjectives, false, NameKind::Adjective))
+            .chain(all(&self.def.cased, true, NameKind::Alias))
+            .chain(all(&self.def.metonyms, false, NameKind::Metonym))
     }
+}
+
+fn all(names: &[String], cased: bool, kind: NameKind) -> impl Iterator<Item = (&str, bool, NameKind)> {
+    names.iter().map(move |a| (a.as_str(), cased, kind))
 }
 
 /// Every entity of every gazetteer file.

@@ -3,6 +3,7 @@
 
 pub mod gazetteer;
 mod metrics;
+mod nationality;
 pub mod query;
 mod reload;
 mod taxonomy;

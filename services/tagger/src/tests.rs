@@ -878,6 +878,51 @@ fn metonyms_count_for_queries_and_focus_but_are_not_mentions() {
 }
 
 #[test]
+fn an_adjective_before_a_person_is_a_nationality_not_a_mention() {
+    let mut g = Gazetteer::default();
+    g.add(
+        "countries",
+        "kind: country\nentities:\n\
+         \x20 - {id: Q159, name: Russia, code: RU, aliases: [Россия], adjectives: [российский, российские, российско, российском]}\n\
+         \x20 - {id: Q29, name: Spain, code: ES, adjectives: [испанском]}\n",
+    )
+    .unwrap();
+    let taxonomy = one_topic_over(g, "country:RU").unwrap();
+    let mentioned = |text: &str| -> Vec<String> {
+        let tags = taxonomy.tag(&[(Field::Text, text)]);
+        tags.entities.iter().map(|e| e.name.clone()).collect()
+    };
+    for nationality in [
+        "Российский магнат купил клуб.",
+        "Российские сенаторы и российские журналисты приехали.",
+        "Он говорит на испанском языке.",
+    ] {
+        assert!(
+            mentioned(nationality).is_empty(),
+            "{nationality}: {:?}",
+            mentioned(nationality)
+        );
+    }
+    let tags = taxonomy.tag(&[(Field::Title, "Российский магнат купил клуб")]);
+    assert_eq!(tags.topics.len(), 1, "the adjective still matches country:RU");
+    assert_eq!(tags.focus_countries, vec!["RU"], "and counts towards focus");
+    for state in [
+        "Российские власти ответили.",
+        "Начались российско-китайские переговоры.",
+        "Об этом сообщили в российском МИДе.",
+        "Магнат сказал: «российский».",
+    ] {
+        assert_eq!(mentioned(state), vec!["Russia"], "{state}");
+    }
+    // One mention as the state is enough, and the count is of those mentions.
+    let tags = taxonomy.tag(&[(Field::Text, "Российский магнат и российские власти")]);
+    assert_eq!((tags.entities.len(), tags.entities[0].count), (1, 1));
+    assert_eq!(
+        tags.entities[0].mentions[0].start, 20,
+        "«российские» of «российские власти»"
+    );
+}
+#[test]
 fn vocabularies_and_lang_in_a_taxonomy_file() {
     let yaml = "vocabularies:\n  talks:\n    en: talks OR negotiations\n    ru: переговоры\n    zh: 会谈\n\
                 topics:\n  - slug: t\n    label: T\n    query: (@talks AND country:RU) OR lang:zh 会晤\n";

@@ -14,11 +14,11 @@ impl Taxonomy {
     ) -> Result<Taxonomy, TaxonomyError> {
         let mut builder = Builder::default();
         // Entity aliases first, so that entity extraction shares the automaton.
-        let mut atom_entities: Vec<Vec<(u32, bool)>> = Vec::new();
+        let mut atom_entities: Vec<Vec<(u32, NameKind)>> = Vec::new();
         let mut entity_atoms: Vec<Vec<(u32, String)>> = Vec::new();
         for (e, entity) in gazetteer.entities.iter().enumerate() {
             let mut atoms = Vec::new();
-            for (name, cased, metonym) in entity.names_and_kinds() {
+            for (name, cased, kind) in entity.names_and_kinds() {
                 let words = text::words(name);
                 let id = builder.atom(&words, false, cased.then(|| text::cased_words(name)));
                 if atom_entities.len() <= id as usize {
@@ -26,9 +26,10 @@ impl Taxonomy {
                 }
                 let of = &mut atom_entities[id as usize];
                 match of.iter_mut().find(|(other, _)| *other == e as u32) {
-                    // A name that is both an alias and a metonym of one entity is an alias.
-                    Some(known) => known.1 &= metonym,
-                    None => of.push((e as u32, metonym)),
+                    // A name of several kinds for one entity is of the greatest (an alias
+                    // over an adjective over a metonym).
+                    Some(known) => known.1 = known.1.max(kind),
+                    None => of.push((e as u32, kind)),
                 }
                 atoms.push((id, name.to_string()));
             }

@@ -1,9 +1,9 @@
 use super::*;
 
 impl Taxonomy {
-    /// Each entity's mentions, and whether each is by a metonym: the longest name wins where
+    /// Each entity's mentions, and what kind of name each is by: the longest name wins where
     /// names overlap.
-    pub(super) fn entity_hits(&self, hits: &Hits) -> BTreeMap<u32, Vec<(Hit, bool)>> {
+    pub(super) fn entity_hits(&self, hits: &Hits) -> BTreeMap<u32, Vec<(Hit, NameKind)>> {
         let mut mentions: Vec<(Hit, u32)> = Vec::new();
         for (&atom, list) in &hits.by_atom {
             if self.atom_entities[atom as usize].is_empty() {
@@ -12,15 +12,15 @@ impl Taxonomy {
             mentions.extend(list.iter().map(|h| (*h, atom)));
         }
         mentions.sort_by_key(|(h, _)| (h.field, h.tok, std::cmp::Reverse(h.len)));
-        let mut by_entity: BTreeMap<u32, Vec<(Hit, bool)>> = BTreeMap::new();
+        let mut by_entity: BTreeMap<u32, Vec<(Hit, NameKind)>> = BTreeMap::new();
         let mut taken_until: Option<(Field, u32)> = None;
         for (hit, atom) in mentions {
             if taken_until.is_some_and(|(f, end)| f == hit.field && hit.tok < end) {
                 continue;
             }
             taken_until = Some((hit.field, hit.tok + hit.len));
-            for &(e, metonym) in &self.atom_entities[atom as usize] {
-                by_entity.entry(e).or_default().push((hit, metonym));
+            for &(e, kind) in &self.atom_entities[atom as usize] {
+                by_entity.entry(e).or_default().push((hit, kind));
             }
         }
         by_entity
@@ -28,7 +28,7 @@ impl Taxonomy {
 
     /// The weighted mentions of each country: the country itself and its people (not its
     /// organisations).
-    pub(super) fn country_weights(&self, by_entity: &BTreeMap<u32, Vec<(Hit, bool)>>) -> HashMap<&str, f64> {
+    pub(super) fn country_weights(&self, by_entity: &BTreeMap<u32, Vec<(Hit, NameKind)>>) -> HashMap<&str, f64> {
         let mut country_weight: HashMap<&str, f64> = HashMap::new();
         for (&e, hits) in by_entity {
             let entity = &self.gazetteer.entities[e as usize];
@@ -41,8 +41,9 @@ impl Taxonomy {
         country_weight
     }
 
-    /// Entity mentions (longest name wins where names overlap) and focus countries. Metonyms
-    /// count towards focus, but are not mentions of the entity (see the gazetteer's docs).
+    /// Entity mentions (longest name wins where names overlap) and focus countries. Metonyms,
+    /// and adjectives before a person noun, count towards focus but are not mentions of the
+    /// entity (see the gazetteer's docs).
     pub(super) fn entities(&self, hits: &Hits) -> (Vec<Entity>, Vec<String>) {
         let by_entity = self.entity_hits(hits);
         let focus_countries = focus(self.country_weights(&by_entity));
@@ -51,7 +52,11 @@ impl Taxonomy {
             .filter_map(|(e, hits)| {
                 let hits: Vec<Hit> = hits
                     .into_iter()
-                    .filter(|(_, metonym)| !metonym)
+                    .filter(|(hit, kind)| match kind {
+                        NameKind::Alias => true,
+                        NameKind::Adjective => !hit.before_head,
+                        NameKind::Metonym => false,
+                    })
                     .map(|(h, _)| h)
                     .collect();
                 (!hits.is_empty()).then_some((e, hits))

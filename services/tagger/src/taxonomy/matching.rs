@@ -12,6 +12,13 @@ impl Hit {
     }
 }
 
+/// The folded `i`-th word of a field, if it has one.
+fn word_at(tokens: &Tokens, i: usize) -> Option<&str> {
+    let start = tokens.tokens.get(i)?.norm;
+    let rest = &tokens.norm[start..];
+    Some(&rest[..rest.find(' ').unwrap_or(rest.len())])
+}
+
 impl Hits {
     pub(super) fn of(&self, leaf: &Leaf) -> impl Iterator<Item = &Hit> {
         self.by_atom
@@ -92,12 +99,16 @@ impl Taxonomy {
                         continue;
                     }
                 }
+                let adjective = self.atom_entities[atom_id as usize]
+                    .iter()
+                    .any(|(_, kind)| *kind == NameKind::Adjective);
                 hits.by_atom.entry(atom_id).or_default().push(Hit {
                     field,
                     tok: first as u32,
                     len: atom.words,
                     start: tokens.tokens[first].start,
                     end: tokens.tokens[last].end,
+                    before_head: adjective && word_at(&tokens, last + 1).is_some_and(crate::nationality::is_head),
                 });
             }
         }
@@ -487,6 +498,7 @@ mod tests {
                 len: 1 + atom % 3,
                 start: tok,
                 end: tok + 1,
+                before_head: false,
             });
         }
         for list in hits.by_atom.values_mut() {

@@ -19,7 +19,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use record::{Entity, EntityKind, Mention, Span, TermMatch, TopicMatch};
 use serde::Deserialize;
 
-use crate::gazetteer::{Gazetteer, GazetteerError};
+use crate::gazetteer::{Gazetteer, GazetteerError, NameKind};
 use crate::query::{self, EntityRef, Expr, Field};
 use crate::text::{self, Tokens};
 
@@ -149,6 +149,9 @@ struct Hit {
     /// Character offsets in the field.
     start: u32,
     end: u32,
+    /// Whether the word after it is a person noun or «язык» (see [`crate::nationality`]);
+    /// looked up only for the atoms that are an entity's adjective.
+    before_head: bool,
 }
 
 /// Everything the tagger finds in one article.
@@ -202,8 +205,8 @@ pub struct Taxonomy {
     automaton: AhoCorasick,
     /// For each atom, the topics whose query mentions it: the only candidates to evaluate.
     atom_topics: Vec<Vec<u32>>,
-    /// For each atom, the entities it is a name of, and whether it is a metonym of each.
-    atom_entities: Vec<Vec<(u32, bool)>>,
+    /// For each atom, the entities it is a name of, and what kind of name of each.
+    atom_entities: Vec<Vec<(u32, NameKind)>>,
     /// For each atom, the entities it is an `except` name of.
     atom_excepts: Vec<Vec<u32>>,
     gazetteer: Gazetteer,

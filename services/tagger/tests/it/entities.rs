@@ -23,7 +23,7 @@ use crate::counts::Counts;
 
 /// Floors on each half: (precision, recall), micro-averaged over every shipped entity; what
 /// the gazetteer achieves, rounded down (the target is 0.95 for both).
-const FLOORS: &[(&str, f64, f64)] = &[("tune", 0.91, 0.98), ("measure", 0.91, 0.99)];
+const FLOORS: &[(&str, f64, f64)] = &[("tune", 0.95, 0.97), ("measure", 0.95, 0.96)];
 
 /// NEREL links some mentions of Taiwan to the island (Q22502), not the state (Q865) the
 /// gazetteer ships; such a link counts as Taiwan.
