@@ -368,6 +368,26 @@ pub fn shingles_of(title: &Words, text: &Words, size: usize) -> Vec<u64> {
     out
 }
 
+/// The numbers of a text (links left out), for telling a template's instances apart: each
+/// word of two or more characters that is a number («2023», «17.3», «6,731», «12:30»; one
+/// digit is too common to say anything) with the word before it («增长 17», «day 366»), among its first
+/// `within` words (`usize::MAX`: the whole text), as hashes, sorted and each once. The word
+/// before makes a number a figure of the text: a long text holds most two-digit numbers
+/// somewhere, but not «增长 18» unless it says so.
+pub fn numbers(text: &Words, within: usize) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut before = "";
+    for w in text.without_links().take(within) {
+        if w.len() >= 2 && w.bytes().all(|b| b.is_ascii_digit() || b".,:".contains(&b)) {
+            out.push((mix(hash_bytes(before.as_bytes()) ^ hash_bytes(w.as_bytes()).rotate_left(29)) >> 32) as u32);
+        }
+        before = w;
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// The containment samples of a text (links left out): its word [`SHINGLE_WORDS`]-shingles
 /// whose hash is a multiple of `every`, each as the high half of its hash, sorted and each
 /// once; for each of `within`, those of the shingles that lie within its first that many

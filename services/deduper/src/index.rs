@@ -189,18 +189,29 @@ pub struct Entry {
     /// The containment samples of its text's first [`HEAD_WORDS`] words, sorted, each once;
     /// empty when it is not a near-duplicate candidate.
     pub samples: Box<[u32]>,
+    /// [`fingerprint::numbers`] of its text's first [`HEAD_WORDS`] words (the part its
+    /// samples are of); empty when it is not a near-duplicate candidate, or in entries of the
+    /// formats before numbers.
+    pub text_numbers: Box<[u32]>,
+    /// [`template_headline`] of its headline (empty unless it is written in CJK characters,
+    /// and in entries of the formats before it).
+    pub headline: Box<str>,
 }
 
-/// The persisted format: 3 since containment (words and samples after the signature); 2
-/// before (no words, no samples) is still read.
-const FORMAT: u8 = 3;
+/// The persisted format: 4 since the text's numbers and the CJK headline (words, the
+/// samples' count and samples, the numbers' count and numbers, then the headline, after the
+/// signature); 3 (words and samples, no numbers) and 2 (no words, no
+/// samples) are still read.
+const FORMAT: u8 = 4;
+const FORMAT_BEFORE_NUMBERS: u8 = 3;
 const FORMAT_BEFORE_CONTAINMENT: u8 = 2;
 
 impl Entry {
     /// The persisted form: a version byte, then fixed-width little-endian fields, the
     /// signature's length and values, the word count, and the samples.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(80 + 4 * (self.signature.len() + self.samples.len()));
+        let values = self.signature.len() + self.samples.len() + self.text_numbers.len();
+        let mut out = Vec::with_capacity(88 + 4 * values + self.headline.len());
         out.push(FORMAT);
         out.extend(self.seen.to_le_bytes());
         out.extend(self.story.to_le_bytes());
@@ -217,9 +228,13 @@ impl Entry {
             out.extend(v.to_le_bytes());
         }
         out.extend(self.words.to_le_bytes());
-        for v in self.samples.iter() {
-            out.extend(v.to_le_bytes());
+        for values in [&self.samples, &self.text_numbers] {
+            out.extend(u32::try_from(values.len()).unwrap_or(u32::MAX).to_le_bytes());
+            for v in values.iter() {
+                out.extend(v.to_le_bytes());
+            }
         }
+        out.extend(self.headline.as_bytes());
         out
     }
 
@@ -227,7 +242,8 @@ impl Entry {
     /// entry still catches a repeat of its URL, with no fingerprints.
     pub fn decode(id: u128, bytes: &[u8]) -> Option<Entry> {
         let format = bytes.first().copied();
-        if format == Some(FORMAT) || format == Some(FORMAT_BEFORE_CONTAINMENT) {
+        if format == Some(FORMAT) || format == Some(FORMAT_BEFORE_NUMBERS) || format == Some(FORMAT_BEFORE_CONTAINMENT)
+        {
             let mut at = 1;
             let mut take = |n: usize| {
                 let slice = bytes.get(at..at + n);
@@ -252,18 +268,35 @@ impl Entry {
                         .collect()
                 })
             };
-            let (signature, words, samples) = if format == Some(FORMAT) {
-                let len = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
-                let signature = values(take(len.checked_mul(4)?)?)?;
-                let words = u32::from_le_bytes(take(4)?.try_into().ok()?);
-                let mut samples = values(bytes.get(at..)?)?;
-                // Sorted and each once, whatever the bytes said: the index relies on it.
-                samples.sort_unstable();
-                let mut samples = samples.into_vec();
-                samples.dedup();
-                (signature, words, samples.into_boxed_slice())
+            // Sorted and each once, whatever the bytes said: the index relies on it.
+            let sorted = |values: Box<[u32]>| {
+                let mut values = values.into_vec();
+                values.sort_unstable();
+                values.dedup();
+                values.into_boxed_slice()
+            };
+            // A count, then that many values.
+            macro_rules! counted {
+                () => {{
+                    let len = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+                    values(take(len.checked_mul(4)?)?)?
+                }};
+            }
+            let (signature, words, samples, text_numbers, headline) = if format == Some(FORMAT_BEFORE_CONTAINMENT) {
+                let signature = values(bytes.get(at..)?)?;
+                (signature, 0, Box::default(), Box::default(), Box::default())
             } else {
-                (values(bytes.get(at..)?)?, 0, Box::default())
+                let signature = counted!();
+                let words = u32::from_le_bytes(take(4)?.try_into().ok()?);
+                if format == Some(FORMAT) {
+                    let samples = sorted(counted!());
+                    let numbers = sorted(counted!());
+                    let headline: Box<str> = std::str::from_utf8(bytes.get(at..)?).ok()?.into();
+                    (signature, words, samples, numbers, headline)
+                } else {
+                    let samples = sorted(values(bytes.get(at..)?)?);
+                    (signature, words, samples, Box::default(), Box::default())
+                }
             };
             return Some(Entry {
                 seen,
@@ -278,6 +311,8 @@ impl Entry {
                 signature,
                 words,
                 samples,
+                text_numbers,
+                headline,
             });
         }
         let at = chrono::DateTime::parse_from_rfc3339(std::str::from_utf8(bytes).ok()?).ok()?;
@@ -294,6 +329,8 @@ impl Entry {
             signature: Box::new([]),
             words: 0,
             samples: Box::new([]),
+            text_numbers: Box::new([]),
+            headline: Box::default(),
         })
     }
 }
@@ -372,6 +409,8 @@ pub struct Index {
     samples: HashMap<u32, (u32, u32), Prehashed>,
     /// Samples held in the chains.
     sampled: usize,
+    /// Numbers held by the entries.
+    numbered: usize,
     /// (first seen, id): eviction order.
     by_time: BTreeSet<(i64, u128)>,
     /// Entries with a signature (in the LSH tables).
@@ -427,6 +466,7 @@ impl Index {
             + self.indexed * PERMUTATIONS * size_of::<u32>()
             // Each sample is stored in its entry and linked in its chain.
             + self.sampled * 2 * size_of::<u32>()
+            + self.numbered * size_of::<u32>()
             + table(self.samples.capacity(), size_of::<(u32, (u32, u32))>());
         for band in &self.bands {
             bytes += table(band.capacity(), size_of::<(u64, u32)>());
@@ -498,6 +538,8 @@ impl Index {
                     signature: features.signature,
                     words: features.text_words,
                     samples: features.head,
+                    text_numbers: features.head_numbers.into_boxed_slice(),
+                    headline: template_headline(input.title).into(),
                     ..old.clone()
                 };
                 self.remember(id, entry);
@@ -528,14 +570,18 @@ impl Index {
                 signature: Box::new([]),
                 words: 0,
                 samples: Box::new([]),
+                text_numbers: Box::new([]),
+                headline: Box::default(),
             };
             self.remember(id, entry);
             return Verdict::ExactContent { of, story };
         }
         let features = self.features(&title_words, &text_words);
         let (title, numbers) = (title_bits(input.title), title_numbers(input.title));
+        let headline = template_headline(input.title);
         let probe = Probe {
             title,
+            headline: &headline,
             numbers,
             words: features.words,
             text_words: features.text_words as usize,
@@ -584,6 +630,8 @@ impl Index {
                 signature: features.signature,
                 words: features.text_words,
                 samples: features.head,
+                text_numbers: features.head_numbers.into_boxed_slice(),
+                headline: headline.into(),
             },
         );
         verdict
@@ -611,13 +659,15 @@ impl Index {
             all,
             head: head.into_boxed_slice(),
             query,
+            numbers: fingerprint::numbers(text, usize::MAX),
+            head_numbers: fingerprint::numbers(text, HEAD_WORDS),
         }
     }
 
     /// Whether the headlines allow a containment link at all: no different numbers (a series'
     /// "day 392" summary is contained in its "day 366" page when both open with the same
     /// template), and enough words in common for one of [`Index::share_suffices`]'s rules.
-    fn headlines_may_agree(&self, probe: Probe, other: &Entry) -> bool {
+    fn headlines_may_agree(&self, probe: Probe<'_>, other: &Entry) -> bool {
         if probe.numbers != 0 && other.numbers != 0 && probe.numbers != other.numbers {
             return false;
         }
@@ -641,7 +691,7 @@ impl Index {
     /// least half of its uncommon ones must be in the other. Long texts (both of
     /// [`Settings::strong_min_words`] or more) are not checked: their own words outweigh any
     /// boilerplate, and only the first [`HEAD_WORDS`] of a remembered one are sampled.
-    fn alike_by_boilerplate(&self, features: &Features, probe: Probe, other: &Entry) -> bool {
+    fn alike_by_boilerplate(&self, features: &Features, probe: Probe<'_>, other: &Entry) -> bool {
         let s = &self.settings;
         let short = s.strong_min_words;
         if (probe.text_words >= short && other.words as usize >= short) || other.words == 0 {
@@ -676,7 +726,7 @@ impl Index {
     /// each, two shares are read on the whole text: of its remembered samples (its lead) found anywhere in this text (a summary
     /// remembered, its article arriving; an earlier live page, the later one arriving), and
     /// of this text's lead samples found in its (an article remembered, its summary arriving).
-    fn containing(&self, id: u128, features: &Features, probe: Probe) -> Option<(u128, f64)> {
+    fn containing(&self, id: u128, features: &Features, probe: Probe<'_>) -> Option<(u128, f64)> {
         if features.all.is_empty() {
             return None;
         }
@@ -713,7 +763,10 @@ impl Index {
             };
             let entry = &slot.entry;
             // The headline rules first: they are cheap, and rule out most candidates.
-            if slot.id == id || !self.headlines_may_agree(probe, entry) {
+            if slot.id == id
+                || !self.headlines_may_agree(probe, entry)
+                || template_instances(probe.headline, &entry.headline)
+            {
                 continue;
             }
             // Its lead anywhere in this text.
@@ -742,15 +795,20 @@ impl Index {
             } else {
                 (0.0, 0)
             };
-            // (The share, samples found, the contained text's words and the other's.)
             let (their_words, our_words) = (entry.words as usize, probe.text_words);
-            let (share, found, lengths) = if in_this.0 >= in_theirs.0 {
-                (in_this.0, in_this.1, (their_words, our_words))
+            // (The share, samples found, the contained text's words and the other's, and the
+            // numbers of the part contained and of the part it was found in: its lead in
+            // this whole text, or this text's lead in its lead.)
+            let (share, found, lengths, numbers) = if in_this.0 >= in_theirs.0 {
+                let numbers = (&entry.text_numbers[..], &features.numbers[..]);
+                (in_this.0, in_this.1, (their_words, our_words), numbers)
             } else {
-                (in_theirs.0, in_theirs.1, (our_words, their_words))
+                let numbers = (&features.head_numbers[..], &entry.text_numbers[..]);
+                (in_theirs.0, in_theirs.1, (our_words, their_words), numbers)
             };
             if best.is_none_or(|(b, s)| share > s || (share == s && slot.id < b))
                 && self.share_suffices(share, found, lengths, probe, entry)
+                && numbers_agree(numbers.0, numbers.1)
             {
                 best = Some((slot.id, share));
             }
@@ -763,7 +821,14 @@ impl Index {
     /// [`Settings::containment_title_threshold`] of headline words in common,
     /// [`Settings::containment_threshold`] of the shorter text; with the very same specific
     /// headline, less. `lengths` are the words of the contained text and of the other.
-    fn share_suffices(&self, share: f64, found: usize, lengths: (usize, usize), probe: Probe, other: &Entry) -> bool {
+    fn share_suffices(
+        &self,
+        share: f64,
+        found: usize,
+        lengths: (usize, usize),
+        probe: Probe<'_>,
+        other: &Entry,
+    ) -> bool {
         let s = &self.settings;
         let headlines = title_similarity(probe.title, other.title);
         if headlines >= s.containment_title_threshold && share >= s.containment_threshold {
@@ -784,7 +849,7 @@ impl Index {
     }
 
     /// The most similar remembered article at or above the threshold, among the LSH candidates.
-    fn nearest(&self, id: u128, features: &Features, probe: Probe) -> Option<(u128, f64)> {
+    fn nearest(&self, id: u128, features: &Features, probe: Probe<'_>) -> Option<(u128, f64)> {
         let signature = &features.signature[..];
         if signature.len() != PERMUTATIONS {
             return None;
@@ -826,7 +891,7 @@ impl Index {
     }
 
     /// The near-duplicate rule, given the estimated Jaccard similarity of the shingles.
-    fn same_story(&self, similarity: f64, probe: Probe, other: &Entry) -> bool {
+    fn same_story(&self, similarity: f64, probe: Probe<'_>, other: &Entry) -> bool {
         let s = &self.settings;
         let threshold = if probe.cjk {
             s.cjk_near_threshold
@@ -839,6 +904,10 @@ impl Index {
         // "Day 366" and "day 392" of a running series, or one show's episodes of different
         // dates: the same template, different stories.
         if probe.numbers != 0 && other.numbers != 0 && probe.numbers != other.numbers && similarity < 0.95 {
+            return false;
+        }
+        // «李强举行仪式欢迎[匈牙利|埃塞俄比亚]总理访华»: one template, two visits.
+        if similarity < s.strong_threshold && template_instances(probe.headline, &other.headline) {
             return false;
         }
         if title_similarity(probe.title, other.title) >= s.title_threshold {
@@ -874,6 +943,7 @@ impl Index {
             *n += 1;
         }
         self.sampled += entry.samples.len();
+        self.numbered += entry.text_numbers.len();
         let mut next = [NIL; BANDS];
         if entry.signature.len() == PERMUTATIONS {
             self.indexed += 1;
@@ -907,6 +977,7 @@ impl Index {
             return;
         };
         self.sampled -= entry.samples.len();
+        self.numbered -= entry.text_numbers.len();
         for (&sample, &after) in entry.samples.iter().zip(sample_next.iter()) {
             let Some((head, n)) = self.samples.get_mut(&sample) else {
                 continue;
@@ -970,9 +1041,11 @@ impl Index {
 /// What the near-duplicate rule needs to know of the article being decided, besides its
 /// signature.
 #[derive(Debug, Clone, Copy)]
-struct Probe {
+struct Probe<'a> {
     /// [`title_bits`] of its headline.
     title: u64,
+    /// [`template_headline`] of its headline.
+    headline: &'a str,
     /// [`title_numbers`] of its headline.
     numbers: u64,
     /// Its words, title and text, links left out.
@@ -1019,6 +1092,24 @@ impl std::hash::Hasher for KeyHasher {
 
 /// Containment samples a text needs before its share contained in another means anything.
 const MIN_SAMPLES: usize = 4;
+/// A contained text with at least this many distinct numbers must find half of them in the
+/// other ([`numbers_agree`]).
+const NUMBERS_CHECKED: usize = 3;
+
+/// Whether the numbers of a text contained in another are the other's: at least half of
+/// them, when it has [`NUMBERS_CHECKED`] or more (both sorted). A summary, a trimmed or
+/// rewritten copy and a live blog's earlier page carry the figures and dates of the whole;
+/// the next instance of a template does not: this month's trade figures, the next day's
+/// tally, «前十个月…7362亿元…17.3%» and «前三季度…6731.4亿元…18.7%» under one bulletin's
+/// headline, share most of their words but not their numbers. When the other is remembered
+/// from a format before numbers (no numbers), there is nothing to compare.
+fn numbers_agree(contained: &[u32], other: &[u32]) -> bool {
+    if contained.len() < NUMBERS_CHECKED || other.is_empty() {
+        return true;
+    }
+    let found = contained.iter().filter(|n| other.binary_search(n).is_ok()).count();
+    2 * found >= contained.len()
+}
 /// Under the same headline, this share of the shorter text contained is enough, when it is at
 /// least [`SAME_HEADLINE_FOUND`] samples (about a sentence).
 const SAME_HEADLINE_SHARE: f64 = 0.4;
@@ -1042,6 +1133,9 @@ struct Features {
     head: Box<[u32]>,
     /// Those of its first [`QUERY_WORDS`] words (what candidates are looked up by).
     query: Vec<u32>,
+    /// [`fingerprint::numbers`] of the whole text, and of its first [`HEAD_WORDS`] words.
+    numbers: Vec<u32>,
+    head_numbers: Vec<u32>,
 }
 
 /// The share of headline words two [`title_bits`] sets have in common (1 when both are empty).
@@ -1067,6 +1161,45 @@ pub fn headline_core(title: &str) -> &str {
         Some(at) if !fingerprint::words(&title[..at]).is_empty() => &title[..at],
         _ => title,
     }
+}
+
+/// The [`headline_core`] of a headline written in CJK characters, as the characters and
+/// words it is made of (folded, punctuation and spaces left out), for [`template_instances`];
+/// empty for other headlines.
+pub fn template_headline(title: &str) -> String {
+    let words = fingerprint::words(headline_core(title));
+    let cjk = words
+        .iter()
+        .filter(|w| w.chars().count() == 1 && w.chars().all(analysis::is_cjk))
+        .count();
+    if cjk * 2 <= words.len() {
+        return String::new();
+    }
+    words.concat()
+}
+
+/// Whether two CJK headlines ([`template_headline`]) are one template with a different name
+/// in it: the same beginning and end, and between them, on each side, two or more characters
+/// of which the other has none. Xinhua's and CCTV's diplomatic news is written that way,
+/// «习近平会见[尼泊尔|韩国]总理», «李强举行仪式欢迎[匈牙利|埃塞俄比亚]总理访华», and their texts
+/// share most of their shingles too. A copy keeps its headline, or changes a character or two
+/// in it, or adds to it («（全文）»), and is not held back.
+pub fn template_instances(a: &str, b: &str) -> bool {
+    if a.is_empty() || b.is_empty() || a == b {
+        return false;
+    }
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let room = a.len().min(b.len()) - prefix;
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(room)
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (ma, mb) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
+    prefix + suffix >= 2 && ma.len() >= 2 && mb.len() >= 2 && !ma.iter().any(|c| mb.contains(c))
 }
 
 /// One bit per word of the [`headline_core`]: a set of words in 64 bits, for a quick headline

@@ -340,24 +340,45 @@ fn entries_round_trip() {
         signature: vec![1, 2, 3].into_boxed_slice(),
         words: 23,
         samples: vec![4, 8, 15].into_boxed_slice(),
+        text_numbers: vec![16, 42].into_boxed_slice(),
+        headline: "习近平会见韩国总理".into(),
     };
     let encoded = entry.encode();
     assert_eq!(index::Entry::decode(1, &encoded), Some(entry.clone()));
     assert_eq!(
-        index::Entry::decode(1, b"\x03\x00"),
+        index::Entry::decode(1, b"\x04\x00"),
         None,
         "a truncated entry is refused"
     );
+    let headline = entry.headline.len();
     assert_eq!(
-        index::Entry::decode(1, &encoded[..encoded.len() - 2]),
+        index::Entry::decode(1, &encoded[..encoded.len() - headline - 2]),
         None,
-        "samples cut short are refused"
+        "numbers cut short are refused"
     );
-    // The format before containment: the signature runs to the end; no words, no samples.
-    let mut before = vec![2u8];
-    before.extend(&encoded[1..encoded.len() - 4 * 4 - 4 * 4]);
-    let before: Vec<u8> = before[..before.len()].to_vec();
-    let mut v2 = before[..1 + 8 + 16 + 16 + 1 + 4 + 4 + 8 + 8 + 8 + 8].to_vec();
+    // The fixed fields and the signature, as every format since the second has them.
+    let fixed = 1 + 8 + 16 + 16 + 1 + 4 + 4 + 8 + 8 + 8 + 8;
+    let signature = &encoded[fixed..fixed + 4 + 3 * 4];
+    // The format before numbers: words, then the samples to the end.
+    let mut v3 = vec![3u8];
+    v3.extend(&encoded[1..fixed]);
+    v3.extend(signature);
+    v3.extend(23u32.to_le_bytes());
+    for v in [15u32, 4, 8] {
+        v3.extend(v.to_le_bytes());
+    }
+    assert_eq!(
+        index::Entry::decode(1, &v3),
+        Some(index::Entry {
+            text_numbers: Box::new([]),
+            headline: Box::default(),
+            ..entry.clone()
+        }),
+        "samples are sorted, and there are no numbers and no headline"
+    );
+    // The format before containment: the signature's values run to the end.
+    let mut v2 = vec![2u8];
+    v2.extend(&encoded[1..fixed]);
     for v in [1u32, 2, 3] {
         v2.extend(v.to_le_bytes());
     }
@@ -366,6 +387,8 @@ fn entries_round_trip() {
         Some(index::Entry {
             words: 0,
             samples: Box::new([]),
+            text_numbers: Box::new([]),
+            headline: Box::default(),
             ..entry
         })
     );
@@ -487,6 +510,137 @@ fn a_series_summary_is_not_contained_in_another_days_page() {
         .unwrap();
     assert_eq!(day_392.story.duplicate_of, None);
     assert_ne!(day_392.story.story_id, day_366.story.story_id);
+}
+
+/// One month's trade figures in a bulletin's template: `month`, then its figures.
+fn figures(month: &str, total: &str, growth: &str, belt: &str, belt_growth: &str) -> String {
+    format!(
+        "Figures released by the commerce ministry on Thursday show that in the {month}, outbound \
+         non-financial direct investment reached {total} billion yuan, up {growth} percent year on year. \
+         Of that, investment by Chinese companies in Belt and Road countries came to {belt} billion yuan, \
+         up {belt_growth} percent, the ministry said in its regular monthly briefing to reporters. \
+         A spokesman told the briefing that the country will keep opening up, improve services for \
+         companies investing abroad and guide them to operate in line with local laws and regulations, \
+         while strengthening the protection of their overseas interests and the management of risks."
+    )
+}
+
+#[test]
+fn a_templates_next_instance_is_not_contained_in_the_last_one() {
+    let bulletin = "Domestic news roundup";
+    let october = figures("first ten months", "7,362", "17.3", "1,816.9", "27");
+    let later_items = "In other news, the national sports games closed in Nanning after ten days, with more \
+                       than twenty thousand athletes taking part and several youth records broken on the track. \
+                       Farmers in the north began the winter wheat sowing early this year after steady autumn rain, \
+                       and agronomists expect the crop to benefit from the moist soil and the mild temperatures. \
+                       A new high-speed railway line linking two provincial capitals opened to passengers, cutting \
+                       the journey between them from five hours to under two, the railway operator announced. \
+                       Museums across the country reported record visitor numbers during the holiday week, with \
+                       exhibitions of bronze ware, porcelain and calligraphy drawing long queues every morning.";
+    for october_first in [true, false] {
+        let mut deduper = Deduper::default();
+        let long = cleaned(
+            "https://tv.example/1116",
+            bulletin,
+            &format!("{october}\n\n{later_items}"),
+        );
+        // The September bulletin's summary: the same template, other figures.
+        let september = cleaned(
+            "https://wire.example/1026",
+            &format!("{bulletin} - Wire"),
+            &figures("first three quarters", "6,731.4", "18.7", "1,647.1", "27.7"),
+        );
+        let (a, b) = if october_first {
+            (long, september)
+        } else {
+            (september, long)
+        };
+        let a = deduper.dedupe(a, at(0)).unwrap();
+        let b = deduper.dedupe(b, at(10)).unwrap();
+        assert_eq!(b.story.duplicate_of, None, "October first: {october_first}");
+        assert_ne!(a.story.story_id, b.story.story_id);
+    }
+    // Its own summary, figures and all, is its story.
+    let mut deduper = Deduper::default();
+    let long = cleaned(
+        "https://tv.example/1116",
+        bulletin,
+        &format!("{october}\n\n{later_items}"),
+    );
+    let long = deduper.dedupe(long, at(0)).unwrap();
+    let summary = cleaned("https://wire.example/1116", &format!("{bulletin} - Wire"), &october);
+    let summary = deduper.dedupe(summary, at(10)).unwrap();
+    assert_eq!(summary.story.story_id, long.story.story_id);
+}
+
+#[test]
+fn one_chinese_headline_template_with_another_name_is_another_story() {
+    assert!(index::template_instances(
+        &index::template_headline("李强举行仪式欢迎匈牙利总理访华"),
+        &index::template_headline("李强举行仪式欢迎埃塞俄比亚总理访华 - 新华网"),
+    ));
+    assert!(index::template_instances(
+        &index::template_headline("习近平会见尼泊尔总理"),
+        &index::template_headline("习近平会见韩国总理"),
+    ));
+    for (a, b) in [
+        ("习近平会见韩国总理", "习近平会见韩国总理 - 新华网"),
+        ("习近平会见韩国总理", "习近平会见韩国总理韩德洙"),
+        ("习近平会见韩国总理", "习近平会晤韩国总理"),
+        (
+            "Xi meets Nepal's prime minister",
+            "Xi meets South Korea's prime minister",
+        ),
+    ] {
+        assert!(
+            !index::template_instances(&index::template_headline(a), &index::template_headline(b)),
+            "{a} / {b}"
+        );
+    }
+    // Two visits under one template, texts alike but for the name and the date.
+    let text = |who: &str, day: &str| {
+        format!(
+            "新华社北京电 国务院总理李强{day}日上午在人民大会堂北大厅举行仪式，欢迎{who}总理对中国进行正式访问。\
+             李强和{who}总理登上检阅台，军乐团奏中国和{who}两国国歌，天安门广场鸣放礼炮。\
+             {who}总理在李强陪同下检阅中国人民解放军三军仪仗队，并观看分列式。\
+             欢迎仪式结束后，两国总理举行会谈，双方一致同意推动两国关系不断向前发展，深化各领域务实合作。"
+        )
+    };
+    let mut deduper = Deduper::default();
+    let a = deduper
+        .dedupe(
+            cleaned(
+                "https://x.example/a",
+                "李强举行仪式欢迎匈牙利总理访华",
+                &text("匈牙利", "12"),
+            ),
+            at(0),
+        )
+        .unwrap();
+    let b = deduper
+        .dedupe(
+            cleaned(
+                "https://x.example/b",
+                "李强举行仪式欢迎埃塞俄比亚总理访华",
+                &text("埃塞俄比亚", "13"),
+            ),
+            at(10),
+        )
+        .unwrap();
+    assert_eq!(b.story.duplicate_of, None);
+    assert_ne!(a.story.story_id, b.story.story_id);
+    // A copy under the same headline, with a credit line, joins.
+    let c = deduper
+        .dedupe(
+            cleaned(
+                "https://y.example/a",
+                "李强举行仪式欢迎匈牙利总理访华 - 新华网",
+                &format!("{}（记者王强）", text("匈牙利", "12")),
+            ),
+            at(20),
+        )
+        .unwrap();
+    assert_eq!(c.story.story_id, a.story.story_id);
 }
 
 /// A daily newsletter's items: the same headline, a teaser of their own, the same sign-up text.

@@ -932,9 +932,10 @@ const TARGET_PRECISION: f64 = 0.99;
 const TARGET_NEAR_RECALL: f64 = 0.95;
 const PREVIOUS_PRECISION: f64 = 0.998;
 const PREVIOUS_NEAR_RECALL: f64 = 0.975;
-/// Chinese stories' precision floor: measured 0.992 on the tune half and 0.977 on the measure
-/// half (medians of five orders), below the 0.99 target there.
-const CHINESE_PRECISION: f64 = 0.97;
+/// Chinese stories' precision floor: measured 1.000 on the tune half and 0.982 on the measure
+/// half (medians of five orders; 0.992 and 0.977 before the numbers and headline-template
+/// guards), below the 0.99 target there.
+const CHINESE_PRECISION: f64 = 0.98;
 
 /// The seed of the arrival order (`--order-seed`, default 7). Story clusters depend on the
 /// order (an article that links two fragments of its story joins one), so figures move a
