@@ -409,8 +409,9 @@ pub struct Index {
     samples: HashMap<u32, (u32, u32), Prehashed>,
     /// Samples held in the chains.
     sampled: usize,
-    /// Numbers held by the entries.
+    /// Numbers held by the entries, and the bytes of their headlines.
     numbered: usize,
+    headline_bytes: usize,
     /// (first seen, id): eviction order.
     by_time: BTreeSet<(i64, u128)>,
     /// Entries with a signature (in the LSH tables).
@@ -467,6 +468,7 @@ impl Index {
             // Each sample is stored in its entry and linked in its chain.
             + self.sampled * 2 * size_of::<u32>()
             + self.numbered * size_of::<u32>()
+            + self.headline_bytes
             + table(self.samples.capacity(), size_of::<(u32, (u32, u32))>());
         for band in &self.bands {
             bytes += table(band.capacity(), size_of::<(u64, u32)>());
@@ -944,6 +946,7 @@ impl Index {
         }
         self.sampled += entry.samples.len();
         self.numbered += entry.text_numbers.len();
+        self.headline_bytes += entry.headline.len();
         let mut next = [NIL; BANDS];
         if entry.signature.len() == PERMUTATIONS {
             self.indexed += 1;
@@ -978,6 +981,7 @@ impl Index {
         };
         self.sampled -= entry.samples.len();
         self.numbered -= entry.text_numbers.len();
+        self.headline_bytes -= entry.headline.len();
         for (&sample, &after) in entry.samples.iter().zip(sample_next.iter()) {
             let Some((head, n)) = self.samples.get_mut(&sample) else {
                 continue;
