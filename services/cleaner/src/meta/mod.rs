@@ -103,10 +103,20 @@ const SHOWN_DATE_WINDOW: usize = 1_500;
 /// The page's text from its headline (`<h1>`, else the start of the body) for
 /// [`SHOWN_DATE_WINDOW`] characters, scripts and styles left out.
 fn shown_text(doc: &Document) -> String {
-    // A copy of the body, so that the scripts (JSON-LD among them) stay in the page.
-    let copy = Document::from(doc.select("body").html().to_string());
-    copy.select("script, style, noscript").remove();
-    let text = copy.select("body").text().to_string();
+    // The body's text nodes but those of scripts, styles and noscripts (read in place: the
+    // page keeps its scripts, JSON-LD among them, and is not parsed twice).
+    let mut text = String::new();
+    for body in doc.select("body").nodes() {
+        for node in body.descendants_it().filter(|n| n.is_text()) {
+            let hidden = node
+                .ancestors_it(None)
+                .take_while(|a| a.id != body.id)
+                .any(|a| a.has_name("script") || a.has_name("style") || a.has_name("noscript"));
+            if !hidden {
+                text.push_str(&node.text());
+            }
+        }
+    }
     let headline = select(doc, "h1")
         .first()
         .map(|h| h.text().trim().to_string())
