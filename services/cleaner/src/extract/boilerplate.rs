@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
+use crate::meta::month_of;
+
 /// Normalises paragraphs and drops boilerplate, byline and date lines, the headline repeated
 /// as the first paragraph, and an image caption shown twice, the second time with its credit.
 /// Other repeated paragraphs are kept: an article may repeat a line (a recipe's or a menu's,
@@ -362,7 +364,7 @@ fn is_related_label(p: &str) -> bool {
 /// whole words, or is one of its labels. The labels of more than one word are found in one
 /// pass of an automaton built once (a search per label was 1% of a page's time).
 fn contains_read_also(lower: &str) -> bool {
-    static MULTI_WORD: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+    static MULTI_WORD: OnceLock<Option<aho_corasick::AhoCorasick>> = OnceLock::new();
     let automaton = MULTI_WORD.get_or_init(|| {
         // Built from a constant list: it cannot fail but for a broken build, and then the
         // labels of one word still count.
@@ -586,7 +588,7 @@ pub(super) fn is_dateline(p: &str) -> bool {
         return false;
     }
     let names = calendar_names();
-    let has_month = tokens.iter().any(|t| MONTHS.contains(t) || names.months.contains(t));
+    let has_month = tokens.iter().any(|t| MONTHS.contains(t) || month_of(t).is_some());
     if is_stamp_line(p, &tokens, has_month) {
         return true;
     }
@@ -602,19 +604,18 @@ pub(super) fn is_dateline(p: &str) -> bool {
             MONTHS.contains(t)
                 || WEEKDAYS.contains(t)
                 || OTHER.contains(t)
-                || names.months.contains(t)
+                || month_of(t).is_some()
                 || names.weekdays.contains(t)
                 || names.literals.contains(t)
                 || t.chars().all(|c| c.is_ascii_digit())
         })
 }
 
-/// The month and weekday names of the other languages newswire reads dates in (CLDR's, as
-/// the fetcher reads feed dates with: `analysis::calendar`), and the words CLDR's date
-/// patterns quote («de», «г»): `7. Oktober 2020`, `12 juin 2021`, `15 марта 2023 г.` are
-/// datelines as `15 December 2021` is.
+/// The weekday names of the other languages newswire reads dates in (CLDR's, as the fetcher
+/// reads feed dates with: `analysis::calendar`; their months are [`month_of`]'s), and the
+/// words CLDR's date patterns quote («de», «г»): `7. Oktober 2020`, `12 juin 2021`,
+/// `15 марта 2023 г.` are datelines as `15 December 2021` is.
 struct CalendarNames {
-    months: HashSet<&'static str>,
     weekdays: HashSet<&'static str>,
     /// Weekday names of five letters or more (`mittwoch`, `lundi`, `среда`): a stamp may
     /// start with one; shorter ones (`so`, `do`, `mar`) are ordinary words too.
@@ -627,7 +628,6 @@ fn calendar_names() -> &'static CalendarNames {
     NAMES.get_or_init(|| {
         use analysis::calendar;
         CalendarNames {
-            months: calendar::MONTHS.iter().map(|n| n.name).collect(),
             weekdays: calendar::WEEKDAYS.iter().map(|n| n.name).collect(),
             long_weekdays: calendar::WEEKDAYS
                 .iter()

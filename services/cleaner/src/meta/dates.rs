@@ -193,7 +193,7 @@ fn at_time(chars: &[char], at: usize, date: NaiveDate, zone: chrono::FixedOffset
 
 /// The month of a lower-case word, in any language newswire reads dates in (CLDR's names, the
 /// fetcher's: `analysis::calendar`; `oktober`, `июля`, `липня`, `juin`, `dec`).
-fn month_of(word: &str) -> Option<u32> {
+pub(crate) fn month_of(word: &str) -> Option<u32> {
     static MONTHS: OnceLock<HashMap<&'static str, u32>> = OnceLock::new();
     let months = MONTHS.get_or_init(|| {
         let mut map = HashMap::new();

@@ -30,6 +30,7 @@ pub mod byline;
 mod dates;
 mod language;
 
+pub(crate) use dates::month_of;
 pub use dates::{date_from_url, parse_date, press_offset_hours, visible_date};
 pub use language::{bcp47, normalize_language};
 
@@ -763,45 +764,44 @@ mod tests {
             visible_date("Опубликовано 2018-07-30", 3),
             Some(at("2018-07-29T21:00:00Z"))
         );
-        // A year and a month are an archive's, not a day; other numbers are not dates.
         // With a month's name, in the languages newswire reads dates in (CLDR's names).
-        let at = |s: &str| Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc));
         assert_eq!(
             visible_date("Veröffentlicht am 7. Oktober 2020, 10:30 Uhr", 1),
-            at("2020-10-07T10:30:00+01:00")
+            Some(at("2020-10-07T10:30:00+01:00"))
         );
         assert_eq!(
             visible_date("Опубликовано 30 июля 2018 г., 12:00", 3),
-            at("2018-07-30T12:00:00+03:00")
+            Some(at("2018-07-30T12:00:00+03:00"))
         );
         assert_eq!(
             visible_date("Оновлено 15 березня 2023", 3),
-            at("2023-03-15T00:00:00+03:00")
+            Some(at("2023-03-15T00:00:00+03:00"))
         );
         assert_eq!(
             visible_date("Publicado el 30 de julio de 2018", 0),
-            at("2018-07-30T00:00:00Z")
+            Some(at("2018-07-30T00:00:00Z"))
         );
         assert_eq!(
             visible_date("Publié le 12 juin 2021 à 10h30", 0),
-            at("2021-06-12T10:30:00Z")
+            Some(at("2021-06-12T10:30:00Z"))
         );
         assert_eq!(
             visible_date("December 15, 2021, 10:30 GMT", 0),
-            at("2021-12-15T10:30:00Z")
+            Some(at("2021-12-15T10:30:00Z"))
         );
         // Whichever comes first, named or numeric.
         assert_eq!(
             visible_date("2021-12-14 · December 15, 2021", 0),
-            at("2021-12-14T00:00:00Z")
+            Some(at("2021-12-14T00:00:00Z"))
         );
         assert_eq!(
             visible_date("December 15, 2021 · 2021-12-14", 0),
-            at("2021-12-15T00:00:00Z")
+            Some(at("2021-12-15T00:00:00Z"))
         );
         // A month and a year, or a day and a month, are no date; nor is a percentage a time.
         assert_eq!(visible_date("Im Mai 2020 und am 15. März", 1), None);
-        assert_eq!(visible_date("2023-03-21 12.5%", 0), at("2023-03-21T00:00:00Z"));
+        assert_eq!(visible_date("2023-03-21 12.5%", 0), Some(at("2023-03-21T00:00:00Z")));
+        // A year and a month are an archive's, not a day; other numbers are not dates.
         assert_eq!(visible_date("1998-3 合订本 共 12345 字 2023-13-40", 8), None);
         assert_eq!(visible_date("电话 010-2005-5-7", 8), None);
         assert_eq!(press_offset_hours(Some("zh-Hans")), 8);
