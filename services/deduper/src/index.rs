@@ -880,6 +880,9 @@ impl Index {
             // On a tie the lowest id wins, whatever the slot order.
             if best.is_none_or(|(b, s)| similarity > s || (similarity == s && slot.id < b))
                 && self.same_story(similarity, probe, &slot.entry)
+                && (!probe.cjk
+                    || similarity >= self.settings.strong_threshold
+                    || numbers_agree(&features.head_numbers, &slot.entry.text_numbers))
                 && !self.alike_by_boilerplate(features, probe, &slot.entry)
             {
                 best = Some((slot.id, similarity));
@@ -1203,7 +1206,15 @@ pub fn template_instances(a: &str, b: &str) -> bool {
         .take_while(|(x, y)| x == y)
         .count();
     let (ma, mb) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
-    prefix + suffix >= 2 && ma.len() >= 2 && mb.len() >= 2 && !ma.iter().any(|c| mb.contains(c))
+    if prefix + suffix < 2 || ma.len() < 2 || mb.len() < 2 {
+        return false;
+    }
+    // A long slot shares a few common characters by chance («人民日报评论员文章：[继续推进生态
+    // 文明建设要正确处理几个重大关系|全面推进美丽中国建设，加快推进人与自然和谐共生的现代化]——论…»);
+    // a rewrite of one headline shares most of its words.
+    let (short, long) = if ma.len() <= mb.len() { (ma, mb) } else { (mb, ma) };
+    let shared = short.iter().filter(|c| long.contains(c)).count();
+    3 * shared < short.len() || shared == 0
 }
 
 /// One bit per word of the [`headline_core`]: a set of words in 64 bits, for a quick headline

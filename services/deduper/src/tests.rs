@@ -583,8 +583,22 @@ fn one_chinese_headline_template_with_another_name_is_another_story() {
         &index::template_headline("习近平会见尼泊尔总理"),
         &index::template_headline("习近平会见韩国总理"),
     ));
+    // A long slot shares a few characters by chance: a series of commentaries.
+    assert!(index::template_instances(
+        &index::template_headline(
+            "人民日报评论员文章：继续推进生态文明建设要正确处理几个重大关系——论学习贯彻习近平总书记在全国生态环境保护大会上重要讲话"
+        ),
+        &index::template_headline(
+            "人民日报评论员文章：全面推进美丽中国建设，加快推进人与自然和谐共生的现代化——论学习贯彻习近平总书记在全国生态环境保护大会上重要讲话"
+        ),
+    ));
     for (a, b) in [
         ("习近平会见韩国总理", "习近平会见韩国总理 - 新华网"),
+        // A rewrite names the same people in other words.
+        (
+            "国家主席习近平同俄罗斯总统普京举行会谈",
+            "国家主席习近平同普京总统举行会谈",
+        ),
         ("习近平会见韩国总理", "习近平会见韩国总理韩德洙"),
         ("习近平会见韩国总理", "习近平会晤韩国总理"),
         (
@@ -641,6 +655,47 @@ fn one_chinese_headline_template_with_another_name_is_another_story() {
         )
         .unwrap();
     assert_eq!(c.story.story_id, a.story.story_id);
+}
+
+#[test]
+fn a_chinese_daily_report_with_other_figures_is_another_days_story() {
+    // One headline every day, one text but for the figures.
+    let report = |day: u32, cases: u32, local: u32, deaths: u32| {
+        format!(
+            "{day}日0—24时，31个省（自治区、直辖市）和新疆生产建设兵团报告新增确诊病例{cases}例。\
+             其中境外输入病例{local}例，本土病例{}例；新增死亡病例{deaths}例，均为本土病例。\
+             当日新增治愈出院病例若干例，解除医学观察的密切接触者若干人，重症病例较前一日有所减少。\
+             境外输入现有确诊病例若干例，累计确诊病例若干例，累计治愈出院病例若干例，无死亡病例。\
+             截至目前，据各地报告，现有确诊病例若干例，累计报告确诊病例若干例，累计死亡病例若干例。\
+             尚在医学观察的密切接触者若干人，累计追踪到密切接触者若干人，各地继续做好疫情防控工作。",
+            cases - local
+        )
+    };
+    let title = "国家卫生健康委通报最新疫情";
+    let mut deduper = Deduper::default();
+    let monday = deduper
+        .dedupe(cleaned("https://x.example/12", title, &report(12, 2815, 37, 13)), at(0))
+        .unwrap();
+    let tuesday = deduper
+        .dedupe(
+            cleaned("https://x.example/13", title, &report(13, 3101, 52, 9)),
+            at(86_400),
+        )
+        .unwrap();
+    assert_eq!(tuesday.story.duplicate_of, None);
+    assert_ne!(tuesday.story.story_id, monday.story.story_id);
+    // Monday's report again, from another outlet and with a credit line, is Monday's story.
+    let copy = deduper
+        .dedupe(
+            cleaned(
+                "https://y.example/12",
+                &format!("{title} - 新华网"),
+                &format!("{}（记者王强）", report(12, 2815, 37, 13)),
+            ),
+            at(86_500),
+        )
+        .unwrap();
+    assert_eq!(copy.story.story_id, monday.story.story_id);
 }
 
 /// A daily newsletter's items: the same headline, a teaser of their own, the same sign-up text.
