@@ -839,7 +839,7 @@ impl Index {
         // The same headline, word for word, and a good part of a text at most two thirds as long as
         // the other (a teaser that an outlet's own boilerplate follows, before that
         // boilerplate is common). Not for a headline of a few words, which names a series or a
-        // section ("Morning briefing", 国内联播快讯), and not between texts of a size: a
+        // section ("Morning briefing", 联播快讯; 国内联播快讯 has six characters and counts), and not between texts of a size: a
         // series under one headline (each day's report) is that.
         let (contained, container) = lengths;
         probe.title != 0
