@@ -280,7 +280,7 @@ pub fn clean_using(
     // The language the feeds file gives the feed wins: the operator knows it, where pages and
     // feeds often declare a template's.
     let configured = raw.feed.language.as_deref().and_then(meta::normalize_language);
-    let mut language = match configured {
+    let mut language = match configured.clone() {
         Some(configured) => {
             provenance.insert("language".into(), From::Feed.as_str().into());
             Some(configured)
@@ -295,6 +295,15 @@ pub fn clean_using(
     if language.is_none()
         && let Some(detected) = detect_language(&text)
     {
+        language = Some(detected);
+        provenance.insert("language".into(), From::Detected.as_str().into());
+    } else if configured.is_none()
+        && let Some(declared) = language.as_deref()
+        && let Some(detected) = detect_language_of_long(&text)
+        && !same_language(&meta::primary_language(declared), &detected)
+    {
+        // A page declares its template's language (`<html lang="en">` on a German town's
+        // site, a Russian edition under a Ukrainian template): a long text says better.
         language = Some(detected);
         provenance.insert("language".into(), From::Detected.as_str().into());
     }
@@ -373,6 +382,23 @@ pub fn clean_using(
 pub fn detect_language(text: &str) -> Option<String> {
     let info = whatlang::detect(text)?;
     info.is_reliable().then(|| meta::bcp47(info.lang().code()).to_string())
+}
+
+/// Whether two primary subtags name one language: Norwegian `no` is Bokmål `nb` or Nynorsk
+/// `nn`, which detection tells apart.
+fn same_language(declared: &str, detected: &str) -> bool {
+    declared == detected || (declared == "no" && matches!(detected, "nb" | "nn"))
+}
+
+/// [`detect_language`] of a text long enough to outweigh what a page declares: 50 words, or
+/// 150 characters of a script written without spaces.
+fn detect_language_of_long(text: &str) -> Option<String> {
+    let words = text.split_whitespace().count();
+    let cjk = text.chars().filter(|&c| analysis::is_cjk(c)).count();
+    if words < 50 && cjk < 150 {
+        return None;
+    }
+    detect_language(text)
 }
 
 /// Cleans a stand-alone HTML document (the offline `newswire extract` tool and the

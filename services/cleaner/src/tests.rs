@@ -280,6 +280,32 @@ fn the_language_the_feeds_file_gives_wins() {
 }
 
 #[test]
+fn a_long_text_in_another_language_than_declared_says_its_own() {
+    // A German town's site under an English template (`<html lang="en">`, as on ahlen.de).
+    let mut item = raw();
+    item.language = Some("en".into());
+    item.summary = Some(
+        "<p>Jede Menge Spaß bereitet es den ehrenamtlichen Experten im Reparaturcafé, wenn sie \
+         defekte Hausgeräte wieder flott bekommen. Die regelmäßigen Besucherinnen und Besucher \
+         wissen das schon lange. Gelegenheit zu einem Besuch im Reparaturcafé bietet sich am \
+         Freitag in der Zeit von drei bis sechs Uhr im Familienzentrum an der Hauptstraße. \
+         Mitgebracht werden können kleine Elektrogeräte, Fahrräder, Kleidung und Spielzeug, \
+         die dann gemeinsam mit den Helfern untersucht und nach Möglichkeit repariert werden.</p>"
+            .into(),
+    );
+    let a = clean(&item, Utc::now()).unwrap().article;
+    assert_eq!(a.language.as_deref(), Some("de"));
+    assert_eq!(a.extraction.provenance["language"], "detected");
+    // Declared as German (with a region), it keeps the declared tag.
+    item.language = Some("de-AT".into());
+    let a = clean(&item, Utc::now()).unwrap().article;
+    assert_eq!(a.language.as_deref(), Some("de-AT"));
+    // Norwegian declared as `no` is Bokmål or Nynorsk to detection: the same language.
+    assert!(super::same_language("no", "nb"));
+    assert!(!super::same_language("no", "da"));
+}
+
+#[test]
 fn mojibake_is_repaired_and_accented_text_is_left_alone() {
     use crate::text::repair_mojibake;
     for (broken, fixed) in [

@@ -96,3 +96,8 @@ pub fn bcp47(iso639_3: &str) -> &str {
         .find(|(three, _)| *three == iso639_3)
         .map_or(iso639_3, |(_, two)| two)
 }
+
+/// A tag's primary subtag, lower-cased: `de-DE` → `de`.
+pub fn primary_language(tag: &str) -> String {
+    tag.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase()
+}
