@@ -313,6 +313,22 @@ fn a_long_text_in_another_script_than_declared_says_its_own_language() {
 }
 
 #[test]
+fn a_page_without_a_url_is_named_by_its_canonical_link_or_else_by_its_content() {
+    let body = "<p>The council approved the budget after a long debate on Tuesday evening, and the \
+                mayor said the new library would open in the spring as planned.</p>";
+    let plain = format!("<html><head><title>Budget approved</title></head><body>{body}</body></html>");
+    let a = crate::extract_document(&plain, None, Utc::now()).unwrap().article;
+    assert_eq!(a.id, record::article_id(&plain));
+    assert_eq!(a.canonical_url, None);
+    let named = format!(
+        "<html><head><title>Budget approved</title>\
+         <link rel=\"canonical\" href=\"https://news.example/budget\"></head><body>{body}</body></html>"
+    );
+    let a = crate::extract_document(&named, None, Utc::now()).unwrap().article;
+    assert_eq!(a.id, record::article_id("https://news.example/budget"));
+}
+
+#[test]
 fn mojibake_is_repaired_and_accented_text_is_left_alone() {
     use crate::text::repair_mojibake;
     for (broken, fixed) in [
