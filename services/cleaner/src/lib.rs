@@ -280,7 +280,8 @@ pub fn clean_using(
     // The language the feeds file gives the feed wins: the operator knows it, where pages and
     // feeds often declare a template's.
     let configured = raw.feed.language.as_deref().and_then(meta::normalize_language);
-    let mut language = match configured.clone() {
+    let from_feeds_file = configured.is_some();
+    let mut language = match configured {
         Some(configured) => {
             provenance.insert("language".into(), From::Feed.as_str().into());
             Some(configured)
@@ -297,7 +298,7 @@ pub fn clean_using(
     {
         language = Some(detected);
         provenance.insert("language".into(), From::Detected.as_str().into());
-    } else if configured.is_none()
+    } else if !from_feeds_file
         && let Some(declared) = language.as_deref()
         && let Some(detected) = detect_language_of_other_script(&text, declared)
     {
@@ -389,9 +390,12 @@ pub fn detect_language(text: &str) -> Option<String> {
 /// detection on every page would cost 3–7% of the cleaner's time. (So a German text under an
 /// English declaration keeps `en`; see ARCHITECTURE.md, "The record's language".)
 fn detect_language_of_other_script(text: &str, declared: &str) -> Option<String> {
-    let words = text.split_whitespace().count();
-    let cjk = text.chars().filter(|&c| analysis::is_cjk(c)).count();
-    if words < 50 && cjk < 150 {
+    // A language detection does not know is given the benefit of the doubt.
+    let primary = analysis::primary_language(declared)?;
+    let declared = whatlang::Lang::from_code(meta::iso639_3(&primary))?;
+    let long =
+        text.split_whitespace().nth(49).is_some() || text.chars().filter(|&c| analysis::is_cjk(c)).nth(149).is_some();
+    if !long {
         return None;
     }
     let mut end = text.len().min(2000);
@@ -399,14 +403,7 @@ fn detect_language_of_other_script(text: &str, declared: &str) -> Option<String>
         end -= 1;
     }
     let script = whatlang::detect_script(&text[..end])?;
-    let primary = meta::primary_language(declared);
-    let fits = |code: &str| meta::bcp47(code) == primary || (primary == "no" && matches!(code, "nob" | "nno"));
-    if script.langs().iter().any(|l| fits(l.code())) {
-        return None;
-    }
-    // A language detection does not know (a three-letter code without a two-letter one, or
-    // one outside its list) is given the benefit of the doubt.
-    if !whatlang::Lang::all().iter().any(|l| fits(l.code())) {
+    if script.langs().contains(&declared) {
         return None;
     }
     detect_language(text)

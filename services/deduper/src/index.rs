@@ -588,6 +588,7 @@ impl Index {
             words: features.words,
             text_words: features.text_words as usize,
             cjk: text_words.shingle_size() == fingerprint::SHINGLE_CJK,
+            head_numbers: &features.head_numbers,
         };
         // The closest article by Jaccard, and the one this text is contained in (or contains).
         // When both are found and are of different stories, the story first seen wins: a
@@ -839,8 +840,9 @@ impl Index {
         // The same headline, word for word, and a good part of a text at most two thirds as long as
         // the other (a teaser that an outlet's own boilerplate follows, before that
         // boilerplate is common). Not for a headline of a few words, which names a series or a
-        // section ("Morning briefing", 联播快讯; 国内联播快讯 has six characters and counts), and not between texts of a size: a
-        // series under one headline (each day's report) is that.
+        // section ("Morning briefing", 联播快讯; 国内联播快讯 has six characters and counts),
+        // and not between texts of a size: a series under one headline (each day's report) is
+        // that.
         let (contained, container) = lengths;
         probe.title != 0
             && probe.title == other.title
@@ -880,9 +882,6 @@ impl Index {
             // On a tie the lowest id wins, whatever the slot order.
             if best.is_none_or(|(b, s)| similarity > s || (similarity == s && slot.id < b))
                 && self.same_story(similarity, probe, &slot.entry)
-                && (!probe.cjk
-                    || similarity >= self.settings.strong_threshold
-                    || numbers_agree(&features.head_numbers, &slot.entry.text_numbers))
                 && !self.alike_by_boilerplate(features, probe, &slot.entry)
             {
                 best = Some((slot.id, similarity));
@@ -913,6 +912,10 @@ impl Index {
         }
         // «李强举行仪式欢迎[匈牙利|埃塞俄比亚]总理访华»: one template, two visits.
         if similarity < s.strong_threshold && template_instances(probe.headline, &other.headline) {
+            return false;
+        }
+        // «国家卫生健康委通报最新疫情», each day: one headline, one text but for the figures.
+        if probe.cjk && similarity < s.strong_threshold && !numbers_agree(probe.head_numbers, &other.text_numbers) {
             return false;
         }
         if title_similarity(probe.title, other.title) >= s.title_threshold {
@@ -1061,6 +1064,8 @@ struct Probe<'a> {
     text_words: usize,
     /// Whether its text is written mostly in CJK characters.
     cjk: bool,
+    /// [`fingerprint::numbers`] of its first [`HEAD_WORDS`] words.
+    head_numbers: &'a [u32],
 }
 
 /// The hasher of tables whose keys are hashes already (band hashes, containment samples):
@@ -1214,7 +1219,7 @@ pub fn template_instances(a: &str, b: &str) -> bool {
     // a rewrite of one headline shares most of its words.
     let (short, long) = if ma.len() <= mb.len() { (ma, mb) } else { (mb, ma) };
     let shared = short.iter().filter(|c| long.contains(c)).count();
-    3 * shared < short.len() || shared == 0
+    3 * shared < short.len()
 }
 
 /// One bit per word of the [`headline_core`]: a set of words in 64 bits, for a quick headline

@@ -120,6 +120,13 @@ impl Tokens {
     }
 }
 
+/// A BCP 47 tag's primary language subtag, lower-cased (`zh-Hant` → `zh`, `de_DE` → `de`);
+/// `None` for a tag that has none. The record's `language` chooses the analysis by it.
+pub fn primary_language(tag: &str) -> Option<String> {
+    let primary = tag.split(['-', '_']).next()?.trim().to_ascii_lowercase();
+    (!primary.is_empty()).then_some(primary)
+}
+
 /// Whether `c` is one of the apostrophes folded into one.
 pub fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}' | '\u{02BC}')

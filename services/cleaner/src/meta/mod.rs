@@ -32,7 +32,7 @@ mod language;
 
 pub(crate) use dates::month_of;
 pub use dates::{date_from_url, parse_date, press_offset_hours, visible_date};
-pub use language::{bcp47, normalize_language, primary_language};
+pub use language::{bcp47, iso639_3, normalize_language};
 
 /// Where a metadata value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -76,7 +76,7 @@ impl Taxonomy {
     /// Finds every atom in the fields of an article in `language`.
     pub(super) fn scan(&self, language: Option<&str>, fields: &[(Field, &str)]) -> Hits {
         let mut hits = Hits {
-            language: language.and_then(primary_language),
+            language: language.and_then(analysis::primary_language),
             ..Hits::default()
         };
         for &(field, text) in fields {
@@ -420,13 +420,6 @@ fn near_pair(a: &[Hit], b: &[Hit], distance: u32) -> Option<(Hit, Hit)> {
     let x = a.iter().find(|x| has_partner(x))?;
     let y = b.iter().find(|y| gap(x, y).is_some_and(|g| g <= distance))?;
     Some((*x, *y))
-}
-
-/// A BCP 47 tag's primary language subtag, lower-cased (`zh-Hant` → `zh`); `None` for a tag
-/// that has none.
-fn primary_language(tag: &str) -> Option<String> {
-    let primary = tag.split(['-', '_']).next()?.trim().to_ascii_lowercase();
-    (!primary.is_empty()).then_some(primary)
 }
 
 #[cfg(test)]
