@@ -1176,29 +1176,70 @@ pub fn headline_core(title: &str) -> &str {
 }
 
 /// The [`headline_core`] of a headline written in CJK characters, as the characters and
-/// words it is made of (folded, punctuation and spaces left out), for [`template_instances`];
-/// empty for other headlines.
+/// words it is made of (folded, punctuation and spaces left out but for the title marks
+/// 《》 around a named document, programme or work), for [`template_instances`]; empty for
+/// other headlines.
 pub fn template_headline(title: &str) -> String {
-    let words = fingerprint::words(headline_core(title));
-    let cjk = words
-        .iter()
-        .filter(|w| w.chars().count() == 1 && w.chars().all(analysis::is_cjk))
-        .count();
-    if cjk * 2 <= words.len() {
+    let mut words = 0;
+    let mut cjk = 0;
+    let mut out = String::new();
+    for piece in headline_core(title).split_inclusive(['《', '》']) {
+        let (text, mark) = match piece.strip_suffix('《').or_else(|| piece.strip_suffix('》')) {
+            Some(text) => (text, piece[text.len()..].chars().next()),
+            None => (piece, None),
+        };
+        for w in fingerprint::words(text) {
+            words += 1;
+            cjk += usize::from(w.chars().count() == 1 && w.chars().all(analysis::is_cjk));
+            out.push_str(&w);
+        }
+        out.extend(mark);
+    }
+    if cjk * 2 <= words {
         return String::new();
     }
-    words.concat()
+    out
+}
+
+/// The titles a [`template_headline`] names between 《 and 》, folded.
+fn named_titles(headline: &str) -> impl Iterator<Item = &str> {
+    headline
+        .split('《')
+        .skip(1)
+        .filter_map(|t| t.split_once('》').map(|(t, _)| t))
+        .filter(|t| !t.is_empty())
+}
+
+/// Whether both headlines name documents or works, and none of one's is one of the other's
+/// (or a part of it, as «《意见》» is of «《关于…的意见》»): «印发《关于进一步完善医疗卫生服务
+/// 体系的意见》» and «印发《关于进一步深化改革促进乡村医疗卫生体系健康发展的意见》» announce two
+/// documents in one template, and their texts, written in one office's words, share much.
+fn name_other_titles(a: &str, b: &str) -> bool {
+    let mut any = false;
+    for x in named_titles(a) {
+        for y in named_titles(b) {
+            if x.contains(y) || y.contains(x) {
+                return false;
+            }
+            any = true;
+        }
+    }
+    any
 }
 
 /// Whether two CJK headlines ([`template_headline`]) are one template with a different name
 /// in it: the same beginning and end, and between them, on each side, two or more characters
 /// of which the other has none. Xinhua's and CCTV's diplomatic news is written that way,
 /// «习近平会见[尼泊尔|韩国]总理», «李强举行仪式欢迎[匈牙利|埃塞俄比亚]总理访华», and their texts
-/// share most of their shingles too. A copy keeps its headline, or changes a character or two
+/// share most of their shingles too; or headlines that name different documents between 《
+/// and 》 ([`name_other_titles`]). A copy keeps its headline, or changes a character or two
 /// in it, or adds to it («（全文）»), and is not held back.
 pub fn template_instances(a: &str, b: &str) -> bool {
     if a.is_empty() || b.is_empty() || a == b {
         return false;
+    }
+    if name_other_titles(a, b) {
+        return true;
     }
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();

@@ -592,8 +592,32 @@ fn one_chinese_headline_template_with_another_name_is_another_story() {
             "人民日报评论员文章：全面推进美丽中国建设，加快推进人与自然和谐共生的现代化——论学习贯彻习近平总书记在全国生态环境保护大会上重要讲话"
         ),
     ));
+    // Two documents announced under one template: the slots share 医疗卫生体系, but the
+    // titles between 《》 are not one another's.
+    assert!(index::template_instances(
+        &index::template_headline("中办 国办印发《关于进一步完善医疗卫生服务体系的意见》"),
+        &index::template_headline("中办 国办印发《关于进一步深化改革促进乡村医疗卫生体系健康发展的意见》 - 新华网"),
+    ));
     for (a, b) in [
         ("习近平会见韩国总理", "习近平会见韩国总理 - 新华网"),
+        // One document, named in full and in short, or in traditional characters.
+        (
+            "中办 国办印发《关于进一步完善医疗卫生服务体系的意见》",
+            "中共中央办公厅 国务院办公厅印发《关于进一步完善医疗卫生服务体系的意见》（全文）",
+        ),
+        (
+            "中办 国办印发《关于进一步完善医疗卫生服务体系的意见》",
+            "两办印发《意见》 进一步完善医疗卫生服务体系",
+        ),
+        (
+            "中办 国办印发《关于进一步完善医疗卫生服务体系的意见》",
+            "中辦 國辦印發《關於進一步完善醫療衛生服務體系的意見》",
+        ),
+        // One programme named by both, different stories told apart by the rest.
+        (
+            "《新闻联播》报道习近平会见韩国总理",
+            "《新闻联播》报道习近平会见韩国总理韩德洙",
+        ),
         // A rewrite names the same people in other words.
         (
             "国家主席习近平同俄罗斯总统普京举行会谈",
