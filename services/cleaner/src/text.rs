@@ -35,6 +35,9 @@ const SKIPPED: &[&str] = &[
     "title",
     "meta",
     "link",
+    // Ruby readings over the characters: 子<rt>こ</rt>ども is 子ども.
+    "rt",
+    "rp",
 ];
 
 /// Elements that start a new paragraph.

@@ -217,8 +217,9 @@ fn readability(doc: Document, url: Option<&str>, title: Option<&str>, byline: &[
     };
     // dom_smoothie refuses a relative or malformed page URL; the text does not depend on it.
     let url = url.filter(|u| url::Url::parse(u).is_ok());
-    // Captions are not article text.
-    doc.select(r#"figcaption, [itemprop="caption"], [class*="caption"], [class*="credit"]"#)
+    // Captions are not article text, and neither are the readings ruby annotations give
+    // above the characters (子<rt>こ</rt>ども is 子ども).
+    doc.select(r#"figcaption, [itemprop="caption"], [class*="caption"], [class*="credit"], rt, rp"#)
         .remove();
     remove_link_lists(&doc);
     let reader = dom_smoothie::Readability::with_document(doc, url, Some(config));
@@ -346,9 +347,21 @@ fn with_parts(text: String, parts: &[String]) -> String {
     }
 }
 
+/// Words of a text, for the length rules: runs between spaces, and in CJK writing (which has
+/// no spaces) a word per [`CJK_CHARS_PER_WORD`] characters.
 fn words(text: &str) -> usize {
-    text.split_whitespace().count()
+    text.split_whitespace()
+        .map(|run| match run.chars().filter(|&c| record::is_cjk(c)).count() {
+            0 => 1,
+            cjk => cjk.div_ceil(CJK_CHARS_PER_WORD),
+        })
+        .sum()
 }
+
+/// CJK characters per word for [`words`]: a Chinese word is one to three characters, two on
+/// average. Counted as one word, a paragraph of Chinese (which has no spaces) made a whole
+/// page "too short" for Readability's text, and rs-trafilatura's or the walk's was taken.
+const CJK_CHARS_PER_WORD: usize = 2;
 
 /// The page's standfirst: its description (JSON-LD, Open Graph or meta), when the page's text
 /// shows it whole and it is a sentence or more (8 words). Pages put the
@@ -379,6 +392,39 @@ fn fold(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chinese_article_is_long_enough_for_readability_and_keeps_its_inline_words_joined() {
+        // Six paragraphs of Chinese, about 300 characters: no spaces, so "one word" each when
+        // words are runs between spaces. Names and terms in links and bold, as news sites
+        // write them.
+        let paragraph = "国家主席<a href=/xi>习近平</a>在人民大会堂会见来访的外国领导人，双方就<strong>双边关系</strong>\
+                         和共同关心的国际地区问题深入交换意见，一致同意推动两国合作不断向前发展。";
+        let body: String = (0..6).map(|_| format!("<p>{paragraph}</p>")).collect();
+        let page = format!(
+            "<html><head><title>习近平会见外国领导人</title></head><body>\
+             <nav><a href=/>首页</a> <a href=/news>新闻</a> <a href=/world>国际</a></nav>\
+             <article><h1>习近平会见外国领导人</h1>{body}</article></body></html>"
+        );
+        let got = extract_now(&page, None, Utc::now()).unwrap();
+        assert_eq!(got.method, Method::Readability, "{}", got.text);
+        assert!(got.text.contains("国家主席习近平在人民大会堂"), "{}", got.text);
+        assert!(got.text.contains("就双边关系和共同"), "{}", got.text);
+        assert!(!got.text.contains("首页"), "{}", got.text);
+    }
+
+    #[test]
+    fn ruby_readings_are_not_text() {
+        let paragraph = "<ruby>子<rt>こ</rt></ruby>どもへの<ruby><span>虐待</span><rp>(</rp><rt>ぎゃくたい</rt><rp>)</rp></ruby>\
+                         をなくすための<ruby>法律<rt>ほうりつ</rt></ruby>ができて、親が子どもを教育するために体罰を禁止することになりました。";
+        let body: String = (0..5).map(|_| format!("<p>{paragraph}</p>")).collect();
+        let page = format!("<html><body><article><h1>法律ができる</h1>{body}</article></body></html>");
+        let text = extract_now(&page, None, Utc::now()).unwrap().text;
+        assert!(text.contains("子どもへの虐待をなくすための法律ができて"), "{text}");
+        // The walk, which takes what Readability and rs-trafilatura do not find, drops them too.
+        let walked = crate::text::main_text(&scraper::Html::parse_document(&page));
+        assert!(walked.contains("子どもへの虐待をなくすための法律ができて"), "{walked}");
+    }
 
     #[test]
     fn a_recipes_ingredients_and_steps_join_the_text_when_it_lacks_them() {
