@@ -5,8 +5,10 @@
 //! chardetng guesses from them), else, undeclared, the guessed charset when it decodes them,
 //! else windows-1252 (the web's default for undeclared pages) when the bytes hold no valid
 //! multi-byte UTF-8 sequence at all. A page that is
-//! mostly UTF-8 with a few broken sequences has them replaced by U+FFFD; one where more than
-//! 1% of the characters are undecodable is rejected.
+//! mostly UTF-8 with a few broken sequences has them replaced by U+FFFD. Bytes that none of
+//! these decode go to the legacy multi-byte charset (GBK, Big5, Shift_JIS, EUC-JP, EUC-KR)
+//! that leaves the fewest characters undecodable; where more than 1% of the characters are
+//! undecodable whatever the charset, the page is rejected.
 //!
 //! Text that was already mis-decoded before it reached the page (UTF-8 read as windows-1252
 //! by the publisher's system: `Itâ€™s`) decodes cleanly here; it is repaired paragraph by
@@ -66,7 +68,27 @@ pub fn decode_html(bytes: &[u8]) -> Result<(String, &'static str), CharsetError>
         let (text, _, had_errors) = WINDOWS_1252.decode(bytes);
         return check(text.into_owned(), WINDOWS_1252.name(), had_errors);
     }
-    check(lossy.into_owned(), UTF_8.name(), true)
+    check(lossy.into_owned(), UTF_8.name(), true).or_else(|err| least_damaged(bytes).ok_or(err))
+}
+
+/// The legacy multi-byte charset that leaves the fewest characters of the bytes undecodable,
+/// when that is within [`MAX_BAD`]: the last resort for bytes that are neither UTF-8 (not
+/// even mostly) nor in a charset chardetng guesses. chardetng rules a charset out at its first
+/// malformed sequence, as browsers do, so an undeclared GBK page with one broken character (a
+/// stray byte, a character cut in two) comes out as windows-1252; and a single-byte guess is
+/// refused for bytes that hold what reads as multi-byte UTF-8, which two-byte Chinese often
+/// does by chance.
+fn least_damaged(bytes: &[u8]) -> Option<(String, &'static str)> {
+    use encoding_rs::{BIG5, EUC_JP, EUC_KR, GBK, SHIFT_JIS};
+    let (bad, text, encoding) = [GBK, BIG5, SHIFT_JIS, EUC_JP, EUC_KR]
+        .into_iter()
+        .map(|encoding| {
+            let (text, _, _) = encoding.decode(bytes);
+            let bad = text.chars().filter(|&c| c == '\u{FFFD}').count();
+            (bad, text, encoding)
+        })
+        .min_by_key(|(bad, _, _)| *bad)?;
+    check(text.into_owned(), encoding.name(), bad > 0).ok()
 }
 
 /// The bytes decoded in the charset chardetng guesses for them, when that decodes cleanly.
@@ -138,6 +160,18 @@ mod tests {
         let chinese = "<p>中俄签署天然气贸易协议，两国领导人出席了签字仪式。</p>";
         let (gbk, _, _) = encoding_rs::GBK.encode(chinese);
         assert_eq!(decode_html(&gbk).unwrap().0, chinese);
+        // Undeclared GBK with a broken character, which rules GBK out for chardetng: the
+        // multi-byte charset that decodes the rest.
+        let mut broken = Vec::new();
+        for _ in 0..40 {
+            broken.extend_from_slice(&gbk);
+        }
+        broken.extend_from_slice(b"<p>\xc7</p>");
+        broken.extend_from_slice(&gbk);
+        let (text, encoding) = decode_html(&broken).unwrap();
+        assert_eq!(encoding, "GBK");
+        assert_eq!(text.matches(chinese).count(), 41, "{text}");
+        assert_eq!(text.matches('\u{FFFD}').count(), 1, "{text}");
         let declared = format!("<meta charset=\"utf-8\">{chinese}");
         let (gbk, _, _) = encoding_rs::GBK.encode(&declared);
         assert_eq!(decode_html(&gbk).unwrap().0, declared, "declared UTF-8, but GBK");
