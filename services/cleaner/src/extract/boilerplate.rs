@@ -51,8 +51,29 @@ pub fn clean_paragraphs<'a>(
         }
         kept.push(p);
     }
+    // What follows the article's last sentence and is no sentence itself is the page's: the
+    // labels of a share bar, an author box, a map or a list the extraction left out
+    // ("Autoren:", "Über den Autor", "zurück zur Listenansicht", "Valora esta noticia").
+    while kept.len() > 1 && kept.last().is_some_and(|p| is_trailing_label(p)) {
+        kept.pop();
+    }
     kept.join("\n\n")
 }
+
+/// A short line of words that is not a sentence: at most [`LABEL_WORDS`] words, no digit
+/// (a figure, a phone number, a list's rank are content), no CJK (whose lines of a few
+/// "words" are whole sentences), not ending as a sentence, a quotation or an aside does.
+fn is_trailing_label(p: &str) -> bool {
+    let p = p.trim();
+    p.split_whitespace().count() <= LABEL_WORDS
+        && !p.chars().any(|c| c.is_numeric() || record::is_cjk(c))
+        && !p.ends_with([
+            '.', '!', '?', '…', '"', '\'', '»', '«', '“', '”', '’', ')', ']', '。', '！', '？', '）',
+        ])
+}
+
+/// The most words of a [`is_trailing_label`].
+const LABEL_WORDS: usize = 6;
 
 /// A photo credit: `(Sputnik/Mikhail Metzel/Pool via Reuters)`, `(Getty Images)`, `Photo: AFP`.
 pub(super) fn is_credit(s: &str) -> bool {

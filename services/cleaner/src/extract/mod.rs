@@ -414,6 +414,37 @@ mod tests {
     }
 
     #[test]
+    fn labels_after_the_last_sentence_are_the_pages() {
+        let story = "Die Gemeinde hat den Bau der neuen Halle beschlossen. Er soll im Frühjahr beginnen.";
+        for tail in [
+            "Autoren:",
+            "Über den Autor",
+            "zurück zur Listenansicht",
+            "Valora esta noticia",
+        ] {
+            let text = clean_paragraphs([story, "Mehr Themen:", tail].into_iter(), None, &[]);
+            assert_eq!(text, story, "{tail}");
+        }
+        // A last line that is a sentence, a figure, a quotation or Chinese is text; and a
+        // label between sentences is left to the other rules.
+        for tail in [
+            "Guten Appetit!",
+            "390 kcal",
+            "Ray Gillen (1959-1993)",
+            "„Wir bleiben“",
+            "（评论员 罗博 萧海川）",
+            "正是有了英勇的你们",
+        ] {
+            let text = clean_paragraphs([story, tail].into_iter(), None, &[]);
+            assert!(text.ends_with(tail), "{tail}: {text}");
+        }
+        let text = clean_paragraphs([story, "Zum Ablauf", story].into_iter(), None, &[]);
+        assert!(text.contains("Zum Ablauf"), "{text}");
+        // A text that is only a label stays what it is.
+        assert_eq!(clean_paragraphs(["Zum Ablauf"].into_iter(), None, &[]), "Zum Ablauf");
+    }
+
+    #[test]
     fn ruby_readings_are_not_text() {
         let paragraph = "<ruby>子<rt>こ</rt></ruby>どもへの<ruby><span>虐待</span><rp>(</rp><rt>ぎゃくたい</rt><rp>)</rp></ruby>\
                          をなくすための<ruby>法律<rt>ほうりつ</rt></ruby>ができて、親が子どもを教育するために体罰を禁止することになりました。";
