@@ -190,16 +190,62 @@ def chinese_pages(args):
             print(f"  {tool:<22} {p:<8} ({len(names)} pages) P {P:.3f} R {R:.3f} F1 {F:.3f}, {empty} empty")
 
 
+def silver_pages(corpus):
+    """The other article pages of multilingual/pages with a parser's output as their text
+    (silver truth): fundus's People's Daily, Kommersant and Ukrainska Pravda pages, and
+    newspaper4k's three Chinese pages. Returns (name, file, expected text) per page."""
+    base = Path(corpus).parent / "multilingual" / "pages"
+    pages = []
+    for lang in ("cn", "ru", "ua"):
+        d = base / "fundus" / lang
+        for truth in sorted(d.glob("*.json")):
+            body = next(iter(json.loads(truth.read_text()).values()))["body"]
+            parts = list(body.get("summary") or [])
+            for section in body.get("sections") or []:
+                parts += list(section.get("headline") or []) + list(section.get("paragraphs") or [])
+            html = next(d.glob(f"{truth.stem}_*.html.gz"))
+            pages.append((f"fundus/{lang}/{truth.stem}", html, "\n\n".join(parts)))
+    d = base / "newspaper4k"
+    for txt in sorted((d / "txt").glob("*.txt")):
+        pages.append((f"newspaper4k/{txt.stem}", d / "html" / f"{txt.stem}.html", txt.read_text()))
+    return pages
+
+
+def silver(args):
+    """Both tools on the silver-truth pages, every CJK character a token."""
+    pages = silver_pages(args.corpus)
+    files = [f for _, f, _ in pages]
+    nw = run_newswire(args.newswire, files)[0]
+    tf = run_trafilatura(files)[0]
+    print(f"silver: {len(pages)} Russian, Ukrainian-edition and Chinese pages against fundus's or newspaper4k's own "
+          "output, CJK characters as tokens")
+    scores = {"newswire extract": [], "trafilatura (Python)": []}
+    for name, f, truth in pages:
+        row = []
+        for tool, res in (("newswire extract", nw), ("trafilatura (Python)", tf)):
+            m = match(truth, res[f.name][0], tokens=cjk_tokens)
+            scores[tool].append(m)
+            row.append("{} F1 {:.3f}".format(tool.split()[0], prf([m])[2]))
+        print(f"  {name:<32} {'  '.join(row)}")
+    for tool, ms in scores.items():
+        P, R, F = prf(ms)
+        print(f"  {tool:<22} P {P:.3f} R {R:.3f} F1 {F:.3f}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--newswire", required=True, help="release build of newswire")
     ap.add_argument("--corpus", required=True, help="shared/corpus/articles")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--set", choices=("aeb", "trafilatura-eval", "cn-wce", "all"), default="all")
+    ap.add_argument("--set", choices=("aeb", "trafilatura-eval", "cn-wce", "silver", "all"), default="all")
     args = ap.parse_args()
     if args.set in ("cn-wce", "all"):
         chinese_pages(args)
     if args.set == "cn-wce":
+        return
+    if args.set in ("silver", "all"):
+        silver(args)
+    if args.set == "silver":
         return
     if args.set in ("trafilatura-eval", "all"):
         trafilatura_eval(args)

@@ -78,6 +78,16 @@ fn extraction_quality_on_the_corpus() {
             "Chinese pages ({part}) F1 {f1:.3} < {CHINESE_FLOOR}"
         );
     }
+    assert!(report.silver.len() >= 6, "silver pages: {}", report.silver.len());
+    for page in &report.silver {
+        assert!(
+            page.body.f1() >= SILVER_PAGE_FLOOR,
+            "{} F1 {:.3} < {SILVER_PAGE_FLOOR} ({})",
+            page.page,
+            page.body.f1(),
+            page.method
+        );
+    }
     for (part, floor) in [("tune", BYLINE_TUNE_FLOOR), ("measure", BYLINE_MEASURE_FLOOR)] {
         let scores: Vec<_> = report.bylines.iter().filter(|b| b.part == part).collect();
         let within = scores.iter().filter(|b| b.within()).count();
@@ -100,14 +110,20 @@ const DATE_FLOOR: f64 = 0.95;
 // (0.83) on the part the rules were tuned on, 24/31 (0.77) on the part only measured; before
 // the byline rules, 13/24 and 19/31, with four names holding a date.
 const BYLINE_TUNE_FLOOR: f64 = 0.80;
-// trafilatura's evaluation pages with its metric: measured F1 0.917 on the tune part and 0.918
+// trafilatura's evaluation pages with its metric: measured F1 0.923 on the tune part and 0.923
 // on the measure part (0.891 and 0.900 before the multilingual furniture labels, the
 // standfirst, related lists and link lists; 0.912 and 0.917 before datelines in other
-// languages, recipes' structured data and subscription walls); Python trafilatura 2.0.0 scores
-// 0.914 and 0.919 on the same pages (bench/cleaner/README.md).
-const TRAFILATURA_EVAL_FLOOR: f64 = 0.91;
+// languages, recipes' structured data and subscription walls; 0.917 and 0.918 before CJK
+// words, ruby readings and the labels after the last sentence); Python trafilatura 2.0.0
+// scores 0.914 and 0.919 on the same pages (bench/cleaner/README.md).
+const TRAFILATURA_EVAL_FLOOR: f64 = 0.915;
 // The Chinese pages of multilingual/pages/cn-wce, every CJK character a token: measured F1
-// 0.857 (tune, 33 pages) and 0.904 (measure, 21); Python trafilatura 2.0.0 0.729 and 0.782
-// (bench/cleaner/README.md). The target is 0.90.
-const CHINESE_FLOOR: f64 = 0.84;
+// 0.911 (tune, 33 pages) and 0.951 (measure, 21); 0.857 and 0.904 before CJK text counted a
+// word per two characters and a broken GBK page was decoded; Python trafilatura 2.0.0 0.729
+// and 0.782 (bench/cleaner/README.md). The target is 0.90.
+const CHINESE_FLOOR: f64 = 0.90;
+// The six Russian, Ukrainian-edition and Chinese pages of fundus's and newspaper4k's tests,
+// against those parsers' output: every page 0.980 to 1.000 (Python trafilatura 2.0.0: 0.972
+// to 1.000; bench/cleaner/README.md). Too few to split; no rule was written from them.
+const SILVER_PAGE_FLOOR: f64 = 0.95;
 const BYLINE_MEASURE_FLOOR: f64 = 0.74;

@@ -18,7 +18,7 @@ pub mod metric;
 
 use std::fmt::Write as _;
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
@@ -102,6 +102,10 @@ pub struct Report {
     /// Chinese pages with a hand-made main text (`multilingual/pages/cn-wce`), scored with
     /// CJK characters as tokens.
     pub chinese: Vec<PageScore>,
+    /// The other pages of `multilingual/pages` (fundus's People's Daily, Kommersant and
+    /// Ukrainska Pravda pages, newspaper4k's Chinese ones), against those parsers' own output
+    /// (silver truth), CJK characters as tokens; part `silver`.
+    pub silver: Vec<PageScore>,
     /// readability pages (body agreement with Readability.js).
     pub readability: Vec<PageScore>,
     /// Title exact matches / pages.
@@ -257,6 +261,24 @@ impl Report {
                 c.precision,
                 c.recall,
                 c.f1
+            );
+        }
+        if !self.silver.is_empty() {
+            let c = metric::summarize(&self.silver.iter().map(|p| p.body).collect::<Vec<_>>());
+            let pages: Vec<String> = self
+                .silver
+                .iter()
+                .map(|p| format!("{} {:.3}", p.page, p.body.f1()))
+                .collect();
+            let _ = writeln!(
+                out,
+                "Russian, Ukrainian-edition and Chinese pages against fundus's or newspaper4k's output ({} pages): \
+                 precision {:.3} recall {:.3} F1 {:.3} ({})",
+                self.silver.len(),
+                c.precision,
+                c.recall,
+                c.f1,
+                pages.join(", ")
             );
         }
         let _ = writeln!(
@@ -498,7 +520,94 @@ pub fn run(articles: &Path, now: DateTime<Utc>) -> anyhow::Result<Report> {
     if cn_wce.is_dir() {
         report.chinese = chinese_pages(&cn_wce, now)?;
     }
+    let pages = articles.join("../multilingual/pages");
+    if pages.is_dir() {
+        report.silver = silver_pages(&pages, now)?;
+    }
     Ok(report)
+}
+
+/// Scores the pages of fundus's tests (`fundus/{cn,ru,ua}`: its parse, summary and sections,
+/// is the text) and newspaper4k's (`newspaper4k/txt`), every CJK character a token.
+pub fn silver_pages(dir: &Path, now: DateTime<Utc>) -> anyhow::Result<Vec<PageScore>> {
+    use anyhow::Context as _;
+    let mut pages: Vec<(String, PathBuf, String)> = Vec::new();
+    for lang in ["cn", "ru", "ua"] {
+        let folder = dir.join("fundus").join(lang);
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        for name in names.iter().filter(|n| n.ends_with(".json")) {
+            let publisher = name.trim_end_matches(".json");
+            let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(folder.join(name))?)
+                .with_context(|| format!("parsing {}", folder.join(name).display()))?;
+            let body = truth
+                .as_object()
+                .and_then(|o| o.values().next())
+                .map(|v| &v["body"])
+                .context("a fundus parse without a body")?;
+            let strings = |v: &serde_json::Value| -> Vec<String> {
+                v.as_array()
+                    .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default()
+            };
+            let mut parts = strings(&body["summary"]);
+            for section in body["sections"].as_array().into_iter().flatten() {
+                parts.extend(strings(&section["headline"]));
+                parts.extend(strings(&section["paragraphs"]));
+            }
+            let Some(html) = names
+                .iter()
+                .find(|n| n.starts_with(&format!("{publisher}_")) && n.contains(".html"))
+            else {
+                continue;
+            };
+            pages.push((
+                format!("fundus/{lang}/{publisher}"),
+                folder.join(html),
+                parts.join("\n\n"),
+            ));
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(dir.join("newspaper4k/txt")) {
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter_map(|n| n.strip_suffix(".txt").map(str::to_string))
+            .collect();
+        names.sort();
+        for name in names {
+            let truth = std::fs::read_to_string(dir.join("newspaper4k/txt").join(format!("{name}.txt")))?;
+            pages.push((
+                format!("newspaper4k/{name}"),
+                dir.join("newspaper4k/html").join(format!("{name}.html")),
+                truth,
+            ));
+        }
+    }
+    let mut scores = Vec::new();
+    for (page, file, expected) in pages {
+        let (text, method) = match read_html(&file) {
+            Ok(html) => match crate::extract_document(&html, None, now) {
+                Ok(r) => (r.article.text, r.article.extraction.method),
+                Err(err) => (String::new(), format!("error: {err}")),
+            },
+            Err(err) => (String::new(), format!("error: {err:#}")),
+        };
+        scores.push(PageScore {
+            page,
+            body: metric::shingle_match_cjk(&expected, &text),
+            method,
+            words: (metric::cjk_tokens(&text).len(), metric::cjk_tokens(&expected).len()),
+            part: "silver",
+        });
+    }
+    Ok(scores)
 }
 
 /// Scores the Chinese pages of `cn-wce` against their hand-made text, every CJK character a
