@@ -224,6 +224,42 @@ fn element_text(el: &NodeRef<'_>) -> String {
     crate::text::normalize_text(&parts.join(" "))
 }
 
+/// Class words of the parts of a byline that say what the person is, not who: «<div
+/// class="author"><a>Ben Silverman</a><div class="author-title">Games Editor</div></div>».
+const ROLE_CLASSES: &[&str] = &["title", "role", "job", "position", "bio", "desc"];
+
+/// Whether an element's class marks it as a byline's role, title or biography
+/// ([`ROLE_CLASSES`]).
+fn is_role_element(el: &NodeRef<'_>) -> bool {
+    attr(el, "class").is_some_and(|class| {
+        let class = class.to_ascii_lowercase();
+        ROLE_CLASSES.iter().any(|r| class.contains(r))
+    })
+}
+
+/// The text of a byline element without its role, title and biography parts.
+fn byline_text(el: &NodeRef<'_>) -> String {
+    let parts: Vec<String> = el
+        .descendants_it()
+        .filter(|n| n.is_text())
+        .filter(|n| {
+            let mut at = n.parent();
+            while let Some(parent) = at {
+                if parent.id == el.id {
+                    return true;
+                }
+                if is_role_element(&parent) {
+                    return false;
+                }
+                at = parent.parent();
+            }
+            true
+        })
+        .map(|n| n.text().to_string())
+        .collect();
+    crate::text::normalize_text(&parts.join(" "))
+}
+
 /// The page's `<link rel="canonical" href>`, if any.
 fn canonical_link(doc: &Document) -> Option<String> {
     select(doc, "link[rel=canonical][href]")
@@ -488,7 +524,8 @@ pub fn page_meta(doc: &Document, page_url: Option<&str>, now: DateTime<Utc>) -> 
             );
             let short: Vec<(NodeRef<'_>, String)> = marked
                 .iter()
-                .map(|e| (*e, element_text(e)))
+                .filter(|e| !is_role_element(e))
+                .map(|e| (*e, byline_text(e)))
                 .filter(|(_, t)| !t.is_empty() && t.chars().count() <= 100)
                 .collect();
             let first = short
@@ -806,6 +843,17 @@ mod tests {
         assert_eq!(visible_date("电话 010-2005-5-7", 8), None);
         assert_eq!(press_offset_hours(Some("zh-Hans")), 8);
         assert_eq!(press_offset_hours(Some("en")), 0);
+    }
+
+    #[test]
+    fn a_visible_byline_is_the_name_without_the_role_beneath_it() {
+        let html = r#"<html><body><div class="author-box"><div class="author">
+            <a class="author-link" href="/author/ben-silverman">Ben Silverman</a>
+            <div class="author-title">Games Editor</div></div>
+            <div class="author-bio">Ben covers games for the Tech section</div></div>
+            <h1>A review</h1><p>Text.</p></body></html>"#;
+        let m = page_meta(&Document::from(html), None, now());
+        assert_eq!(m.authors, Some((vec!["Ben Silverman".to_string()], From::Html)));
     }
 
     #[test]
