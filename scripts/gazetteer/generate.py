@@ -43,8 +43,9 @@ FILES = ("countries", "people", "organisations")
 
 SEED_ONLY = {"sex", "ru", "ru_fixed", "ru_last", "ru_cased", "uk", "zh", "exclude",
              "ru_metonyms", "ru_metonyms_fixed", "uk_metonyms", "zh_metonyms"}
-OUTPUT_FIELDS = ("id", "name", "code", "country", "role", "aliases", "adjectives", "metonyms", "cased", "except")
-LIST_FIELDS = ("aliases", "adjectives", "metonyms", "cased", "except")
+OUTPUT_FIELDS = ("id", "name", "code", "country", "role", "aliases", "adjectives", "metonyms", "cased", "except",
+                 "other_sense")
+LIST_FIELDS = ("aliases", "adjectives", "metonyms", "cased", "except", "other_sense")
 
 HEADERS = {
     "countries": """\
@@ -60,8 +61,11 @@ HEADERS = {
 # «российский магнат» is a nationality), metonyms (matched like aliases:
 # names that stand for the country in news copy but name something else, i.e. capitals, seats
 # of power, a few cities and territories: they count for topic queries and focus countries,
-# but alone do not make the country a mentioned entity), and cased (matched only with exactly
-# this case: short forms and forms that are also ordinary words).
+# but alone do not make the country a mentioned entity), cased (matched only with exactly
+# this case: short forms and forms that are also ordinary words), except (longer names that
+# hold one of the country's names but are not the country: «Northern Ireland») and
+# other_sense (longer names that say the article means another bearer of the country's name:
+# «Atlanta, Georgia»; where one occurs, the names it holds count nowhere in the article).
 # Chinese forms match as character sequences, so «中俄» style abbreviations are aliases of
 # both countries.
 """,
@@ -438,7 +442,7 @@ def finish(entity):
             v = sorted(metonyms.values(), key=sort_key)
         elif f == "cased":
             v = sorted(cased.values(), key=sort_key)
-        elif f == "except":
+        elif f in ("except", "other_sense"):
             v = sorted(set(seed.get(f, [])), key=sort_key)
         else:
             v = seed.get(f)

@@ -13,6 +13,11 @@
 //!     cased: [RF]          # aliases matched only with exactly this case
 //!     metonyms: [Moscow, Kremlin, Москва, 莫斯科]
 //!     except: [埃塞俄比亚]  # longer names holding one of its names that are not the entity
+//!   - id: Q230
+//!     name: Georgia
+//!     code: GE
+//!     other_sense: [Atlanta Georgia, Georgia governor]  # another bearer of a name: where one
+//!                          # occurs, the names it holds count nowhere in the article
 //! ```
 //!
 //! A metonym is a name that stands for the entity in news copy but names something else: a
@@ -86,6 +91,14 @@ pub struct EntityDef {
     /// another entity never counts: «俄» in «白俄罗斯» is Belarus.)
     #[serde(default)]
     pub except: Vec<String>,
+    /// `other_sense`: names that hold one of the entity's names and say the article means
+    /// another bearer of it («Atlanta, Georgia», «the Georgia governor»: the US state, not the
+    /// country). They are `except` names, and more: where one occurs, the entity's names it
+    /// holds count nowhere in the article («polls closed in Georgia» further down is the state
+    /// too), one sense of a name per article. Its other names («Tbilisi», «Грузия») still
+    /// count.
+    #[serde(default)]
+    pub other_sense: Vec<String>,
 }
 
 /// What kind of name of an entity a name is; where one name is of several kinds for one
@@ -201,6 +214,7 @@ impl Gazetteer {
             if let Some((bad, _)) = entity
                 .names()
                 .chain(entity.def.except.iter().map(|n| (n.as_str(), false)))
+                .chain(entity.def.other_sense.iter().map(|n| (n.as_str(), false)))
                 .find(|(n, _)| text::words(n).is_empty())
             {
                 return Err(GazetteerError::Entity {

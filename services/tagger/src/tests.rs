@@ -980,3 +980,44 @@ fn a_name_inside_a_longer_name_of_another_entity_is_not_a_mention() {
     assert_eq!(ids("North Korea fires a missile"), vec!["Q423"]);
     assert_eq!(ids("Korea and North Korea"), vec!["Q423", "Q884"]);
 }
+
+#[test]
+fn a_name_in_another_sense_in_the_article_is_no_mention_anywhere_in_it() {
+    let mut g = Gazetteer::default();
+    g.add(
+        "countries",
+        "kind: country\nentities:\n\
+         \x20 - {id: Q230, name: Georgia, code: GE, aliases: [Грузия], metonyms: [Tbilisi],\n\
+         \x20    other_sense: [Atlanta Georgia, Georgia governor]}\n\
+         \x20 - {id: Q159, name: Russia, code: RU}\n",
+    )
+    .unwrap();
+    let taxonomy = one_topic_over(g, "country:GE").unwrap();
+    let tag = |title: &str, text: &str| {
+        let tags = taxonomy.tag(&[(Field::Title, title), (Field::Text, text)]);
+        let ids: Vec<String> = tags.entities.into_iter().map(|e| e.id).collect();
+        (ids, !tags.topics.is_empty())
+    };
+    // Without the other sense, the country.
+    assert_eq!(
+        tag("Russia and Georgia", ""),
+        (vec!["Q230".into(), "Q159".into()], true)
+    );
+    // With it, neither the phrase nor a bare «Georgia» elsewhere in the article counts, in
+    // the same field or another.
+    assert_eq!(tag("The Georgia governor signs the bill", ""), (vec![], false));
+    assert_eq!(
+        tag(
+            "Voters in Atlanta, Georgia, lined up",
+            "Polls closed in Georgia at 7 pm."
+        ),
+        (vec![], false)
+    );
+    // The country's other names still count.
+    assert_eq!(
+        tag("The Georgia governor visits", "Грузия и Russia"),
+        (vec!["Q230".into(), "Q159".into()], true)
+    );
+    // Another entity's mentions are untouched.
+    assert_eq!(tag("Russia and the Georgia governor", ""), (vec!["Q159".into()], false));
+}

@@ -36,13 +36,38 @@ impl Taxonomy {
             entity_atoms.push(atoms);
         }
         let mut atom_excepts: Vec<Vec<u32>> = Vec::new();
+        let mut atom_senses: Vec<Vec<(u32, Vec<u32>)>> = Vec::new();
         for (e, entity) in gazetteer.entities.iter().enumerate() {
-            for name in &entity.def.except {
-                let id = builder.atom(&text::words(name), false, None);
+            for (name, other_sense) in entity
+                .def
+                .except
+                .iter()
+                .map(|n| (n, false))
+                .chain(entity.def.other_sense.iter().map(|n| (n, true)))
+            {
+                let words = text::words(name);
+                let id = builder.atom(&words, false, None);
                 if atom_excepts.len() <= id as usize {
                     atom_excepts.resize(id as usize + 1, Vec::new());
                 }
                 atom_excepts[id as usize].push(e as u32);
+                if other_sense {
+                    // The entity's names this one holds, word for word.
+                    let mut held: Vec<u32> = entity_atoms[e]
+                        .iter()
+                        .filter(|(_, n)| {
+                            let n = text::words(n);
+                            !n.is_empty() && words.windows(n.len()).any(|w| w == n.as_slice())
+                        })
+                        .map(|(atom, _)| *atom)
+                        .collect();
+                    held.sort_unstable();
+                    held.dedup();
+                    if atom_senses.len() <= id as usize {
+                        atom_senses.resize(id as usize + 1, Vec::new());
+                    }
+                    atom_senses[id as usize].push((e as u32, held));
+                }
             }
         }
 
@@ -157,6 +182,7 @@ impl Taxonomy {
         }
         atom_entities.resize(builder.atoms.len(), Vec::new());
         atom_excepts.resize(builder.atoms.len(), Vec::new());
+        atom_senses.resize(builder.atoms.len(), Vec::new());
         // Always the contiguous NFA, which the crate picks anyway past 100 patterns (the
         // shipped taxonomy has over a thousand). For fewer it would build a DFA, whose construction
         // is quadratic in a long pattern of repeated words: one query term of 20,000 words
@@ -175,6 +201,7 @@ impl Taxonomy {
             atom_topics,
             atom_entities,
             atom_excepts,
+            atom_senses,
             gazetteer,
             files: Vec::new(),
         })

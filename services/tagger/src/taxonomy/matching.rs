@@ -117,6 +117,7 @@ impl Taxonomy {
             list.sort_by_key(|h| (h.field, h.tok));
         }
         self.drop_inner_names(&mut hits);
+        self.drop_other_senses(&mut hits);
         if self.uses_focus {
             hits.focus = focus(self.country_weights(&self.entity_hits(&hits)));
         }
@@ -165,6 +166,25 @@ impl Taxonomy {
             });
         }
         hits.by_atom.retain(|_, list| !list.is_empty());
+    }
+
+    /// Drops every occurrence of an entity's names that an `other_sense` name found in the
+    /// article holds (see the gazetteer's `other_sense`): one sense of a name per article.
+    /// A name the entity shares with another entity is left to that one.
+    fn drop_other_senses(&self, hits: &mut Hits) {
+        let mut dropped: Vec<u32> = Vec::new();
+        for atom in hits.by_atom.keys() {
+            for (e, held) in &self.atom_senses[*atom as usize] {
+                dropped.extend(
+                    held.iter()
+                        .copied()
+                        .filter(|&a| self.atom_entities[a as usize].iter().all(|(other, _)| other == e)),
+                );
+            }
+        }
+        for atom in dropped {
+            hits.by_atom.remove(&atom);
+        }
     }
 
     /// The topics, entities and focus countries of an article's fields, its language unknown

@@ -207,8 +207,12 @@ pub struct Taxonomy {
     atom_topics: Vec<Vec<u32>>,
     /// For each atom, the entities it is a name of, and what kind of name of each.
     atom_entities: Vec<Vec<(u32, NameKind)>>,
-    /// For each atom, the entities it is an `except` name of.
+    /// For each atom, the entities it is an `except` or `other_sense` name of.
     atom_excepts: Vec<Vec<u32>>,
+    /// For each atom, the entities it is an `other_sense` name of, each with the atoms of its
+    /// names that the `other_sense` name holds: these count nowhere in an article where it
+    /// occurs.
+    atom_senses: Vec<Vec<(u32, Vec<u32>)>>,
     gazetteer: Gazetteer,
     /// The files this taxonomy was read from (the taxonomy, then its gazetteers).
     files: Vec<PathBuf>,
