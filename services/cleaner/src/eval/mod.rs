@@ -592,13 +592,7 @@ pub fn silver_pages(dir: &Path, now: DateTime<Utc>) -> anyhow::Result<Vec<PageSc
     }
     let mut scores = Vec::new();
     for (page, file, expected) in pages {
-        let (text, method) = match read_html(&file) {
-            Ok(html) => match crate::extract_document(&html, None, now) {
-                Ok(r) => (r.article.text, r.article.extraction.method),
-                Err(err) => (String::new(), format!("error: {err}")),
-            },
-            Err(err) => (String::new(), format!("error: {err:#}")),
-        };
+        let (text, method) = extract_file(&file, now);
         scores.push(PageScore {
             page,
             body: metric::shingle_match_cjk(&expected, &text),
@@ -608,6 +602,18 @@ pub fn silver_pages(dir: &Path, now: DateTime<Utc>) -> anyhow::Result<Vec<PageSc
         });
     }
     Ok(scores)
+}
+
+/// A page file's text and extraction method. A page that cannot be read, decoded or
+/// extracted scores as an empty extraction (its method says why), not left out.
+fn extract_file(file: &Path, now: DateTime<Utc>) -> (String, String) {
+    match read_html(file) {
+        Ok(html) => match crate::extract_document(&html, None, now) {
+            Ok(r) => (r.article.text, r.article.extraction.method),
+            Err(err) => (String::new(), format!("error: {err}")),
+        },
+        Err(err) => (String::new(), format!("error: {err:#}")),
+    }
 }
 
 /// Scores the Chinese pages of `cn-wce` against their hand-made text, every CJK character a
@@ -629,14 +635,7 @@ pub fn chinese_pages(dir: &Path, now: DateTime<Utc>) -> anyhow::Result<Vec<PageS
         let Ok(expected) = std::fs::read_to_string(dir.join("cleaned").join(format!("{id}.txt"))) else {
             continue;
         };
-        // A page that cannot be read or decoded scores as an empty extraction, not left out.
-        let (text, method) = match read_html(&dir.join("original").join(format!("{id}.html"))) {
-            Ok(html) => match crate::extract_document(&html, None, now) {
-                Ok(r) => (r.article.text, r.article.extraction.method),
-                Err(err) => (String::new(), format!("error: {err}")),
-            },
-            Err(err) => (String::new(), format!("error: {err:#}")),
-        };
+        let (text, method) = extract_file(&dir.join("original").join(format!("{id}.html")), now);
         let digest = sha2::Sha256::digest(format!("newswire-split-1:cn-wce:{id}").as_bytes());
         scores.push(PageScore {
             page: id.chars().take(13).collect(),
