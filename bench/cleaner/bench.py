@@ -190,6 +190,42 @@ def chinese_pages(args):
             print(f"  {tool:<22} {p:<8} ({len(names)} pages) P {P:.3f} R {R:.3f} F1 {F:.3f}, {empty} empty")
 
 
+def readability_pages(args):
+    """Both tools on Readability's test pages, against the text of Readability.js's output
+    (`expected.html`): one extractor's output, not a human ground truth."""
+    from lxml import html as lxml_html
+
+    base = Path(args.corpus) / "readability"
+    splits = json.loads((Path(__file__).parent / "splits.json").read_text())["benchmarks"]["readability"]
+    part = {k: p for p in ("tune", "measure") for k in splits[p]}
+    names = sorted(d.name for d in base.iterdir() if (d / "source.html").exists() and (d / "expected.html").exists())
+    files = [base / n / "source.html" for n in names]
+    truth = {}
+    for n in names:
+        expected = (base / n / "expected.html").read_text(errors="replace")
+        truth[n] = lxml_html.fromstring(expected).text_content() if expected.strip() else ""
+    # The files are all called source.html: newswire's lines come back in the order given.
+    out = subprocess.run([args.newswire, "extract", *map(str, files)], capture_output=True, text=True)
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    nw = {str(Path(d["file"])): d.get("text") or "" for d in lines}
+    import trafilatura
+
+    print(f"readability: {len(names)} pages of Readability's tests, against Readability.js's output")
+    for tool in ("newswire extract", "trafilatura (Python)"):
+        for p in ("tune", "measure"):
+            ms = []
+            for n, f in zip(names, files):
+                if part.get(n, "tune") != p:
+                    continue
+                if tool == "newswire extract":
+                    got = nw.get(str(f), "")
+                else:
+                    got = trafilatura.extract(f.read_bytes(), include_comments=False) or ""
+                ms.append(match(truth[n], got))
+            P, R, F = prf(ms)
+            print(f"  {tool:<22} {p:<8} ({len(ms)} pages) P {P:.3f} R {R:.3f} F1 {F:.3f}")
+
+
 def silver_pages(corpus):
     """The other article pages of multilingual/pages with a parser's output as their text
     (silver truth): fundus's People's Daily, Kommersant and Ukrainska Pravda pages, and
@@ -237,7 +273,7 @@ def main():
     ap.add_argument("--newswire", required=True, help="release build of newswire")
     ap.add_argument("--corpus", required=True, help="shared/corpus/articles")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--set", choices=("aeb", "trafilatura-eval", "cn-wce", "silver", "all"), default="all")
+    ap.add_argument("--set", choices=("aeb", "trafilatura-eval", "cn-wce", "silver", "readability", "all"), default="all")
     args = ap.parse_args()
     if args.set in ("cn-wce", "all"):
         chinese_pages(args)
@@ -246,6 +282,10 @@ def main():
     if args.set in ("silver", "all"):
         silver(args)
     if args.set == "silver":
+        return
+    if args.set in ("readability", "all"):
+        readability_pages(args)
+    if args.set == "readability":
         return
     if args.set in ("trafilatura-eval", "all"):
         trafilatura_eval(args)
