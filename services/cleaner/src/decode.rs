@@ -7,8 +7,10 @@
 //! multi-byte UTF-8 sequence at all. A page that is
 //! mostly UTF-8 with a few broken sequences has them replaced by U+FFFD. Bytes that none of
 //! these decode go to the legacy multi-byte charset (GBK, Big5, Shift_JIS, EUC-JP, EUC-KR)
-//! that leaves the fewest characters undecodable; where more than 1% of the characters are
-//! undecodable whatever the charset, the page is rejected.
+//! that leaves the fewest characters undecodable among those whose text reads as their
+//! language (Chinese with its commonest characters, Japanese with hiragana, Korean with
+//! hangul); where more than 1% of the characters are undecodable whatever the charset, the
+//! page is rejected.
 //!
 //! Text that was already mis-decoded before it reached the page (UTF-8 read as windows-1252
 //! by the publisher's system: `Itâ€™s`) decodes cleanly here; it is repaired paragraph by
@@ -87,8 +89,36 @@ fn least_damaged(bytes: &[u8]) -> Option<(String, &'static str)> {
             let bad = text.chars().filter(|&c| c == '\u{FFFD}').count();
             (bad, text, encoding)
         })
+        .filter(|(_, text, encoding)| reads_as_its_language(text, encoding))
         .min_by_key(|(bad, _, _)| *bad)?;
     check(text.into_owned(), encoding.name(), bad > 0).ok()
+}
+
+/// Whether text decoded in a CJK charset reads as that language rather than as other bytes
+/// (windows-1251 Cyrillic, say) paired into characters: Chinese prose has its commonest
+/// characters in it (they make about a fifth of it; pairs of other bytes make rare ones),
+/// Japanese its hiragana, Korean its hangul syllables.
+fn reads_as_its_language(text: &str, encoding: &'static Encoding) -> bool {
+    const COMMONEST: &str = "的一是不了在人有我他这個个们們中来來上大为為和国國地到以说說时時要就出会會可也你对對生能而子那得于於着著下自之年过過发發后後作里裡";
+    let (mut ideographs, mut common, mut kana, mut hangul) = (0usize, 0usize, 0usize, 0usize);
+    for c in text.chars() {
+        match c {
+            '\u{4E00}'..='\u{9FFF}' => {
+                ideographs += 1;
+                common += usize::from(COMMONEST.contains(c));
+            }
+            '\u{3040}'..='\u{30FF}' => kana += 1,
+            '\u{AC00}'..='\u{D7A3}' => hangul += 1,
+            _ => {}
+        }
+    }
+    if encoding == encoding_rs::SHIFT_JIS || encoding == encoding_rs::EUC_JP {
+        10 * kana >= ideographs + kana && kana > 0
+    } else if encoding == encoding_rs::EUC_KR {
+        2 * hangul >= ideographs + hangul && hangul > 0
+    } else {
+        20 * common >= ideographs && ideographs > 0
+    }
 }
 
 /// The bytes decoded in the charset chardetng guesses for them, when that decodes cleanly.
@@ -172,6 +202,20 @@ mod tests {
         assert_eq!(encoding, "GBK");
         assert_eq!(text.matches(chinese).count(), 41, "{text}");
         assert_eq!(text.matches('\u{FFFD}').count(), 1, "{text}");
+        // Cyrillic in windows-1251 pairs into rare Chinese characters in GBK: not Chinese, so
+        // not taken for it (the page is refused, as before the last resort).
+        let russian = "<p>Президент встретился с премьер-министром, переговоры продолжатся в Стамбуле.</p>";
+        let russian = russian.repeat(3);
+        let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(&russian);
+        assert!(!reads_as_its_language(
+            &encoding_rs::GBK.decode(&cp1251).0,
+            encoding_rs::GBK
+        ));
+        assert!(!reads_as_its_language(
+            &encoding_rs::BIG5.decode(&cp1251).0,
+            encoding_rs::BIG5
+        ));
+        assert!(reads_as_its_language(chinese, encoding_rs::GBK));
         let declared = format!("<meta charset=\"utf-8\">{chinese}");
         let (gbk, _, _) = encoding_rs::GBK.encode(&declared);
         assert_eq!(decode_html(&gbk).unwrap().0, declared, "declared UTF-8, but GBK");
