@@ -202,8 +202,8 @@ mod tests {
         assert_eq!(encoding, "GBK");
         assert_eq!(text.matches(chinese).count(), 41, "{text}");
         assert_eq!(text.matches('\u{FFFD}').count(), 1, "{text}");
-        // Cyrillic in windows-1251 pairs into rare Chinese characters in GBK: not Chinese, so
-        // not taken for it (the page is refused, as before the last resort).
+        // Cyrillic in windows-1251 pairs into rare Chinese characters in GBK and Big5: it does
+        // not read as Chinese, so the last resort does not take either charset for it.
         let russian = "<p>Президент встретился с премьер-министром, переговоры продолжатся в Стамбуле.</p>";
         let russian = russian.repeat(3);
         let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(&russian);

@@ -216,9 +216,27 @@ fn meta_all(metas: &[MetaTag], key: &str) -> Vec<String> {
 /// The text of an element, its text nodes joined by spaces (`<h1>One<br>Two</h1>` is
 /// "One Two"), normalised.
 fn element_text(el: &NodeRef<'_>) -> String {
+    text_without(el, |_| false)
+}
+
+/// [`element_text`] without the text inside the descendants `skip` says are not part of it.
+fn text_without(el: &NodeRef<'_>, skip: impl Fn(&NodeRef<'_>) -> bool) -> String {
+    let kept = |n: &NodeRef<'_>| {
+        let mut at = n.parent();
+        while let Some(parent) = at {
+            if parent.id == el.id {
+                return true;
+            }
+            if skip(&parent) {
+                return false;
+            }
+            at = parent.parent();
+        }
+        true
+    };
     let parts: Vec<String> = el
         .descendants_it()
-        .filter(|n| n.is_text())
+        .filter(|n| n.is_text() && kept(n))
         .map(|n| n.text().to_string())
         .collect();
     crate::text::normalize_text(&parts.join(" "))
@@ -235,29 +253,6 @@ fn is_role_element(el: &NodeRef<'_>) -> bool {
         let class = class.to_ascii_lowercase();
         ROLE_CLASSES.iter().any(|r| class.contains(r))
     })
-}
-
-/// The text of a byline element without its role, title and biography parts.
-fn byline_text(el: &NodeRef<'_>) -> String {
-    let parts: Vec<String> = el
-        .descendants_it()
-        .filter(|n| n.is_text())
-        .filter(|n| {
-            let mut at = n.parent();
-            while let Some(parent) = at {
-                if parent.id == el.id {
-                    return true;
-                }
-                if is_role_element(&parent) {
-                    return false;
-                }
-                at = parent.parent();
-            }
-            true
-        })
-        .map(|n| n.text().to_string())
-        .collect();
-    crate::text::normalize_text(&parts.join(" "))
 }
 
 /// The page's `<link rel="canonical" href>`, if any.
@@ -525,7 +520,7 @@ pub fn page_meta(doc: &Document, page_url: Option<&str>, now: DateTime<Utc>) -> 
             let short: Vec<(NodeRef<'_>, String)> = marked
                 .iter()
                 .filter(|e| !is_role_element(e))
-                .map(|e| (*e, byline_text(e)))
+                .map(|e| (*e, text_without(e, is_role_element)))
                 .filter(|(_, t)| !t.is_empty() && t.chars().count() <= 100)
                 .collect();
             let first = short
