@@ -1,7 +1,7 @@
 //! The deduper's precision and recall on the evaluation set built from the corpus
 //! (`../shared/corpus` beside the checkout), against the targets: pairwise precision
-//! of "same story" ≥ 0.99 and recall on near duplicates ≥ 0.95, for English and Russian,
-//! on each half (medians of five arrival orders), and the previous set's figures. Runs the `dedup-eval` binary
+//! of "same story" ≥ 0.99 and recall on near duplicates ≥ 0.95, for English, Chinese and
+//! Russian, on each half (medians of five arrival orders), and the previous set's figures. Runs the `dedup-eval` binary
 //! with `--check`, which fails below either target; its output is shown on failure.
 
 use std::path::Path;
