@@ -620,7 +620,8 @@ fn perturbed(rng: &mut Rng, n: usize, story: &Story<'_>, docs: &mut Vec<Doc>) {
 /// average). Counted a word a character, a "30-word" Chinese lead was 30 characters, 12 of
 /// them «央视网消息（新闻联播）：»: a headline's worth of text, where the descriptions of
 /// the corpus's Chinese pages that are a lead (not their headline again, nor keywords: 10
-/// pages of `multilingual/pages`) run to 36–231 CJK characters, median 76.
+/// pages of `multilingual/pages`) run to 36–231 CJK characters, median 76 (both figures by
+/// `bench/deduper/cjk_lengths.py`).
 fn lead_words(text: &str) -> usize {
     let words = fingerprint::words(text);
     let cjk = words.iter().filter(|w| w.chars().all(fingerprint::is_cjk)).count();
