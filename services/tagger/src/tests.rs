@@ -560,6 +560,21 @@ fn explain_shows_each_node() {
     assert!(out.contains("+ NOT"), "{out}");
 }
 
+#[test]
+fn explain_shows_a_with_terms_context() {
+    let t = one_topic("sanction* WITH/3 (oil OR gas)").unwrap();
+    let out = t.explain(&[(
+        Field::Text,
+        "New sanctions on oil exports, announced by the ministry. Sanctions were lifted.",
+    )]);
+    assert!(out.contains("t: MATCH"), "{out}");
+    // Only the occurrence with «oil» within three words is listed: the second has none.
+    assert!(
+        out.contains("+ sanction* WITH/3 (oil | gas)  at text[4..13]\n"),
+        "{out}"
+    );
+}
+
 /// Found by fuzzing (`newswire-fuzz run query`): a 64 KB query of 8,000 phrases "or", explained
 /// on its own text (16,000 words "or"), listed every place of every phrase: 5 GB of output
 /// after 90 s. Each term now lists its first eight places.

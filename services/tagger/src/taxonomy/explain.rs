@@ -36,6 +36,16 @@ impl Taxonomy {
     }
 }
 
+/// The first few terms of a side of `NEAR` or `WITH`, for `explain`: `country:*` has thousands.
+fn names<'a>(leaves: impl IntoIterator<Item = &'a Leaf>) -> String {
+    let mut names: Vec<&str> = leaves.into_iter().take(5).map(|l| l.display.as_str()).collect();
+    if names.len() > 4 {
+        names.truncate(4);
+        names.push("...");
+    }
+    names.join(" | ")
+}
+
 impl Topic {
     pub(super) fn explain(&self, node: &Node, hits: &Hits, depth: usize, out: &mut String) {
         let mark = if self.eval(node, hits) { "+" } else { "-" };
@@ -55,7 +65,12 @@ impl Topic {
                     found.push("and more".into());
                 }
                 // A vocabulary's term says which language's entry it is from.
-                let lang = leaf.lang.as_deref().map_or(String::new(), |l| format!(" [{l}]"));
+                let mut lang = leaf.lang.as_deref().map_or(String::new(), |l| format!(" [{l}]"));
+                // `a WITH/n b`: the occurrences listed are those with `b` near, so say what
+                // `b` is.
+                for context in &leaf.with {
+                    let _ = write!(lang, " WITH/{} ({})", context.distance, names(&context.leaves));
+                }
                 if found.is_empty() {
                     let _ = writeln!(out, "{indent}{mark} {}{lang}", leaf.display);
                 } else {
@@ -102,12 +117,8 @@ impl Topic {
             Node::Near { left, right, distance } => {
                 let pair = self.near(left, right, *distance, hits);
                 let names = |side: &[u32]| {
-                    let mut names: Vec<&str> = side.iter().map(|l| self.leaves[*l as usize].display.as_str()).collect();
-                    if names.len() > 4 {
-                        names.truncate(4);
-                        names.push("...");
-                    }
-                    names.join(" | ")
+                    let leaves: Vec<&Leaf> = side.iter().map(|l| &self.leaves[*l as usize]).collect();
+                    names(leaves.iter().copied())
                 };
                 match pair {
                     Some((a, b)) => {
