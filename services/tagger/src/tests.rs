@@ -248,6 +248,50 @@ fn russian_and_chinese_headlines_of_a_russia_china_deal_are_russia_china() {
     );
 }
 
+/// What the shipped topics' descriptions promise, in each language a user tries: a power grid
+/// under attack is energy security (a plant shelled in the fighting, or the grid being built, is
+/// not); the US–Taiwan pair (美台, 台美) names both and the Taiwan Affairs Office is Taiwan's
+/// («舞台美术», stage design, names neither); 美俄关系 is a US–Russia headline.
+#[test]
+fn descriptions_hold_in_four_languages() {
+    let t = shipped();
+    let tag = |language: &str, title: &str| t.tag_in(Some(language), &[(Field::Title, title)]);
+    let has = |language: &str, title: &str, slug: &str| tag(language, title).topics.iter().any(|m| m.slug == slug);
+    for (language, title) in [
+        ("en", "Russia pounds Ukraine's power grid with drones and missiles"),
+        ("en", "Substations shot at in North Carolina, thousands without power"),
+        ("ru", "Удары по энергосистеме Украины: в Киеве отключения света"),
+        ("ru", "Беспилотники атаковали объекты энергетики в трех областях"),
+        (
+            "uk",
+            "Росія завдала масованого удару по енергетичній інфраструктурі України",
+        ),
+        ("zh", "俄军对乌克兰能源设施发动大规模导弹袭击"),
+        ("zh", "美国北卡州变电站遭枪击破坏 数万户断电"),
+    ] {
+        assert!(has(language, title, "energy-security"), "{title}");
+    }
+    for (language, title) in [
+        ("en", "Shelling near the Zaporizhzhia nuclear power plant, Ukraine says"),
+        ("en", "National grid plans new lines to carry offshore wind"),
+        ("zh", "国家电网投资建设特高压输电线路"),
+    ] {
+        assert!(!has(language, title, "energy-security"), "{title}");
+    }
+    for title in ["国台办：坚决反对美台军事勾连", "臺美關係的新變化"] {
+        assert!(has("zh", title, "taiwan"), "{title}");
+        let countries: Vec<String> = tag("zh", title).entities.into_iter().map(|e| e.name).collect();
+        assert!(
+            countries.contains(&"Taiwan".to_string()) && countries.contains(&"United States".to_string()),
+            "{title}: {countries:?}"
+        );
+    }
+    let stage = tag("zh", "舞台美术设计获奖");
+    assert!(stage.entities.is_empty() && stage.topics.is_empty(), "{stage:?}");
+    assert!(has("zh", "美俄关系", "us-russia"));
+    assert!(has("zh", "俄美关系", "us-russia"));
+}
+
 /// Topic words with a second sense count in the topic's sense: the shipped `sanctions` reads
 /// the economic sense of its words in every language (beside a state, a bloc or the economy;
 /// not a penalty or an approval), `ukraine` the Odesa of the war.
