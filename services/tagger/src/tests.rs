@@ -251,7 +251,8 @@ fn russian_and_chinese_headlines_of_a_russia_china_deal_are_russia_china() {
 /// What the shipped topics' descriptions promise, in each language a user tries: a power grid
 /// under attack is energy security (a plant shelled in the fighting, or the grid being built, is
 /// not); the US–Taiwan pair (美台, 台美) names both and the Taiwan Affairs Office is Taiwan's
-/// («舞台美术», stage design, names neither); 美俄关系 is a US–Russia headline.
+/// («舞台美术», stage design, names neither); 美俄关系 is a US–Russia headline; the «gas OPEC»
+/// is not OPEC, and a Xinjiang autonomous region's formal name is a place.
 #[test]
 fn descriptions_hold_in_four_languages() {
     let t = shipped();
@@ -288,6 +289,29 @@ fn descriptions_hold_in_four_languages() {
     }
     let stage = tag("zh", "舞台美术设计获奖");
     assert!(stage.entities.is_empty() && stage.topics.is_empty(), "{stage:?}");
+    // The «gas OPEC» (the Gas Exporting Countries Forum) is not OPEC; a Xinjiang autonomous
+    // region's formal name is a place, a topic only beside the topic's words.
+    assert!(has("ru", "ОПЕК сократит добычу нефти с января", "energy-security"));
+    assert!(!has(
+        "ru",
+        "Генсеком «газовой ОПЕК» избран представитель Ирана",
+        "energy-security"
+    ));
+    assert!(!has(
+        "ru",
+        "В Синьцзян-Уйгурском автономном районе прошёл чемпионат по шахматам",
+        "xinjiang-hong-kong"
+    ));
+    assert!(has(
+        "ru",
+        "Уйгуров отправляют в лагеря перевоспитания",
+        "xinjiang-hong-kong"
+    ));
+    assert!(has(
+        "ru",
+        "Правозащитники: в Синьцзян-Уйгурском автономном районе продолжаются аресты",
+        "xinjiang-hong-kong"
+    ));
     assert!(has("zh", "美俄关系", "us-russia"));
     assert!(has("zh", "俄美关系", "us-russia"));
 }

@@ -3,5 +3,6 @@
 mod counts;
 mod entities;
 mod eval;
+mod eval_ru;
 mod eval_zh;
 mod kafka;
