@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Build topics-ru.tsv from the selection and the labels.
+"""Build a set's TSV from its selection and its labels.
 
   python3 select.py > selected.jsonl
-  python3 build.py [--stats]      # selected.jsonl + labels-A.txt + labels-B.txt -> topics-ru.tsv
+  python3 build.py [--stats]               # selected.jsonl + labels-{A,B}.txt -> topics-ru.tsv
+  python3 select_bsnlp.py > selected-bsnlp.jsonl
+  python3 build.py --set bsnlp [--stats]   # selected-bsnlp.jsonl + labels-bsnlp-{A,B}.txt -> topics-bsnlp.tsv
 
-topics-ru.tsv: one selected document per line, `id<TAB>half<TAB>pool<TAB>labels`, labels
-sorted and comma-separated, empty for none. The texts stay in the corpus (NEREL); the
-evaluation reads them from there by id.
+A TSV: one selected document per line, `id<TAB>language<TAB>half<TAB>pool<TAB>labels`, labels
+sorted and comma-separated, empty for none. The texts stay in the corpus; the evaluation reads
+them from there by id.
 """
 import argparse
 import json
@@ -43,13 +45,16 @@ def read_labels(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--stats", action="store_true")
+    ap.add_argument("--set", choices=("nerel", "bsnlp"), default="nerel")
     args = ap.parse_args()
-    with open(os.path.join(HERE, "selected.jsonl"), encoding="utf-8") as f:
+    suffix = "" if args.set == "nerel" else "-bsnlp"
+    output = "topics-ru.tsv" if args.set == "nerel" else "topics-bsnlp.tsv"
+    with open(os.path.join(HERE, f"selected{suffix}.jsonl"), encoding="utf-8") as f:
         docs = [json.loads(l) for l in f]
     labels = {}
     read = 0
     for part in ("A", "B"):
-        got, done = read_labels(os.path.join(HERE, f"labels-{part}.txt"))
+        got, done = read_labels(os.path.join(HERE, f"labels{suffix}-{part}.txt"))
         read += done
         labels.update(got)
     ids = {d["id"] for d in docs}
@@ -58,9 +63,10 @@ def main():
         sys.exit(f"labels for documents not selected: {stray[:5]}")
     if read != len(docs):
         sys.exit(f"the annotators read {read} documents, {len(docs)} are selected")
-    with open(os.path.join(HERE, "topics-ru.tsv"), "w", encoding="utf-8") as out:
+    with open(os.path.join(HERE, output), "w", encoding="utf-8") as out:
         for d in docs:
-            out.write("\t".join([d["id"], d["half"], d["pool"], ",".join(sorted(labels.get(d["id"], ())))]) + "\n")
+            fields = [d["id"], d.get("language", "ru"), d["half"], d["pool"], ",".join(sorted(labels.get(d["id"], ())))]
+            out.write("\t".join(fields) + "\n")
     if args.stats:
         counts = {}
         for d in docs:
