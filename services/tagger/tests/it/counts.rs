@@ -38,3 +38,64 @@ impl Counts {
         }
     }
 }
+
+/// The header of a topic table by half ([`topic_row`]).
+pub fn topic_header() {
+    println!(
+        "{:<20} {:>26} {:>26} {:>8} {:>8}",
+        "topic", "tune P / R (tp/fp/fn)", "measure P / R (tp/fp/fn)", "target P", "target R"
+    );
+}
+
+/// What a topic must hold on each half: precision and recall floors, and (where a set has
+/// few positives) the most false positives (weighted).
+#[derive(Debug, Clone, Copy)]
+pub struct Floor {
+    pub precision: f64,
+    pub recall: f64,
+    pub most_fp: f64,
+}
+
+impl Floor {
+    pub const fn new(precision: f64, recall: f64) -> Floor {
+        Floor {
+            precision,
+            recall,
+            most_fp: f64::INFINITY,
+        }
+    }
+
+    pub const fn with_most_fp(self, most_fp: f64) -> Floor {
+        Floor { most_fp, ..self }
+    }
+}
+
+/// Prints a topic's row (tune and measure counts beside its targets) and adds what falls
+/// below its floors to `failures`.
+pub fn topic_row(slug: &str, target: (f64, f64), halves: [(&str, Counts, Floor); 2], failures: &mut Vec<String>) {
+    let cell = |c: Counts| format!("{:.2} / {:.2} ({}/{}/{})", c.precision(), c.recall(), c.tp, c.fp, c.fn_);
+    println!(
+        "{slug:<20} {:>26} {:>26} {:>8.2} {:>8.2}",
+        cell(halves[0].1),
+        cell(halves[1].1),
+        target.0,
+        target.1
+    );
+    for (half, c, floor) in halves {
+        if c.fp > floor.most_fp {
+            failures.push(format!(
+                "{slug} ({half}): {} false positives (at most {})",
+                c.fp, floor.most_fp
+            ));
+        }
+        if c.precision() < floor.precision || c.recall() < floor.recall {
+            failures.push(format!(
+                "{slug} ({half}): precision {:.3} (floor {}), recall {:.3} (floor {})",
+                c.precision(),
+                floor.precision,
+                c.recall(),
+                floor.recall
+            ));
+        }
+    }
+}

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use tagger::{Field, Taxonomy};
 
-use crate::counts::Counts;
+use crate::counts::{Counts, Floor, topic_header, topic_row};
 
 /// (slug, target precision, target recall, floors (P, R) on the tune half, on the measure half,
 /// most false positives (weighted) on the tune half, on the measure half). Most topics have
@@ -106,35 +106,23 @@ fn evaluate(file: &str, topics: &[Row], at_least: usize) {
         }
     }
     println!("{file}: {items} documents (pool O weighted x4)");
-    println!(
-        "{:<20} {:>26} {:>26} {:>8} {:>8}",
-        "topic", "tune P / R (tp/fp/fn)", "measure P / R (tp/fp/fn)", "target P", "target R"
-    );
+    topic_header();
     let mut failures = Vec::new();
-    for &(slug, target_p, target_r, tune_floor, measure_floor, (tune_fp, measure_fp)) in topics {
-        let cell = |c: Counts| format!("{:.2} / {:.2} ({}/{}/{})", c.precision(), c.recall(), c.tp, c.fp, c.fn_);
+    for &(slug, target_p, target_r, (tune_p, tune_r), (measure_p, measure_r), (tune_fp, measure_fp)) in topics {
         let get = |h: &str| counts.get(&(slug, h.to_string())).copied().unwrap_or_default();
-        let (tune, measure) = (get("tune"), get("measure"));
-        println!(
-            "{slug:<20} {:>26} {:>26} {target_p:>8.2} {target_r:>8.2}",
-            cell(tune),
-            cell(measure)
+        topic_row(
+            slug,
+            (target_p, target_r),
+            [
+                ("tune", get("tune"), Floor::new(tune_p, tune_r).with_most_fp(tune_fp)),
+                (
+                    "measure",
+                    get("measure"),
+                    Floor::new(measure_p, measure_r).with_most_fp(measure_fp),
+                ),
+            ],
+            &mut failures,
         );
-        for (half, c, (floor_p, floor_r), most_fp) in [
-            ("tune", tune, tune_floor, tune_fp),
-            ("measure", measure, measure_floor, measure_fp),
-        ] {
-            if c.fp > most_fp {
-                failures.push(format!("{slug} ({half}): {} false positives (at most {most_fp})", c.fp));
-            }
-            if c.precision() < floor_p || c.recall() < floor_r {
-                failures.push(format!(
-                    "{slug} ({half}): precision {:.3} (floor {floor_p}), recall {:.3} (floor {floor_r})",
-                    c.precision(),
-                    c.recall()
-                ));
-            }
-        }
     }
     assert!(failures.is_empty(), "{file}: below the floors: {failures:#?}");
 }
